@@ -1,0 +1,1 @@
+"""LedgerBridge: the finance-integration part of a multi-company transport management system."""

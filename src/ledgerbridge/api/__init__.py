@@ -1,0 +1,1 @@
+"""REST API (django-ninja routers), thin."""

@@ -1,0 +1,128 @@
+"""The ``ledgerbridge`` console script.
+
+``up`` runs the product (sandbox, web, worker) for a developer's machine;
+``sandbox`` runs the local Xero; everything else is a Django management command
+(``demo``, ``bench``, ``migrate`` ...).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from importlib.util import find_spec
+
+WEB_ADDRESS = "127.0.0.1:8000"
+SANDBOX_PORT = 8765
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledgerbridge.settings")
+    if argv[:1] == ["up"]:
+        return up(argv[1:])
+    if argv[:1] == ["sandbox"]:
+        return _sandbox_main(argv[1:])
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["ledgerbridge", *argv])
+    return 0
+
+
+def _sandbox_main(args: list[str]) -> int:
+    if find_spec("xero_sandbox.__main__") is None:
+        print("The Xero sandbox is not installed in this build.", file=sys.stderr)
+        return 1
+    return subprocess.call([sys.executable, "-m", "xero_sandbox", *args])
+
+
+def _manage(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "ledgerbridge.cli", *args], check=True)
+
+
+def up(args: list[str]) -> int:
+    """Migrate, load the demo once, then run sandbox, web and worker until Ctrl-C."""
+    sandbox_url = f"http://127.0.0.1:{SANDBOX_PORT}"
+    has_sandbox = find_spec("xero_sandbox.__main__") is not None
+    if has_sandbox:
+        for name in ("LOGIN", "IDENTITY", "API"):
+            os.environ.setdefault(f"LEDGERBRIDGE_XERO_{name}_URL", sandbox_url)
+    _manage("migrate", "--no-input", "-v", "0")
+    _manage("collectstatic", "--no-input", "-v", "0")
+    _manage("demo")
+
+    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+    if has_sandbox:
+        procs.append(
+            (
+                "sandbox",
+                subprocess.Popen(
+                    [sys.executable, "-m", "xero_sandbox", "--port", str(SANDBOX_PORT)]
+                ),
+            )
+        )
+    procs.append(
+        (
+            "web",
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "ledgerbridge.wsgi:application",
+                    "--bind",
+                    WEB_ADDRESS,
+                    "--workers",
+                    "2",
+                    "--access-logfile",
+                    "-",
+                ]
+            ),
+        )
+    )
+    procs.append(
+        ("worker", subprocess.Popen([sys.executable, "-m", "ledgerbridge.cli", "run_huey"]))
+    )
+    print(
+        f"\nLedgerBridge is running at http://{WEB_ADDRESS}/\n"
+        "  platform staff: staff / staff-demo-pass\n"
+        "  Super Admin:    admin / admin-demo-pass   (Northway Haulage Ltd)\n"
+        "  Finance:        finance / finance-demo-pass\n"
+        + (f"  Xero sandbox:   {sandbox_url}/\n" if has_sandbox else "")
+        + "Press Ctrl-C to stop.\n",
+        flush=True,
+    )
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    while not stopping:
+        for name, proc in procs:
+            if proc.poll() is not None:
+                print(f"{name} stopped (exit {proc.returncode}); stopping the rest.", flush=True)
+                exit_code = proc.returncode or 1
+                stopping = True
+        time.sleep(0.5)
+    for _name, proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for _name, proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    print("Stopped.", flush=True)
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

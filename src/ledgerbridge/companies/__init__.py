@@ -1,0 +1,1 @@
+"""Companies, users, memberships with roles, API tokens and the audit log."""

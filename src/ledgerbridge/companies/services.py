@@ -1,0 +1,136 @@
+"""Actions on companies, memberships, API tokens and the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ledgerbridge.errors import ApplicationError, PermissionDeniedError
+
+from .models import ApiToken, AuditEntry, Company, Membership, Role, User
+from .permissions import Actor, Permission, require
+
+API_TOKEN_PREFIX = "lb_"
+
+
+def audit_record(
+    *,
+    actor: Actor | None,
+    company: Company | None,
+    action: str,
+    target: str = "",
+    changes: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        company=company,
+        actor=actor.user if actor else None,
+        actor_label=actor.name if actor else "system",
+        action=action,
+        target=target[:200],
+        changes=changes or {},
+        at=now or timezone.now(),
+    )
+
+
+def company_create(*, by: User, legal_name: str, **fields: Any) -> Company:
+    if not by.is_platform_staff:
+        raise PermissionDeniedError("Only platform staff can create companies.")
+    if not legal_name.strip():
+        raise ApplicationError("Enter the company's legal name.", field="legal_name")
+    with transaction.atomic():
+        company = Company.objects.create(legal_name=legal_name.strip(), **fields)
+        audit_record(
+            actor=None,
+            company=company,
+            action="company created",
+            target=company.legal_name,
+            changes={"by": str(by)},
+        )
+    return company
+
+
+def company_update(*, actor: Actor, **fields: Any) -> Company:
+    require(actor, Permission.CONFIGURE)
+    company = actor.company
+    changes = {}
+    for name, value in fields.items():
+        old = getattr(company, name)
+        if old != value:
+            changes[name] = [str(old), str(value)]
+            setattr(company, name, value)
+    if changes:
+        with transaction.atomic():
+            company.save()
+            audit_record(actor=actor, company=company, action="company details changed",
+                         target=company.legal_name, changes=changes)
+    return company
+
+
+def membership_set(*, actor: Actor, user: User, role: str) -> Membership:
+    """Give ``user`` a role in the actor's company (or change it)."""
+    require(actor, Permission.CONFIGURE)
+    if role not in Role.values:
+        raise ApplicationError(f"Unknown role {role!r}.", field="role")
+    with transaction.atomic():
+        membership, created = Membership.objects.update_or_create(
+            user=user, company=actor.company, defaults={"role": role}
+        )
+        audit_record(
+            actor=actor,
+            company=actor.company,
+            action="member added" if created else "member role changed",
+            target=user.username,
+            changes={"role": role},
+        )
+    return membership
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def api_token_create(*, actor: Actor, name: str, role: str = Role.FINANCE) -> tuple[ApiToken, str]:
+    """Create a token; the raw value is returned once and never stored."""
+    require(actor, Permission.CONFIGURE)
+    if not name.strip():
+        raise ApplicationError("Give the token a name, e.g. the script that uses it.", field="name")
+    raw = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            company=actor.company,
+            name=name.strip(),
+            role=role,
+            prefix=raw[:10],
+            token_hash=_hash_token(raw),
+            created_by=actor.user,
+        )
+        audit_record(actor=actor, company=actor.company, action="API token created", target=token.name)
+    return token, raw
+
+
+def api_token_authenticate(*, raw: str, now: datetime | None = None) -> Actor | None:
+    token = (
+        ApiToken.objects.select_related("company")
+        .filter(token_hash=_hash_token(raw), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None:
+        return None
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now or timezone.now())
+    return Actor(company=token.company, role=token.role, label=f"API token {token.name}")
+
+
+def api_token_revoke(*, actor: Actor, token_id: int, now: datetime | None = None) -> None:
+    require(actor, Permission.CONFIGURE)
+    token = ApiToken.objects.filter(company=actor.company, pk=token_id).first()
+    if token is None:
+        raise ApplicationError("No such API token in this company.")
+    token.revoked_at = now or timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_record(actor=actor, company=actor.company, action="API token revoked", target=token.name)

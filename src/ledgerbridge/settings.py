@@ -1,0 +1,157 @@
+"""Django settings. The only module that reads the environment.
+
+Every knob an operator may turn is an environment variable named here; the
+defaults give a zero-setup SQLite install under ``var/`` in the project root.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from huey import RedisHuey, SqliteHuey
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = BASE_DIR.parent.parent
+VAR_DIR = Path(os.environ.get("LEDGERBRIDGE_VAR_DIR", PROJECT_ROOT / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = _env_bool("LEDGERBRIDGE_DEBUG", False)
+# A fixed development key keeps ./run zero-setup; production sets its own.
+SECRET_KEY = os.environ.get(
+    "LEDGERBRIDGE_SECRET_KEY", "dev-only-insecure-key-set-LEDGERBRIDGE_SECRET_KEY-in-production"
+)
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("LEDGERBRIDGE_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("LEDGERBRIDGE_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+PUBLIC_URL = os.environ.get("LEDGERBRIDGE_PUBLIC_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "huey.contrib.djhuey",
+    "ledgerbridge.companies",
+    "ledgerbridge.invoicing",
+    "ledgerbridge.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "ledgerbridge.companies.middleware.CurrentCompanyMiddleware",
+]
+
+ROOT_URLCONF = "ledgerbridge.urls"
+WSGI_APPLICATION = "ledgerbridge.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "ledgerbridge.companies.context_processors.current_company",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'ledgerbridge.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE transactions take the write lock up front, so two writers queue
+    # instead of failing mid-transaction; WAL lets readers go on meanwhile.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("LEDGERBRIDGE_TEST_SQLITE_NAME")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "companies.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "invoice_list"
+LOGOUT_REDIRECT_URL = "login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_ROOT = Path(os.environ.get("LEDGERBRIDGE_MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "media/"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = _env_bool("LEDGERBRIDGE_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Queue: SQLite file by default (zero setup); Redis when HUEY_URL says so.
+# The database is the truth; a queued job is only a nudge to look now.
+HUEY_URL = os.environ.get("HUEY_URL", "")
+HUEY_IMMEDIATE = _env_bool("LEDGERBRIDGE_HUEY_IMMEDIATE", False)
+if HUEY_URL.startswith(("redis://", "rediss://", "unix://")):
+    HUEY = RedisHuey("ledgerbridge", url=HUEY_URL, immediate=HUEY_IMMEDIATE)
+else:
+    _huey_file = HUEY_URL.removeprefix("sqlite:///") if HUEY_URL else str(VAR_DIR / "queue.sqlite3")
+    HUEY = SqliteHuey("ledgerbridge", filename=_huey_file, immediate=HUEY_IMMEDIATE)
+
+# Xero roots (real Xero by default; ./run points them at the local sandbox).
+XERO_LOGIN_URL = os.environ.get("LEDGERBRIDGE_XERO_LOGIN_URL", "https://login.xero.com").rstrip("/")
+XERO_IDENTITY_URL = os.environ.get(
+    "LEDGERBRIDGE_XERO_IDENTITY_URL", "https://identity.xero.com"
+).rstrip("/")
+XERO_API_URL = os.environ.get("LEDGERBRIDGE_XERO_API_URL", "https://api.xero.com").rstrip("/")
+XERO_CLIENT_ID = os.environ.get("LEDGERBRIDGE_XERO_CLIENT_ID", "")
+XERO_CLIENT_SECRET = os.environ.get("LEDGERBRIDGE_XERO_CLIENT_SECRET", "")
+XERO_WEBHOOK_KEY = os.environ.get("LEDGERBRIDGE_XERO_WEBHOOK_KEY", "")
+
+LOG_JSON = _env_bool("LEDGERBRIDGE_LOG_JSON", not DEBUG)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LEDGERBRIDGE_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,1 @@
+"""Web UI: thin views and templates (htmx)."""
