@@ -2,6 +2,9 @@
 
 from django.urls import include, path
 
+from ledgerbridge.api.api import api
+
 urlpatterns = [
+    path("api/", api.urls),
     path("", include("ledgerbridge.web.urls")),
 ]

@@ -1,0 +1,57 @@
+"""Line and document arithmetic, rounded the way Xero rounds.
+
+Xero computes a line amount as quantity × unit amount × (100 − discount) / 100,
+rounded to 2 dp, and the tax of each line from that amount, rounded to 2 dp;
+document totals are the sums of the rounded line figures. Halves round away
+from zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+
+def round_money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def line_net(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal) -> Decimal:
+    return round_money(quantity * unit_price * (HUNDRED - discount_percent) / HUNDRED)
+
+
+def line_tax(net: Decimal, rate_percent: Decimal) -> Decimal:
+    return round_money(net * rate_percent / HUNDRED)
+
+
+@dataclass(frozen=True)
+class Totals:
+    net: Decimal
+    tax: Decimal
+
+    @property
+    def gross(self) -> Decimal:
+        return self.net + self.tax
+
+
+def totals_of(lines: Iterable[tuple[Decimal, Decimal]]) -> Totals:
+    """Totals of (net, tax) pairs that are already rounded."""
+    net = Decimal("0.00")
+    tax = Decimal("0.00")
+    for line_net_amount, line_tax_amount in lines:
+        net += line_net_amount
+        tax += line_tax_amount
+    return Totals(net=net, tax=tax)
+
+
+@dataclass(frozen=True)
+class TaxSummaryRow:
+    code: str
+    name: str
+    rate: Decimal
+    net: Decimal
+    tax: Decimal

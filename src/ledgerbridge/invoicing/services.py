@@ -1,0 +1,537 @@
+"""Business actions of the invoicing domain.
+
+Each action takes an ``Actor`` (who, in which company, with which role), checks
+permission and input, and either does everything or nothing. Errors are
+``ApplicationError`` with a message for the user and the field at fault.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ledgerbridge.companies.permissions import Actor, Permission, require
+from ledgerbridge.companies.services import audit_record
+from ledgerbridge.errors import ApplicationError, NotFoundError
+
+from . import dimensions as dims
+from .models import (
+    CREDIT_NOTE_FOR,
+    CREDIT_NOTE_TYPES,
+    SALES_TYPES,
+    ChargeType,
+    Document,
+    DocumentLine,
+    DocumentStatus,
+    DocumentType,
+    LineDimension,
+    NominalCode,
+    Partner,
+    PartnerKind,
+    TaxRate,
+)
+from .money import line_net, line_tax, totals_of
+from .numbering import number_allocate
+from .workflow import tasks_create_for_final_document
+
+MAX_LINES = 500
+
+
+# ---------------------------------------------------------------- partners
+
+
+PARTNER_FIELDS = (
+    "name", "vat_number", "email", "address_line1", "address_line2", "city", "postcode",
+    "country", "currency", "payment_terms_days", "active",
+)
+
+
+def _partner_clean(data: dict[str, Any]) -> dict[str, Any]:
+    clean = {k: v for k, v in data.items() if k in PARTNER_FIELDS}
+    if "name" in clean and not str(clean["name"]).strip():
+        raise ApplicationError("Enter the partner's name.", field="name")
+    if "currency" in clean:
+        clean["currency"] = _currency(clean["currency"])
+    if "country" in clean:
+        country = str(clean["country"]).strip().upper()
+        if len(country) != 2 or not country.isalpha():
+            raise ApplicationError("Country must be a 2-letter ISO code such as GB.", field="country")
+        clean["country"] = country
+    if "payment_terms_days" in clean:
+        try:
+            days = int(clean["payment_terms_days"])
+        except (TypeError, ValueError):
+            raise ApplicationError("Payment terms must be a number of days.", field="payment_terms_days") from None
+        if not 0 <= days <= 365:
+            raise ApplicationError("Payment terms must be between 0 and 365 days.", field="payment_terms_days")
+        clean["payment_terms_days"] = days
+    return clean
+
+
+def _currency(value: Any) -> str:
+    currency = str(value or "").strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise ApplicationError("Currency must be a 3-letter ISO code such as GBP.", field="currency")
+    return currency
+
+
+def partner_create(*, actor: Actor, kind: str, number: str, name: str, **data: Any) -> Partner:
+    require(actor, Permission.WORK_DOCUMENTS)
+    if kind not in PartnerKind.values:
+        raise ApplicationError("Kind must be customer or supplier.", field="kind")
+    number = number.strip()
+    if not number:
+        raise ApplicationError("Enter the partner number.", field="number")
+    clean = _partner_clean({"name": name, **data})
+    clean.setdefault("currency", actor.company.base_currency)
+    if Partner.objects.filter(company=actor.company, number=number).exists():
+        raise ApplicationError(f"Partner number {number} is already used.", field="number")
+    return Partner.objects.create(company=actor.company, kind=kind, number=number, **clean)
+
+
+def partner_update(*, actor: Actor, partner_id: int, **data: Any) -> Partner:
+    require(actor, Permission.WORK_DOCUMENTS)
+    partner = Partner.objects.filter(company=actor.company, pk=partner_id).first()
+    if partner is None:
+        raise NotFoundError("No such partner.")
+    for name, value in _partner_clean(data).items():
+        setattr(partner, name, value)
+    partner.save()
+    return partner
+
+
+# ---------------------------------------------------------------- documents
+
+
+@dataclass
+class LineInput:
+    description: str
+    charge_type: str
+    quantity: Any
+    unit_price: Any
+    nominal_code: str
+    tax_rate: str
+    discount_percent: Any = Decimal("0")
+    credited_line_id: int | None = None
+
+
+@dataclass
+class DocumentInput:
+    type: str
+    partner_id: int
+    issue_date: dt.date
+    lines: Sequence[LineInput]
+    due_date: dt.date | None = None
+    currency: str | None = None
+    reference: str = ""
+    order_reference: str = ""
+    trip_reference: str = ""
+    supplier_reference: str = ""
+    notes: str = ""
+    original_id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _decimal(value: Any, *, field_name: str, label: str) -> Decimal:
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ApplicationError(f"{label} must be a number.", field=field_name) from None
+    if not number.is_finite():
+        raise ApplicationError(f"{label} must be a number.", field=field_name)
+    return number
+
+
+def _check_places(value: Decimal, places: int, *, field_name: str, label: str) -> None:
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        raise ApplicationError(f"{label} can have at most {places} decimal places.", field=field_name)
+
+
+def _build_lines(
+    *, actor: Actor, document: Document, lines: Sequence[LineInput]
+) -> list[tuple[DocumentLine, dict[Any, Any]]]:
+    if not lines:
+        raise ApplicationError("Add at least one line.", field="lines")
+    if len(lines) > MAX_LINES:
+        raise ApplicationError(f"A document can have at most {MAX_LINES} lines.", field="lines")
+    nominal = {n.code: n for n in NominalCode.objects.filter(company=actor.company)}
+    taxes = {t.code: t for t in TaxRate.objects.filter(company=actor.company)}
+    compiled = dims.compile_dimensions(actor.company.pk)
+    partner = document.partner
+    built = []
+    for index, item in enumerate(lines):
+        prefix = f"lines[{index}]"
+        label = f"Line {index + 1}"
+        description = (item.description or "").strip()
+        if not description:
+            raise ApplicationError(f"{label}: enter a description.", field=f"{prefix}.description")
+        if item.charge_type not in ChargeType.values:
+            raise ApplicationError(
+                f"{label}: unknown charge type {item.charge_type!r}; "
+                f"use one of {', '.join(ChargeType.values)}.",
+                field=f"{prefix}.charge_type",
+            )
+        quantity = _decimal(item.quantity, field_name=f"{prefix}.quantity", label=f"{label}: quantity")
+        _check_places(quantity, 4, field_name=f"{prefix}.quantity", label=f"{label}: quantity")
+        if quantity <= 0:
+            raise ApplicationError(f"{label}: quantity must be more than 0.", field=f"{prefix}.quantity")
+        unit_price = _decimal(item.unit_price, field_name=f"{prefix}.unit_price", label=f"{label}: unit price")
+        _check_places(unit_price, 4, field_name=f"{prefix}.unit_price", label=f"{label}: unit price")
+        discount = _decimal(
+            item.discount_percent or 0, field_name=f"{prefix}.discount_percent", label=f"{label}: discount"
+        )
+        _check_places(discount, 2, field_name=f"{prefix}.discount_percent", label=f"{label}: discount")
+        if not Decimal(0) <= discount <= Decimal(100):
+            raise ApplicationError(
+                f"{label}: discount must be between 0 and 100 %.", field=f"{prefix}.discount_percent"
+            )
+        code = nominal.get((item.nominal_code or "").strip())
+        if code is None or not code.active:
+            raise ApplicationError(
+                f"{label}: nominal code {item.nominal_code!r} does not exist or is inactive.",
+                field=f"{prefix}.nominal_code",
+            )
+        tax = taxes.get((item.tax_rate or "").strip())
+        if tax is None or not tax.active:
+            raise ApplicationError(
+                f"{label}: tax rate code {item.tax_rate!r} does not exist or is inactive.",
+                field=f"{prefix}.tax_rate",
+            )
+        if document.is_sales and not tax.applies_to_sales:
+            raise ApplicationError(
+                f"{label}: tax rate {tax.code} is not for sales.", field=f"{prefix}.tax_rate"
+            )
+        if not document.is_sales and not tax.applies_to_purchases:
+            raise ApplicationError(
+                f"{label}: tax rate {tax.code} is not for purchases.", field=f"{prefix}.tax_rate"
+            )
+        net = line_net(quantity, unit_price, discount)
+        line = DocumentLine(
+            document=document,
+            position=index + 1,
+            description=description[:500],
+            charge_type=item.charge_type,
+            quantity=quantity,
+            unit_price=unit_price,
+            discount_percent=discount,
+            nominal_code=code,
+            tax_rate=tax,
+            net_amount=net,
+            tax_amount=line_tax(net, tax.rate),
+            credited_line_id=item.credited_line_id,
+        )
+        facts = {
+            "partner.number": partner.number,
+            "partner.name": partner.name,
+            "partner.country": partner.country,
+            "partner.kind": partner.kind,
+            "document.type": document.type,
+            "document.currency": document.currency,
+            "document.reference": document.reference,
+            "document.order_reference": document.order_reference,
+            "document.trip_reference": document.trip_reference,
+            "line.charge_type": line.charge_type,
+            "line.nominal_code": code.code,
+            "line.tax_rate": tax.code,
+            "line.description": description,
+        }
+        built.append((line, dims.evaluate(compiled, facts, line_label=label)))
+    return built
+
+
+def _apply_header(*, actor: Actor, document: Document, data: DocumentInput) -> None:
+    if data.type not in DocumentType.values:
+        raise ApplicationError("Unknown document type.", field="type")
+    partner = Partner.objects.filter(company=actor.company, pk=data.partner_id).first()
+    if partner is None:
+        raise ApplicationError("Choose a partner of this company.", field="partner_id")
+    wants = PartnerKind.CUSTOMER if data.type in SALES_TYPES else PartnerKind.SUPPLIER
+    if partner.kind != wants:
+        raise ApplicationError(
+            f"{partner.name} is a {partner.get_kind_display().lower()}; "
+            f"a {DocumentType(data.type).label.lower()} needs a {wants.label.lower()}.",
+            field="partner_id",
+        )
+    if not partner.active:
+        raise ApplicationError(f"{partner.name} is inactive.", field="partner_id")
+    if not isinstance(data.issue_date, dt.date):
+        raise ApplicationError("Enter the issue date.", field="issue_date")
+    due = data.due_date or data.issue_date + dt.timedelta(days=partner.payment_terms_days)
+    if due < data.issue_date:
+        raise ApplicationError("The due date cannot be before the issue date.", field="due_date")
+    document.type = data.type
+    document.partner = partner
+    document.issue_date = data.issue_date
+    document.due_date = due
+    document.currency = _currency(data.currency or partner.currency)
+    document.reference = data.reference.strip()[:100]
+    document.order_reference = data.order_reference.strip()[:60]
+    document.trip_reference = data.trip_reference.strip()[:60]
+    document.supplier_reference = data.supplier_reference.strip()[:60]
+    document.notes = data.notes.strip()
+    if data.original_id is not None:
+        if data.type not in CREDIT_NOTE_TYPES:
+            raise ApplicationError("Only a credit note can reference an invoice.", field="original_id")
+        original = Document.objects.filter(company=actor.company, pk=data.original_id).first()
+        if original is None or CREDIT_NOTE_FOR.get(original.type) != data.type:  # type: ignore[call-overload]
+            raise ApplicationError("The referenced invoice does not exist or is of another kind.",
+                                   field="original_id")
+        if original.status != DocumentStatus.FINAL:
+            raise ApplicationError("Only a final invoice can be credited.", field="original_id")
+        if original.partner_id != partner.pk:
+            raise ApplicationError("A credit note must be for the partner of its invoice.", field="partner_id")
+        document.original = original
+    else:
+        document.original = None
+
+
+def _save_lines(document: Document, built: list[tuple[DocumentLine, dict[Any, Any]]]) -> None:
+    document.lines.all().delete()
+    DocumentLine.objects.bulk_create([line for line, _ in built])
+    # bulk_create sets primary keys on PostgreSQL and SQLite alike (RETURNING).
+    LineDimension.objects.bulk_create(
+        [
+            LineDimension(line=line, dimension=dimension, value=value)
+            for line, values in built
+            for dimension, value in values.items()
+        ]
+    )
+    totals = totals_of((line.net_amount, line.tax_amount) for line, _ in built)
+    if totals.gross < 0:
+        raise ApplicationError(
+            "The document's total cannot be negative; record the correction as a credit note.",
+            field="lines",
+        )
+    document.net_total = totals.net
+    document.tax_total = totals.tax
+    document.gross_total = totals.gross
+
+
+def document_create(*, actor: Actor, data: DocumentInput) -> Document:
+    """Create a draft with its lines, coded and totalled."""
+    require(actor, Permission.WORK_DOCUMENTS)
+    with transaction.atomic():
+        document = Document(company=actor.company, created_by=actor.user)
+        _apply_header(actor=actor, document=document, data=data)
+        built = _build_lines(actor=actor, document=document, lines=data.lines)
+        document.save()
+        _save_lines(document, built)
+        document.save(update_fields=["net_total", "tax_total", "gross_total"])
+        if document.original is not None:
+            _check_credit_within_invoice(document)
+    return document
+
+
+def _get_for_update(actor: Actor, document_id: int) -> Document:
+    document = (
+        Document.objects.select_for_update()
+        .select_related("partner")
+        .filter(company=actor.company, pk=document_id)
+        .first()
+    )
+    if document is None:
+        raise NotFoundError("No such document.")
+    return document
+
+
+def document_update(*, actor: Actor, document_id: int, data: DocumentInput) -> Document:
+    """Replace a draft's header and lines. Final documents are frozen."""
+    require(actor, Permission.WORK_DOCUMENTS)
+    with transaction.atomic():
+        document = _get_for_update(actor, document_id)
+        if not document.is_draft:
+            raise ApplicationError(
+                f"{document} is final and cannot be changed; correct it with a credit note."
+            )
+        _apply_header(actor=actor, document=document, data=data)
+        built = _build_lines(actor=actor, document=document, lines=data.lines)
+        _save_lines(document, built)
+        document.save()
+        if document.original is not None:
+            _check_credit_within_invoice(document)
+    return document
+
+
+def document_delete_draft(*, actor: Actor, document_id: int) -> None:
+    require(actor, Permission.WORK_DOCUMENTS)
+    with transaction.atomic():
+        document = _get_for_update(actor, document_id)
+        if not document.is_draft:
+            raise ApplicationError("Only drafts can be deleted.")
+        document.delete()
+
+
+def _check_credit_within_invoice(credit_note: Document) -> None:
+    original = credit_note.original
+    assert original is not None
+    credited = sum(
+        (
+            cn.gross_total
+            for cn in original.credit_notes.exclude(pk=credit_note.pk).filter(
+                status=DocumentStatus.FINAL
+            )
+        ),
+        Decimal("0.00"),
+    )
+    remaining = original.gross_total - credited
+    if credit_note.gross_total > remaining:
+        raise ApplicationError(
+            f"This credit note ({credit_note.gross_total} {credit_note.currency}) is more than "
+            f"what is left to credit on {original.number} ({remaining} {original.currency}).",
+            field="lines",
+        )
+
+
+def document_finalise(*, actor: Actor, document_id: int, now: dt.datetime | None = None) -> Document:
+    """Number and freeze a draft, then add its workflow tasks. All or nothing."""
+    require(actor, Permission.WORK_DOCUMENTS)
+    now = now or timezone.now()
+    with transaction.atomic():
+        document = _get_for_update(actor, document_id)
+        if not document.is_draft:
+            raise ApplicationError(f"{document} is already final.")
+        if not document.lines.exists():
+            raise ApplicationError("Add at least one line before finalising.", field="lines")
+        if document.type in (DocumentType.PURCHASE_INVOICE, DocumentType.PURCHASE_CREDIT_NOTE) and (
+            not document.supplier_reference
+        ):
+            raise ApplicationError(
+                "Enter the supplier's document number before finalising.", field="supplier_reference"
+            )
+        if document.original is not None:
+            _check_credit_within_invoice(document)
+        document.number = number_allocate(
+            company=actor.company,
+            document_type=document.type,
+            year=timezone.localdate(now).year,
+        )
+        document.status = DocumentStatus.FINAL
+        document.finalised_at = now
+        document.finalised_by = actor.user
+        try:
+            with transaction.atomic():
+                document.save(update_fields=["number", "status", "finalised_at", "finalised_by", "updated_at"])
+        except IntegrityError:
+            raise ApplicationError(
+                f"Number {document.number} is already used; check the number series "
+                "in Configuration > Number series."
+            ) from None
+        tasks_create_for_final_document(document=document, now=now)
+        document_id_for_pdf = document.pk
+        transaction.on_commit(lambda: _enqueue_pdf(document_id_for_pdf))
+    return document
+
+
+def _enqueue_pdf(document_id: int) -> None:
+    from .tasks import render_document_pdf
+
+    render_document_pdf(document_id)
+
+
+def credit_note_create_from_invoice(
+    *,
+    actor: Actor,
+    invoice_id: int,
+    quantities: dict[int, Any] | None = None,
+    issue_date: dt.date | None = None,
+    reference: str = "",
+    supplier_reference: str = "",
+) -> Document:
+    """Draft a credit note for a final invoice: all of it, or given quantities per line id."""
+    require(actor, Permission.WORK_DOCUMENTS)
+    invoice = (
+        Document.objects.filter(company=actor.company, pk=invoice_id).select_related("partner").first()
+    )
+    if invoice is None:
+        raise NotFoundError("No such invoice.")
+    credit_type = CREDIT_NOTE_FOR.get(invoice.type)  # type: ignore[call-overload]
+    if credit_type is None:
+        raise ApplicationError("Only invoices can be credited.")
+    lines = []
+    for line in invoice.lines.select_related("nominal_code", "tax_rate"):
+        quantity: Any = line.quantity
+        if quantities is not None:
+            if line.pk not in quantities:
+                continue
+            quantity = _decimal(quantities[line.pk], field_name=f"quantities[{line.pk}]",
+                                label=f"Line {line.position}: quantity")
+            if quantity <= 0:
+                continue
+            if quantity > line.quantity:
+                raise ApplicationError(
+                    f"Line {line.position}: cannot credit more than the invoiced quantity "
+                    f"({line.quantity.normalize():f}).",
+                    field=f"quantities[{line.pk}]",
+                )
+        lines.append(
+            LineInput(
+                description=line.description,
+                charge_type=line.charge_type,
+                quantity=quantity,
+                unit_price=line.unit_price,
+                discount_percent=line.discount_percent,
+                nominal_code=line.nominal_code.code,
+                tax_rate=line.tax_rate.code,
+                credited_line_id=line.pk,
+            )
+        )
+    if not lines:
+        raise ApplicationError("Choose at least one line to credit.", field="quantities")
+    issue = issue_date or timezone.localdate()
+    return document_create(
+        actor=actor,
+        data=DocumentInput(
+            type=credit_type,
+            partner_id=invoice.partner_id,
+            issue_date=issue,
+            due_date=issue,
+            currency=invoice.currency,
+            reference=reference or f"Credit for {invoice.number}",
+            order_reference=invoice.order_reference,
+            trip_reference=invoice.trip_reference,
+            supplier_reference=supplier_reference,
+            original_id=invoice.pk,
+            lines=lines,
+        ),
+    )
+
+
+def document_input_from(document: Document) -> DocumentInput:
+    """The input that would recreate ``document`` (for editing forms)."""
+    return DocumentInput(
+        type=document.type,
+        partner_id=document.partner_id,
+        issue_date=document.issue_date,
+        due_date=document.due_date,
+        currency=document.currency,
+        reference=document.reference,
+        order_reference=document.order_reference,
+        trip_reference=document.trip_reference,
+        supplier_reference=document.supplier_reference,
+        notes=document.notes,
+        original_id=document.original_id,
+        lines=[
+            LineInput(
+                description=line.description,
+                charge_type=line.charge_type,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                discount_percent=line.discount_percent,
+                nominal_code=line.nominal_code.code,
+                tax_rate=line.tax_rate.code,
+                credited_line_id=line.credited_line_id,
+            )
+            for line in document.lines.select_related("nominal_code", "tax_rate")
+        ],
+    )
+
+
+def _audit(actor: Actor, action: str, target: str, changes: dict[str, Any] | None = None) -> None:
+    audit_record(actor=actor, company=actor.company, action=action, target=target, changes=changes)

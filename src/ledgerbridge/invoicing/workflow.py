@@ -1,0 +1,138 @@
+"""Workflow tasks on documents: a generic mechanism other parts plug task types into.
+
+The invoicing domain does not know what a task does. A task type says whether
+it applies to a final document, whether it completes itself, and what
+completing it means; for instance the accounting part registers "Post to Xero".
+Completing runs the type's handler in the caller's transaction, so whatever the
+handler writes commits or rolls back together with the task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from ledgerbridge.companies.permissions import Actor, Permission, require
+from ledgerbridge.errors import ApplicationError, NotFoundError
+
+from .models import Document, Task, TaskMode, TaskStatus
+
+
+@dataclass(frozen=True)
+class TaskType:
+    key: str
+    label: str
+    # Does the task belong in this final document's workflow?
+    applies: Callable[[Document], bool]
+    # "auto" or "manual" for this document.
+    mode_for: Callable[[Document], str]
+    # What completing it does; raise ApplicationError to refuse.
+    on_complete: Callable[[Task, Actor | None, datetime], None]
+    # Text on the button that completes it.
+    action_label: str = "Complete"
+
+
+_registry: dict[str, TaskType] = {}
+
+
+def task_type_register(task_type: TaskType) -> None:
+    _registry[task_type.key] = task_type
+
+
+def task_type_unregister(key: str) -> None:
+    _registry.pop(key, None)
+
+
+def task_type_get(key: str) -> TaskType | None:
+    return _registry.get(key)
+
+
+def task_types() -> list[TaskType]:
+    return list(_registry.values())
+
+
+def tasks_create_for_final_document(*, document: Document, now: datetime) -> list[Task]:
+    """Add every applicable task to a document that has just become final."""
+    created = []
+    for task_type in task_types():
+        if not task_type.applies(document):
+            continue
+        task, _ = Task.objects.get_or_create(
+            document=document,
+            type=task_type.key,
+            defaults={"mode": task_type.mode_for(document)},
+        )
+        created.append(task)
+    for task in created:
+        if task.mode == TaskMode.AUTO and task.status == TaskStatus.OPEN:
+            _complete(task, actor=None, now=now)
+    return created
+
+
+def _complete(task: Task, *, actor: Actor | None, now: datetime) -> Task:
+    task_type = task_type_get(task.type)
+    if task_type is None:
+        raise ApplicationError(f"Task type {task.type!r} is not available.")
+    task_type.on_complete(task, actor, now)
+    task.status = TaskStatus.DONE
+    task.completed_at = now
+    task.completed_by = actor.user if actor else None
+    task.save(update_fields=["status", "completed_at", "completed_by", "message", "updated_at"])
+    return task
+
+
+def task_complete(*, actor: Actor, task_id: int, now: datetime | None = None) -> Task:
+    """A user completes an open (or failed, to retry) task of a document of their company."""
+    require(actor, Permission.WORK_DOCUMENTS)
+    now = now or timezone.now()
+    with transaction.atomic():
+        task = (
+            Task.objects.select_for_update()
+            .filter(document__company=actor.company, pk=task_id, hidden=False)
+            .first()
+        )
+        if task is None:
+            raise NotFoundError("No such task.")
+        if task.status == TaskStatus.DONE:
+            raise ApplicationError("This task is already done.")
+        return _complete(task, actor=actor, now=now)
+
+
+def task_fail(*, task: Task, message: str) -> Task:
+    """Mark a task failed with a message the user can act on (shown on the document)."""
+    task.status = TaskStatus.FAILED
+    task.message = message
+    task.save(update_fields=["status", "message", "updated_at"])
+    return task
+
+
+def task_reopen(*, task: Task, message: str = "") -> Task:
+    task.status = TaskStatus.OPEN
+    task.message = message
+    task.completed_at = None
+    task.completed_by = None
+    task.save(update_fields=["status", "message", "completed_at", "completed_by", "updated_at"])
+    return task
+
+
+def tasks_refresh_visibility(*, company_id: int, task_type_key: str) -> int:
+    """Hide or show a type's tasks when what it applies to changes; history is kept."""
+    task_type = task_type_get(task_type_key)
+    changed = 0
+    for task in Task.objects.filter(document__company_id=company_id, type=task_type_key).select_related(
+        "document"
+    ):
+        hidden = task_type is None or not task_type.applies(task.document)
+        if task.hidden != hidden:
+            task.hidden = hidden
+            task.save(update_fields=["hidden", "updated_at"])
+            changed += 1
+    return changed
+
+
+def document_tasks(*, document: Document) -> list[Task]:
+    return list(document.tasks.filter(hidden=False))
