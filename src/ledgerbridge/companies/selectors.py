@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from .models import AuditEntry, Company, Membership, User
+from .models import ApiToken, AuditEntry, Company, Membership, User
 from .permissions import Actor
 
 
@@ -42,3 +42,20 @@ def actor_for(*, user: User, company_id: int | None) -> Actor | None:
 
 def audit_entries(*, actor: Actor) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(company=actor.company).select_related("actor")
+
+
+def api_token_list(*, actor: Actor) -> QuerySet[ApiToken]:
+    return (
+        ApiToken.objects.filter(company=actor.company)
+        .select_related("created_by")
+        .order_by("revoked_at", "-created_at")
+    )
+
+
+def api_token_get(*, actor: Actor, token_id: int) -> ApiToken:
+    from ledgerbridge.errors import NotFoundError
+
+    token = ApiToken.objects.filter(company=actor.company, pk=token_id).first()
+    if token is None:
+        raise NotFoundError("No such API token.")
+    return token

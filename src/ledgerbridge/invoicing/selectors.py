@@ -82,3 +82,131 @@ def document_pdf_get(*, actor: Actor, document_id: int) -> DocumentPdf:
     if document.is_draft:
         raise NotFoundError("A draft has no PDF yet; finalise it first.")
     return document_pdf_ensure(document=document)
+
+
+# ---------------------------------------------------------------- web UI reads
+
+from django.db.models import Prefetch  # noqa: E402
+
+from .models import (  # noqa: E402
+    Dimension,
+    DimensionRule,
+    DocumentLine,
+    LineDimension,
+    NominalCode,
+    NumberSeries,
+    Task,
+    TaxRate,
+)
+
+
+def document_list_with_tasks(
+    *, actor: Actor, filters: DocumentFilters | None = None
+) -> QuerySet[Document]:
+    """``document_list`` with each document's visible tasks on ``visible_tasks``."""
+    return document_list(actor=actor, filters=filters).prefetch_related(
+        Prefetch("tasks", queryset=Task.objects.filter(hidden=False), to_attr="visible_tasks")
+    )
+
+
+def document_detail_get(*, actor: Actor, document_id: int) -> Document:
+    """One document with its lines (codes, dimension values) and credit notes loaded."""
+    document = (
+        Document.objects.filter(company=actor.company, pk=document_id)
+        .select_related("partner", "original", "company", "created_by", "finalised_by")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=DocumentLine.objects.select_related(
+                    "nominal_code", "tax_rate"
+                ).prefetch_related(
+                    Prefetch(
+                        "dimensions",
+                        queryset=LineDimension.objects.select_related(
+                            "dimension", "value"
+                        ).order_by("dimension__position", "dimension__name"),
+                    )
+                ),
+            ),
+            "credit_notes",
+        )
+        .first()
+    )
+    if document is None:
+        raise NotFoundError("No such document.")
+    return document
+
+
+def partner_search(
+    *, actor: Actor, kind: str | None = None, search: str | None = None
+) -> QuerySet[Partner]:
+    qs = partner_list(actor=actor, kind=kind)
+    if search and search.strip():
+        term = search.strip()
+        qs = qs.filter(
+            Q(name__icontains=term) | Q(number__icontains=term) | Q(email__icontains=term)
+        )
+    return qs
+
+
+def nominal_code_list(*, actor: Actor, active_only: bool = False) -> QuerySet[NominalCode]:
+    qs = NominalCode.objects.filter(company=actor.company)
+    return qs.filter(active=True) if active_only else qs
+
+
+def nominal_code_get(*, actor: Actor, pk: int) -> NominalCode:
+    obj = nominal_code_list(actor=actor).filter(pk=pk).first()
+    if obj is None:
+        raise NotFoundError("No such nominal code.")
+    return obj
+
+
+def tax_rate_list(
+    *, actor: Actor, active_only: bool = False, sales: bool | None = None
+) -> QuerySet[TaxRate]:
+    """Tax rates; ``sales=True`` only those for sales, ``False`` only those for purchases."""
+    qs = TaxRate.objects.filter(company=actor.company)
+    if active_only:
+        qs = qs.filter(active=True)
+    if sales is True:
+        qs = qs.filter(applies_to_sales=True)
+    elif sales is False:
+        qs = qs.filter(applies_to_purchases=True)
+    return qs
+
+
+def tax_rate_get(*, actor: Actor, pk: int) -> TaxRate:
+    obj = tax_rate_list(actor=actor).filter(pk=pk).first()
+    if obj is None:
+        raise NotFoundError("No such tax rate.")
+    return obj
+
+
+def number_series_list(*, actor: Actor) -> QuerySet[NumberSeries]:
+    return NumberSeries.objects.filter(company=actor.company).order_by("document_type")
+
+
+def number_series_get(*, actor: Actor, pk: int) -> NumberSeries:
+    obj = number_series_list(actor=actor).filter(pk=pk).first()
+    if obj is None:
+        raise NotFoundError("No such number series.")
+    return obj
+
+
+def dimension_list(*, actor: Actor) -> QuerySet[Dimension]:
+    """Dimensions with their values and ordered rules loaded."""
+    return (
+        Dimension.objects.filter(company=actor.company)
+        .select_related("default_value")
+        .prefetch_related(
+            "values",
+            Prefetch("rules", queryset=DimensionRule.objects.select_related("value")),
+        )
+    )
+
+
+def dimension_get(*, actor: Actor, pk: int) -> Dimension:
+    obj = dimension_list(actor=actor).filter(pk=pk).first()
+    if obj is None:
+        raise NotFoundError("No such dimension.")
+    return obj
