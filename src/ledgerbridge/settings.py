@@ -32,11 +32,15 @@ SECRET_KEY = os.environ.get(
 )
 ALLOWED_HOSTS = [
     h.strip()
-    for h in os.environ.get("LEDGERBRIDGE_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    for h in os.environ.get("LEDGERBRIDGE_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(
+        ","
+    )
     if h.strip()
 ]
 CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("LEDGERBRIDGE_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+    o.strip()
+    for o in os.environ.get("LEDGERBRIDGE_CSRF_TRUSTED_ORIGINS", "").split(",")
+    if o.strip()
 ]
 PUBLIC_URL = os.environ.get("LEDGERBRIDGE_PUBLIC_URL", "http://127.0.0.1:8000")
 

@@ -67,8 +67,13 @@ def company_update(*, actor: Actor, **fields: Any) -> Company:
     if changes:
         with transaction.atomic():
             company.save()
-            audit_record(actor=actor, company=company, action="company details changed",
-                         target=company.legal_name, changes=changes)
+            audit_record(
+                actor=actor,
+                company=company,
+                action="company details changed",
+                target=company.legal_name,
+                changes=changes,
+            )
     return company
 
 
@@ -110,7 +115,9 @@ def api_token_create(*, actor: Actor, name: str, role: str = Role.FINANCE) -> tu
             token_hash=_hash_token(raw),
             created_by=actor.user,
         )
-        audit_record(actor=actor, company=actor.company, action="API token created", target=token.name)
+        audit_record(
+            actor=actor, company=actor.company, action="API token created", target=token.name
+        )
     return token, raw
 
 

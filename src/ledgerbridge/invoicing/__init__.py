@@ -1,1 +1,4 @@
-"""The TMS invoicing domain: partners, documents, numbering, coding, workflow tasks, PDFs. Knows nothing of any accounting package."""
+"""The TMS invoicing domain: partners, documents, numbering, coding, workflow, PDFs.
+
+Knows nothing of any accounting package.
+"""

@@ -31,9 +31,13 @@ def _save_audited(actor: Actor, obj: M, fields: dict[str, Any], *, label: str) -
     created = obj.pk is None
     changes = {}
     for name, value in fields.items():
+        if created:
+            changes[name] = value
+            setattr(obj, name, value)
+            continue
         old = getattr(obj, name)
-        if created or old != value:
-            changes[name] = value if created else [old, value]
+        if old != value:
+            changes[name] = [old, value]
             setattr(obj, name, value)
     with transaction.atomic():
         obj.save()
@@ -105,8 +109,9 @@ def tax_rate_save(
     if not Decimal(0) <= rate_value <= Decimal(100):
         raise ApplicationError("Rate must be between 0 and 100 %.", field="rate")
     if not (applies_to_sales or applies_to_purchases):
-        raise ApplicationError("A tax rate must apply to sales, purchases or both.",
-                               field="applies_to_sales")
+        raise ApplicationError(
+            "A tax rate must apply to sales, purchases or both.", field="applies_to_sales"
+        )
     if TaxRate.objects.filter(company=actor.company, code=code).exclude(pk=obj.pk).exists():
         raise ApplicationError(f"Tax rate code {code} already exists.", field="code")
     fields = {
@@ -163,21 +168,34 @@ def dimension_save(
         raise ApplicationError(f"A dimension named {name} already exists.", field="name")
     default = None
     if default_value_id is not None:
-        default = DimensionValue.objects.filter(pk=default_value_id, dimension=obj).first() if obj.pk else None
+        default = (
+            DimensionValue.objects.filter(pk=default_value_id, dimension=obj).first()
+            if obj.pk
+            else None
+        )
         if default is None:
-            raise ApplicationError("The default must be one of this dimension's values.",
-                                   field="default_value_id")
+            raise ApplicationError(
+                "The default must be one of this dimension's values.", field="default_value_id"
+            )
     fields = {"name": name, "position": int(position), "active": active, "default_value": default}
     return _save_audited(actor, obj, fields, label="dimension")
 
 
 def dimension_value_save(
-    *, actor: Actor, dimension_id: int, pk: int | None = None, code: str, name: str, active: bool = True
+    *,
+    actor: Actor,
+    dimension_id: int,
+    pk: int | None = None,
+    code: str,
+    name: str,
+    active: bool = True,
 ) -> DimensionValue:
     require(actor, Permission.CONFIGURE)
     dimension = _get(actor, Dimension, dimension_id, company=actor.company)
     assert dimension is not None
-    obj = _get(actor, DimensionValue, pk, dimension=dimension) or DimensionValue(dimension=dimension)
+    obj = _get(actor, DimensionValue, pk, dimension=dimension) or DimensionValue(
+        dimension=dimension
+    )
     code = _required(code, "code", "code")
     if DimensionValue.objects.filter(dimension=dimension, code=code).exclude(pk=obj.pk).exists():
         raise ApplicationError(f"Value code {code} already exists in {dimension}.", field="code")
@@ -214,6 +232,11 @@ def dimension_rule_delete(*, actor: Actor, dimension_id: int, pk: int) -> None:
     if rule is None:
         raise NotFoundError("No such rule.")
     with transaction.atomic():
-        audit_record(actor=actor, company=actor.company, action="dimension rule deleted",
-                     target=str(rule), changes={"conditions": rule.conditions})
+        audit_record(
+            actor=actor,
+            company=actor.company,
+            action="dimension rule deleted",
+            target=str(rule),
+            changes={"conditions": rule.conditions},
+        )
         rule.delete()

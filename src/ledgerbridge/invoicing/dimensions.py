@@ -44,7 +44,8 @@ OPERATORS: dict[str, tuple[str, Callable[[str, Any], bool]]] = {
     "not_equals": ("is not", lambda actual, expected: actual != str(expected).strip().lower()),
     "in": ("is one of", lambda actual, expected: actual in _as_list(expected)),
     "starts_with": (
-        "starts with", lambda actual, expected: actual.startswith(str(expected).strip().lower())
+        "starts with",
+        lambda actual, expected: actual.startswith(str(expected).strip().lower()),
     ),
     "contains": ("contains", lambda actual, expected: str(expected).strip().lower() in actual),
 }
@@ -84,7 +85,9 @@ def conditions_validate(raw: Any) -> list[Condition]:
                 field="conditions",
             )
         if value is None or (isinstance(value, str) and not value.strip()):
-            raise ApplicationError(f"Condition {i}: enter a value to compare with.", field="conditions")
+            raise ApplicationError(
+                f"Condition {i}: enter a value to compare with.", field="conditions"
+            )
         conditions.append(Condition(field=field, op=op, value=value))
     return conditions
 

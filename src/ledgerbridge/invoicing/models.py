@@ -219,7 +219,9 @@ class Document(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="documents")
     number = models.CharField(max_length=40, blank=True, help_text="Allocated when finalised")
     supplier_reference = models.CharField(
-        "supplier's invoice number", max_length=60, blank=True,
+        "supplier's invoice number",
+        max_length=60,
+        blank=True,
         help_text="For purchase documents: the number on the supplier's document",
     )
     issue_date = models.DateField()
@@ -230,7 +232,11 @@ class Document(models.Model):
     trip_reference = models.CharField(max_length=60, blank=True)
     notes = models.TextField(blank=True)
     original = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credit_notes",
         help_text="The invoice a credit note corrects",
     )
     net_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
@@ -303,7 +309,11 @@ class DocumentLine(models.Model):
     net_amount = models.DecimalField(max_digits=14, decimal_places=2)
     tax_amount = models.DecimalField(max_digits=14, decimal_places=2)
     credited_line = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="credits",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="credits",
         help_text="On a credit note: the invoice line it corrects",
     )
 
@@ -329,6 +339,9 @@ class LineDimension(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["line", "dimension"], name="one_value_per_dimension")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension_id}={self.value_id}"
 
 
 class TaskStatus(models.TextChoices):
@@ -378,6 +391,9 @@ class DocumentPdf(models.Model):
     sha256 = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
     rendered_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.filename
 
     @property
     def filename(self) -> str:

@@ -36,12 +36,11 @@ def number_allocate(*, company: Company, document_type: str, year: int) -> str:
     series = NumberSeries.objects.select_for_update().get(
         company=company, document_type=document_type
     )
-    if series.reset_yearly and series.year != year:
-        if series.year is None or year > series.year:
-            series.year = year
-            series.next_number = 1
-        # A document finalised for an earlier year keeps the current year's sequence
-        # rather than reopening a closed one.
+    # A document finalised for an earlier year keeps the current year's sequence
+    # rather than reopening a closed one.
+    if series.reset_yearly and (series.year is None or year > series.year):
+        series.year = year
+        series.next_number = 1
     number = series.format(series.next_number, series.year or year)
     series.next_number += 1
     series.save(update_fields=["next_number", "year"])

@@ -47,8 +47,17 @@ MAX_LINES = 500
 
 
 PARTNER_FIELDS = (
-    "name", "vat_number", "email", "address_line1", "address_line2", "city", "postcode",
-    "country", "currency", "payment_terms_days", "active",
+    "name",
+    "vat_number",
+    "email",
+    "address_line1",
+    "address_line2",
+    "city",
+    "postcode",
+    "country",
+    "currency",
+    "payment_terms_days",
+    "active",
 )
 
 
@@ -61,15 +70,21 @@ def _partner_clean(data: dict[str, Any]) -> dict[str, Any]:
     if "country" in clean:
         country = str(clean["country"]).strip().upper()
         if len(country) != 2 or not country.isalpha():
-            raise ApplicationError("Country must be a 2-letter ISO code such as GB.", field="country")
+            raise ApplicationError(
+                "Country must be a 2-letter ISO code such as GB.", field="country"
+            )
         clean["country"] = country
     if "payment_terms_days" in clean:
         try:
             days = int(clean["payment_terms_days"])
         except (TypeError, ValueError):
-            raise ApplicationError("Payment terms must be a number of days.", field="payment_terms_days") from None
+            raise ApplicationError(
+                "Payment terms must be a number of days.", field="payment_terms_days"
+            ) from None
         if not 0 <= days <= 365:
-            raise ApplicationError("Payment terms must be between 0 and 365 days.", field="payment_terms_days")
+            raise ApplicationError(
+                "Payment terms must be between 0 and 365 days.", field="payment_terms_days"
+            )
         clean["payment_terms_days"] = days
     return clean
 
@@ -77,7 +92,9 @@ def _partner_clean(data: dict[str, Any]) -> dict[str, Any]:
 def _currency(value: Any) -> str:
     currency = str(value or "").strip().upper()
     if len(currency) != 3 or not currency.isalpha():
-        raise ApplicationError("Currency must be a 3-letter ISO code such as GBP.", field="currency")
+        raise ApplicationError(
+            "Currency must be a 3-letter ISO code such as GBP.", field="currency"
+        )
     return currency
 
 
@@ -151,7 +168,9 @@ def _decimal(value: Any, *, field_name: str, label: str) -> Decimal:
 def _check_places(value: Decimal, places: int, *, field_name: str, label: str) -> None:
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > places:
-        raise ApplicationError(f"{label} can have at most {places} decimal places.", field=field_name)
+        raise ApplicationError(
+            f"{label} can have at most {places} decimal places.", field=field_name
+        )
 
 
 def _build_lines(
@@ -178,19 +197,32 @@ def _build_lines(
                 f"use one of {', '.join(ChargeType.values)}.",
                 field=f"{prefix}.charge_type",
             )
-        quantity = _decimal(item.quantity, field_name=f"{prefix}.quantity", label=f"{label}: quantity")
+        quantity = _decimal(
+            item.quantity, field_name=f"{prefix}.quantity", label=f"{label}: quantity"
+        )
         _check_places(quantity, 4, field_name=f"{prefix}.quantity", label=f"{label}: quantity")
         if quantity <= 0:
-            raise ApplicationError(f"{label}: quantity must be more than 0.", field=f"{prefix}.quantity")
-        unit_price = _decimal(item.unit_price, field_name=f"{prefix}.unit_price", label=f"{label}: unit price")
-        _check_places(unit_price, 4, field_name=f"{prefix}.unit_price", label=f"{label}: unit price")
-        discount = _decimal(
-            item.discount_percent or 0, field_name=f"{prefix}.discount_percent", label=f"{label}: discount"
+            raise ApplicationError(
+                f"{label}: quantity must be more than 0.", field=f"{prefix}.quantity"
+            )
+        unit_price = _decimal(
+            item.unit_price, field_name=f"{prefix}.unit_price", label=f"{label}: unit price"
         )
-        _check_places(discount, 2, field_name=f"{prefix}.discount_percent", label=f"{label}: discount")
+        _check_places(
+            unit_price, 4, field_name=f"{prefix}.unit_price", label=f"{label}: unit price"
+        )
+        discount = _decimal(
+            item.discount_percent or 0,
+            field_name=f"{prefix}.discount_percent",
+            label=f"{label}: discount",
+        )
+        _check_places(
+            discount, 2, field_name=f"{prefix}.discount_percent", label=f"{label}: discount"
+        )
         if not Decimal(0) <= discount <= Decimal(100):
             raise ApplicationError(
-                f"{label}: discount must be between 0 and 100 %.", field=f"{prefix}.discount_percent"
+                f"{label}: discount must be between 0 and 100 %.",
+                field=f"{prefix}.discount_percent",
             )
         code = nominal.get((item.nominal_code or "").strip())
         if code is None or not code.active:
@@ -278,15 +310,20 @@ def _apply_header(*, actor: Actor, document: Document, data: DocumentInput) -> N
     document.notes = data.notes.strip()
     if data.original_id is not None:
         if data.type not in CREDIT_NOTE_TYPES:
-            raise ApplicationError("Only a credit note can reference an invoice.", field="original_id")
+            raise ApplicationError(
+                "Only a credit note can reference an invoice.", field="original_id"
+            )
         original = Document.objects.filter(company=actor.company, pk=data.original_id).first()
         if original is None or CREDIT_NOTE_FOR.get(original.type) != data.type:  # type: ignore[call-overload]
-            raise ApplicationError("The referenced invoice does not exist or is of another kind.",
-                                   field="original_id")
+            raise ApplicationError(
+                "The referenced invoice does not exist or is of another kind.", field="original_id"
+            )
         if original.status != DocumentStatus.FINAL:
             raise ApplicationError("Only a final invoice can be credited.", field="original_id")
         if original.partner_id != partner.pk:
-            raise ApplicationError("A credit note must be for the partner of its invoice.", field="partner_id")
+            raise ApplicationError(
+                "A credit note must be for the partner of its invoice.", field="partner_id"
+            )
         document.original = original
     else:
         document.original = None
@@ -389,7 +426,9 @@ def _check_credit_within_invoice(credit_note: Document) -> None:
         )
 
 
-def document_finalise(*, actor: Actor, document_id: int, now: dt.datetime | None = None) -> Document:
+def document_finalise(
+    *, actor: Actor, document_id: int, now: dt.datetime | None = None
+) -> Document:
     """Number and freeze a draft, then add its workflow tasks. All or nothing."""
     require(actor, Permission.WORK_DOCUMENTS)
     now = now or timezone.now()
@@ -403,7 +442,8 @@ def document_finalise(*, actor: Actor, document_id: int, now: dt.datetime | None
             not document.supplier_reference
         ):
             raise ApplicationError(
-                "Enter the supplier's document number before finalising.", field="supplier_reference"
+                "Enter the supplier's document number before finalising.",
+                field="supplier_reference",
             )
         if document.original is not None:
             _check_credit_within_invoice(document)
@@ -417,7 +457,9 @@ def document_finalise(*, actor: Actor, document_id: int, now: dt.datetime | None
         document.finalised_by = actor.user
         try:
             with transaction.atomic():
-                document.save(update_fields=["number", "status", "finalised_at", "finalised_by", "updated_at"])
+                document.save(
+                    update_fields=["number", "status", "finalised_at", "finalised_by", "updated_at"]
+                )
         except IntegrityError:
             raise ApplicationError(
                 f"Number {document.number} is already used; check the number series "
@@ -447,7 +489,9 @@ def credit_note_create_from_invoice(
     """Draft a credit note for a final invoice: all of it, or given quantities per line id."""
     require(actor, Permission.WORK_DOCUMENTS)
     invoice = (
-        Document.objects.filter(company=actor.company, pk=invoice_id).select_related("partner").first()
+        Document.objects.filter(company=actor.company, pk=invoice_id)
+        .select_related("partner")
+        .first()
     )
     if invoice is None:
         raise NotFoundError("No such invoice.")
@@ -460,8 +504,11 @@ def credit_note_create_from_invoice(
         if quantities is not None:
             if line.pk not in quantities:
                 continue
-            quantity = _decimal(quantities[line.pk], field_name=f"quantities[{line.pk}]",
-                                label=f"Line {line.position}: quantity")
+            quantity = _decimal(
+                quantities[line.pk],
+                field_name=f"quantities[{line.pk}]",
+                label=f"Line {line.position}: quantity",
+            )
             if quantity <= 0:
                 continue
             if quantity > line.quantity:

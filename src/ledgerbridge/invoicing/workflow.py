@@ -123,9 +123,9 @@ def tasks_refresh_visibility(*, company_id: int, task_type_key: str) -> int:
     """Hide or show a type's tasks when what it applies to changes; history is kept."""
     task_type = task_type_get(task_type_key)
     changed = 0
-    for task in Task.objects.filter(document__company_id=company_id, type=task_type_key).select_related(
-        "document"
-    ):
+    for task in Task.objects.filter(
+        document__company_id=company_id, type=task_type_key
+    ).select_related("document"):
         hidden = task_type is None or not task_type.applies(task.document)
         if task.hidden != hidden:
             task.hidden = hidden
