@@ -1,12 +1,216 @@
-"""The REST API for the TMS and scripts. OpenAPI at /api/docs."""
+"""The REST API for the TMS and scripts. OpenAPI at /api/docs.
 
-from __future__ import annotations
+Every endpoint acts as the caller's ``Actor``: an API token belongs to one
+company; a browser session acts in the user's current company. Handlers parse,
+call one service or selector, and shape the answer.
+"""
 
-from ninja import NinjaAPI
+# No `from __future__ import annotations`: ninja reads these annotations at runtime.
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Query, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from ledgerbridge.companies.permissions import Actor
+from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from ledgerbridge.invoicing import selectors, services
+from ledgerbridge.invoicing.workflow import task_complete
+
+from .auth import ApiTokenAuth, SessionActorAuth
+from .schemas import (
+    CreditIn,
+    DocumentIn,
+    DocumentOut,
+    DocumentSummary,
+    ErrorOut,
+    PartnerIn,
+    PartnerOut,
+    PartnerPatch,
+    TaskOut,
+)
 
 api = NinjaAPI(
     title="LedgerBridge API",
     version="1.0",
-    description="Partners and invoicing documents of one company, addressed by its API token.",
+    description=(
+        "Partners and invoicing documents of one company. Authenticate with "
+        "`Authorization: Bearer <API token>` (Configuration > API tokens). Money is "
+        "returned as decimal strings."
+    ),
     urls_namespace="api",
+    auth=[ApiTokenAuth(), SessionActorAuth()],
 )
+
+
+@api.exception_handler(NotFoundError)
+def _not_found(request: HttpRequest, exc: NotFoundError) -> HttpResponse:
+    return api.create_response(request, {"detail": exc.message}, status=404)
+
+
+@api.exception_handler(PermissionDeniedError)
+def _forbidden(request: HttpRequest, exc: PermissionDeniedError) -> HttpResponse:
+    return api.create_response(request, {"detail": exc.message}, status=403)
+
+
+@api.exception_handler(ApplicationError)
+def _invalid(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    if exc.field:
+        loc: list[str | int] = ["body"]
+        for part in exc.field.replace("]", "").split("."):
+            name, _, index = part.partition("[")
+            loc.append(name)
+            if index:
+                loc.append(int(index))
+        body: dict[str, Any] = {"detail": [{"loc": loc, "msg": exc.message, "type": "invalid"}]}
+        return api.create_response(request, body, status=422)
+    return api.create_response(request, {"detail": exc.message}, status=400)
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+# ------------------------------------------------------------------ partners
+
+partners = Router(tags=["partners"])
+
+
+class PartnerFilters(Schema):
+    kind: str | None = None
+    search: str | None = None
+
+
+@partners.get("", response=list[PartnerOut])
+@paginate(PageNumberPagination, page_size=100)
+def partner_list(request: HttpRequest, filters: Query[PartnerFilters]) -> Any:
+    qs = selectors.partner_list(actor=actor_of(request), kind=filters.kind)
+    if filters.search:
+        qs = qs.filter(name__icontains=filters.search)
+    return qs
+
+
+@partners.post("", response={201: PartnerOut, 403: ErrorOut, 422: Any})
+def partner_create(request: HttpRequest, payload: PartnerIn) -> Any:
+    data = payload.dict()
+    if data.get("currency") is None:
+        data.pop("currency")
+    return Status(201, services.partner_create(actor=actor_of(request), **data))
+
+
+@partners.get("/{partner_id}", response={200: PartnerOut, 404: ErrorOut})
+def partner_get(request: HttpRequest, partner_id: int) -> Any:
+    return selectors.partner_get(actor=actor_of(request), partner_id=partner_id)
+
+
+@partners.patch("/{partner_id}", response={200: PartnerOut, 403: ErrorOut, 404: ErrorOut, 422: Any})
+def partner_update(request: HttpRequest, partner_id: int, payload: PartnerPatch) -> Any:
+    data = payload.dict(exclude_unset=True)
+    return services.partner_update(actor=actor_of(request), partner_id=partner_id, **data)
+
+
+# ------------------------------------------------------------------ documents
+
+documents = Router(tags=["documents"])
+
+
+class DocumentQuery(Schema):
+    type: str | None = None
+    status: str | None = None
+    partner_id: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    search: str | None = None
+
+
+def _input(payload: DocumentIn) -> services.DocumentInput:
+    data = payload.dict()
+    lines = [services.LineInput(**line) for line in data.pop("lines")]
+    return services.DocumentInput(lines=lines, **data)
+
+
+@documents.get("", response=list[DocumentSummary])
+@paginate(PageNumberPagination, page_size=50)
+def document_list(request: HttpRequest, filters: Query[DocumentQuery]) -> Any:
+    return selectors.document_list(
+        actor=actor_of(request), filters=selectors.DocumentFilters(**filters.dict())
+    )
+
+
+@documents.post("", response={201: DocumentOut, 403: ErrorOut, 422: Any})
+def document_create(request: HttpRequest, payload: DocumentIn) -> Any:
+    document = services.document_create(actor=actor_of(request), data=_input(payload))
+    return Status(201, DocumentOut.from_document(document))
+
+
+@documents.get("/{document_id}", response={200: DocumentOut, 404: ErrorOut})
+def document_get(request: HttpRequest, document_id: int) -> Any:
+    return DocumentOut.from_document(
+        selectors.document_get(actor=actor_of(request), document_id=document_id)
+    )
+
+
+@documents.put(
+    "/{document_id}",
+    response={200: DocumentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: Any},
+)
+def document_update(request: HttpRequest, document_id: int, payload: DocumentIn) -> Any:
+    document = services.document_update(
+        actor=actor_of(request), document_id=document_id, data=_input(payload)
+    )
+    return DocumentOut.from_document(document)
+
+
+@documents.delete(
+    "/{document_id}", response={204: None, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+)
+def document_delete(request: HttpRequest, document_id: int) -> Any:
+    services.document_delete_draft(actor=actor_of(request), document_id=document_id)
+    return Status(204, None)
+
+
+@documents.post(
+    "/{document_id}/finalise",
+    response={200: DocumentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: Any},
+)
+def document_finalise(request: HttpRequest, document_id: int) -> Any:
+    document = services.document_finalise(actor=actor_of(request), document_id=document_id)
+    return DocumentOut.from_document(document)
+
+
+@documents.post(
+    "/{document_id}/credit-notes",
+    response={201: DocumentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: Any},
+)
+def document_credit(request: HttpRequest, document_id: int, payload: CreditIn) -> Any:
+    credit = services.credit_note_create_from_invoice(
+        actor=actor_of(request), invoice_id=document_id, **payload.dict()
+    )
+    return Status(201, DocumentOut.from_document(credit))
+
+
+@documents.get("/{document_id}/pdf", response={200: None, 404: ErrorOut})
+def document_pdf(request: HttpRequest, document_id: int) -> Any:
+    pdf = selectors.document_pdf_get(actor=actor_of(request), document_id=document_id)
+    response = HttpResponse(bytes(pdf.content), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{pdf.filename}"'
+    response["ETag"] = f'"{pdf.sha256}"'
+    return response
+
+
+# ------------------------------------------------------------------ tasks
+
+tasks = Router(tags=["tasks"])
+
+
+@tasks.post(
+    "/{task_id}/complete", response={200: TaskOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+)
+def task_complete_endpoint(request: HttpRequest, task_id: int) -> Any:
+    return task_complete(actor=actor_of(request), task_id=task_id)
+
+
+api.add_router("/partners", partners)
+api.add_router("/documents", documents)
+api.add_router("/tasks", tasks)

@@ -1,0 +1,204 @@
+"""Request and response shapes of the REST API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Field, Schema
+
+from ledgerbridge.invoicing.models import Document
+
+
+class PartnerIn(Schema):
+    kind: str = Field(description="customer or supplier")
+    number: str
+    name: str
+    vat_number: str = ""
+    email: str = ""
+    address_line1: str = ""
+    address_line2: str = ""
+    city: str = ""
+    postcode: str = ""
+    country: str = "GB"
+    currency: str | None = None
+    payment_terms_days: int = 30
+
+
+class PartnerPatch(Schema):
+    name: str | None = None
+    vat_number: str | None = None
+    email: str | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    city: str | None = None
+    postcode: str | None = None
+    country: str | None = None
+    currency: str | None = None
+    payment_terms_days: int | None = None
+    active: bool | None = None
+
+
+class PartnerOut(Schema):
+    id: int
+    kind: str
+    number: str
+    name: str
+    vat_number: str
+    email: str
+    address_line1: str
+    address_line2: str
+    city: str
+    postcode: str
+    country: str
+    currency: str
+    payment_terms_days: int
+    active: bool
+
+
+class PartnerRef(Schema):
+    id: int
+    number: str
+    name: str
+
+
+class LineIn(Schema):
+    description: str
+    charge_type: str = Field(
+        description="freight, fuel_surcharge, waiting_time, tolls, subcontracting, fuel, other"
+    )
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal = Decimal("0")
+    nominal_code: str = Field(description="Code of an active nominal code of the company")
+    tax_rate: str = Field(description="Code of an active tax rate of the company")
+
+
+class DocumentIn(Schema):
+    type: str = Field(
+        description="sales_invoice, sales_credit_note, purchase_invoice, purchase_credit_note"
+    )
+    partner_id: int
+    issue_date: dt.date
+    due_date: dt.date | None = Field(
+        None, description="Default: issue date + the partner's payment terms"
+    )
+    currency: str | None = None
+    reference: str = ""
+    order_reference: str = ""
+    trip_reference: str = ""
+    supplier_reference: str = Field("", description="Purchase documents: the supplier's number")
+    notes: str = ""
+    original_id: int | None = Field(None, description="Credit notes: the invoice corrected")
+    lines: list[LineIn] = Field(..., min_length=1)
+
+
+class CreditIn(Schema):
+    quantities: dict[int, Decimal] | None = Field(
+        None, description="Line id → quantity to credit; omit to credit the whole invoice"
+    )
+    issue_date: dt.date | None = None
+    reference: str = ""
+    supplier_reference: str = ""
+
+
+class LineOut(Schema):
+    id: int
+    position: int
+    description: str
+    charge_type: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal
+    nominal_code: str
+    tax_rate: str
+    net_amount: Decimal
+    tax_amount: Decimal
+    dimensions: dict[str, str]
+
+
+class TaskOut(Schema):
+    id: int
+    type: str
+    status: str
+    mode: str
+    message: str
+    completed_at: dt.datetime | None
+
+
+class DocumentSummary(Schema):
+    id: int
+    type: str
+    status: str
+    number: str
+    partner: PartnerRef
+    issue_date: dt.date
+    due_date: dt.date
+    currency: str
+    reference: str
+    net_total: Decimal
+    tax_total: Decimal
+    gross_total: Decimal
+
+
+class DocumentOut(DocumentSummary):
+    supplier_reference: str
+    order_reference: str
+    trip_reference: str
+    notes: str
+    original_id: int | None
+    finalised_at: dt.datetime | None
+    lines: list[LineOut]
+    tasks: list[TaskOut]
+    pdf_url: str | None
+
+    @staticmethod
+    def from_document(document: Document) -> DocumentOut:
+        lines = [
+            LineOut(
+                id=line.pk,
+                position=line.position,
+                description=line.description,
+                charge_type=line.charge_type,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                discount_percent=line.discount_percent,
+                nominal_code=line.nominal_code.code,
+                tax_rate=line.tax_rate.code,
+                net_amount=line.net_amount,
+                tax_amount=line.tax_amount,
+                dimensions={d.dimension.name: d.value.code for d in line.dimensions.all()},
+            )
+            for line in document.lines.select_related("nominal_code", "tax_rate").prefetch_related(
+                "dimensions__dimension", "dimensions__value"
+            )
+        ]
+        return DocumentOut(
+            id=document.pk,
+            type=document.type,
+            status=document.status,
+            number=document.number,
+            partner=PartnerRef(
+                id=document.partner.pk, number=document.partner.number, name=document.partner.name
+            ),
+            issue_date=document.issue_date,
+            due_date=document.due_date,
+            currency=document.currency,
+            reference=document.reference,
+            net_total=document.net_total,
+            tax_total=document.tax_total,
+            gross_total=document.gross_total,
+            supplier_reference=document.supplier_reference,
+            order_reference=document.order_reference,
+            trip_reference=document.trip_reference,
+            notes=document.notes,
+            original_id=document.original_id,
+            finalised_at=document.finalised_at,
+            lines=lines,
+            tasks=[TaskOut.from_orm(t) for t in document.tasks.filter(hidden=False)],
+            pdf_url=None if document.is_draft else f"/api/documents/{document.pk}/pdf",
+        )
+
+
+class ErrorOut(Schema):
+    detail: str
