@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from huey import RedisHuey, SqliteHuey
 
+from ledgerbridge import logging as _logging
+
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BASE_DIR.parent.parent
 VAR_DIR = Path(os.environ.get("LEDGERBRIDGE_VAR_DIR", PROJECT_ROOT / "var"))
@@ -152,10 +154,7 @@ XERO_CLIENT_SECRET = os.environ.get("LEDGERBRIDGE_XERO_CLIENT_SECRET", "")
 XERO_WEBHOOK_KEY = os.environ.get("LEDGERBRIDGE_XERO_WEBHOOK_KEY", "")
 
 LOG_JSON = _env_bool("LEDGERBRIDGE_LOG_JSON", not DEBUG)
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LEDGERBRIDGE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+LOGGING_CONFIG = "ledgerbridge.logging.setup"
+LOGGING = _logging.configure(
+    json=LOG_JSON, level=os.environ.get("LEDGERBRIDGE_LOG_LEVEL", "INFO").upper()
+)
