@@ -1,7 +1,96 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from .views import account, configuration, documents, partners
+
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", account.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("company/switch", account.company_switch, name="company_switch"),
+    path("", documents.home, name="home"),
+    # Invoices and credit notes
+    path("invoices/", documents.invoice_list, name="invoice_list"),
+    path("invoices/new", documents.document_new, name="document_new"),
+    path("invoices/<int:pk>/", documents.document_detail, name="document_detail"),
+    path("invoices/<int:pk>/edit", documents.document_edit, name="document_edit"),
+    path("invoices/<int:pk>/pdf", documents.document_pdf, name="document_pdf"),
+    path("invoices/<int:pk>/finalise", documents.document_finalise_view, name="document_finalise"),
+    path("invoices/<int:pk>/delete", documents.document_delete, name="document_delete"),
+    path("invoices/<int:pk>/credit", documents.document_credit, name="document_credit"),
+    path(
+        "invoices/<int:pk>/tasks/<int:task_id>/complete",
+        documents.task_complete_view,
+        name="task_complete",
+    ),
+    # Partners
+    path("partners/", partners.partner_list_view, name="partner_list"),
+    path("partners/new", partners.partner_new, name="partner_new"),
+    path("partners/<int:pk>/", partners.partner_detail, name="partner_detail"),
+    # Configuration (Super Admin, platform staff)
+    path("configuration/", configuration.config_home, name="config_home"),
+    path("configuration/company", configuration.config_company, name="config_company"),
+    path(
+        "configuration/nominal-codes/",
+        configuration.config_nominal_codes,
+        name="config_nominal_codes",
+    ),
+    path(
+        "configuration/nominal-codes/<int:pk>/",
+        configuration.config_nominal_code_edit,
+        name="config_nominal_code_edit",
+    ),
+    path("configuration/tax-rates/", configuration.config_tax_rates, name="config_tax_rates"),
+    path(
+        "configuration/tax-rates/<int:pk>/",
+        configuration.config_tax_rate_edit,
+        name="config_tax_rate_edit",
+    ),
+    path(
+        "configuration/number-series/",
+        configuration.config_number_series,
+        name="config_number_series",
+    ),
+    path(
+        "configuration/number-series/<int:pk>/",
+        configuration.config_number_series_edit,
+        name="config_number_series_edit",
+    ),
+    path("configuration/dimensions/", configuration.config_dimensions, name="config_dimensions"),
+    path(
+        "configuration/dimensions/<int:pk>/",
+        configuration.config_dimension,
+        name="config_dimension",
+    ),
+    path(
+        "configuration/dimensions/<int:pk>/values/new",
+        configuration.config_dimension_value,
+        name="config_dimension_value_new",
+    ),
+    path(
+        "configuration/dimensions/<int:pk>/values/<int:value_id>/",
+        configuration.config_dimension_value,
+        name="config_dimension_value",
+    ),
+    path(
+        "configuration/dimensions/<int:pk>/rules/new",
+        configuration.config_dimension_rule,
+        name="config_dimension_rule_new",
+    ),
+    path(
+        "configuration/dimensions/<int:pk>/rules/<int:rule_id>/",
+        configuration.config_dimension_rule,
+        name="config_dimension_rule",
+    ),
+    path(
+        "configuration/dimensions/<int:pk>/rules/<int:rule_id>/delete",
+        configuration.config_dimension_rule_delete,
+        name="config_dimension_rule_delete",
+    ),
+    path("configuration/audit/", configuration.config_audit, name="config_audit"),
+    path("configuration/api-tokens/", configuration.config_api_tokens, name="config_api_tokens"),
+    path(
+        "configuration/api-tokens/<int:pk>/revoke",
+        configuration.config_api_token_revoke,
+        name="config_api_token_revoke",
+    ),
 ]

@@ -1,0 +1,240 @@
+"""Forms parse and present input; the services decide what is valid.
+
+Only types are checked here (a date is a date); every business rule lives in
+the services, whose errors are attached back to the named field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+
+from ledgerbridge.companies.models import Role
+from ledgerbridge.invoicing.models import (
+    AccountType,
+    DocumentStatus,
+    DocumentType,
+    PartnerKind,
+)
+from ledgerbridge.invoicing.selectors import DocumentFilters
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _choices(items: Iterable[Any], label: str = "") -> list[tuple[str, str]]:
+    return [("", label)] + [(str(item.pk), str(item)) for item in items]
+
+
+class DocumentFilterForm(forms.Form):
+    type = forms.ChoiceField(required=False, choices=[("", "All types"), *DocumentType.choices])
+    status = forms.ChoiceField(
+        required=False, choices=[("", "All statuses"), *DocumentStatus.choices]
+    )
+    partner = forms.ChoiceField(required=False)
+    date_from = forms.DateField(required=False, widget=DATE, label="Issued from")
+    date_to = forms.DateField(required=False, widget=DATE, label="to")
+    search = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "Number, reference, order, trip, partner"}),
+    )
+
+    def __init__(self, *args: Any, partners: Iterable[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].choices = _choices(partners, "All partners")
+
+    def filters(self) -> DocumentFilters:
+        if not self.is_bound:
+            return DocumentFilters()
+        # is_valid() fills cleaned_data with what parsed; a bad date is ignored
+        # (and marked) rather than hiding every document.
+        self.is_valid()
+        data = self.cleaned_data
+        partner = data.get("partner")
+        return DocumentFilters(
+            type=data.get("type") or None,
+            status=data.get("status") or None,
+            partner_id=int(partner) if partner else None,
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            search=data.get("search") or None,
+        )
+
+
+class DocumentHeaderForm(forms.Form):
+    partner_id = forms.ChoiceField(label="Partner")
+    issue_date = forms.DateField(widget=DATE)
+    due_date = forms.DateField(
+        required=False, widget=DATE, help_text="Leave empty to use the partner's payment terms."
+    )
+    currency = forms.CharField(
+        required=False, max_length=3, help_text="Leave empty for the partner's currency."
+    )
+    reference = forms.CharField(required=False, max_length=100)
+    order_reference = forms.CharField(required=False, max_length=60)
+    trip_reference = forms.CharField(required=False, max_length=60)
+    supplier_reference = forms.CharField(
+        required=False, max_length=60, label="Supplier's document number"
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, partners: Iterable[Any], purchase: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["partner_id"].choices = _choices(
+            partners, "Choose a supplier" if purchase else "Choose a customer"
+        )
+        if not purchase:
+            del self.fields["supplier_reference"]
+
+
+# Names of the per-line inputs (repeated once per row).
+LINE_FIELDS = (
+    "description",
+    "charge_type",
+    "quantity",
+    "unit_price",
+    "discount_percent",
+    "nominal_code",
+    "tax_rate",
+    "credited_line_id",
+)
+
+
+def lines_from_post(data: Any) -> list[dict[str, str]]:
+    """The submitted line rows, in order, without rows left completely empty."""
+    columns = {name: data.getlist(f"line_{name}") for name in LINE_FIELDS}
+    count = max((len(values) for values in columns.values()), default=0)
+    rows = []
+    for i in range(count):
+        row = {
+            name: (values[i] if i < len(values) else "").strip() for name, values in columns.items()
+        }
+        if any(row[name] for name in ("description", "quantity", "unit_price")):
+            rows.append(row)
+    return rows
+
+
+class CreditForm(forms.Form):
+    issue_date = forms.DateField(widget=DATE, initial=dt.date.today)
+    reference = forms.CharField(required=False, max_length=100)
+    supplier_reference = forms.CharField(
+        required=False, max_length=60, label="Supplier's credit note number"
+    )
+
+
+class PartnerForm(forms.Form):
+    kind = forms.ChoiceField(choices=PartnerKind.choices)
+    number = forms.CharField(max_length=30, label="Partner number")
+    name = forms.CharField(max_length=200)
+    vat_number = forms.CharField(required=False, max_length=30, label="VAT number")
+    email = forms.EmailField(required=False)
+    address_line1 = forms.CharField(required=False, max_length=200, label="Address")
+    address_line2 = forms.CharField(required=False, max_length=200, label="Address line 2")
+    city = forms.CharField(required=False, max_length=100)
+    postcode = forms.CharField(required=False, max_length=20)
+    country = forms.CharField(max_length=2, initial="GB", help_text="2-letter ISO code")
+    currency = forms.CharField(max_length=3, initial="GBP", help_text="3-letter ISO code")
+    payment_terms_days = forms.IntegerField(initial=30, label="Payment terms (days)")
+    active = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args: Any, creating: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not creating:
+            # The number identifies the partner in other systems; it is fixed.
+            del self.fields["kind"]
+            del self.fields["number"]
+        else:
+            del self.fields["active"]
+
+
+class CompanyForm(forms.Form):
+    legal_name = forms.CharField(max_length=200)
+    vat_number = forms.CharField(required=False, max_length=30, label="VAT number")
+    address_line1 = forms.CharField(required=False, max_length=200, label="Address")
+    address_line2 = forms.CharField(required=False, max_length=200, label="Address line 2")
+    city = forms.CharField(required=False, max_length=100)
+    postcode = forms.CharField(required=False, max_length=20)
+    country = forms.CharField(max_length=2, help_text="2-letter ISO code")
+    base_currency = forms.CharField(max_length=3, help_text="3-letter ISO code")
+    email = forms.EmailField(required=False)
+
+    def clean_country(self) -> str:
+        return self.cleaned_data["country"].strip().upper()
+
+    def clean_base_currency(self) -> str:
+        return self.cleaned_data["base_currency"].strip().upper()
+
+
+class NominalCodeForm(forms.Form):
+    code = forms.CharField(max_length=20)
+    name = forms.CharField(max_length=150)
+    type = forms.ChoiceField(choices=AccountType.choices)
+    active = forms.BooleanField(required=False, initial=True)
+
+
+class TaxRateForm(forms.Form):
+    code = forms.CharField(max_length=20)
+    name = forms.CharField(max_length=150)
+    rate = forms.CharField(label="Rate %", max_length=10)
+    applies_to_sales = forms.BooleanField(required=False, label="Sales")
+    applies_to_purchases = forms.BooleanField(required=False, label="Purchases")
+    active = forms.BooleanField(required=False, initial=True)
+
+
+class NumberSeriesForm(forms.Form):
+    prefix = forms.CharField(required=False, max_length=20)
+    padding = forms.IntegerField(help_text="Digits of the running number")
+    reset_yearly = forms.BooleanField(
+        required=False, label="Restart every year", help_text="Puts the year in the number"
+    )
+    next_number = forms.IntegerField(help_text="Can only go up")
+
+
+class DimensionForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    position = forms.IntegerField(initial=0, help_text="Order of the dimension on lines")
+    active = forms.BooleanField(required=False, initial=True)
+    default_value_id = forms.ChoiceField(required=False, label="Default value")
+
+    def __init__(self, *args: Any, values: Iterable[Any] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        values = list(values)
+        if values:
+            self.fields["default_value_id"].choices = _choices(values, "No default")
+        else:
+            del self.fields["default_value_id"]
+
+
+class DimensionValueForm(forms.Form):
+    code = forms.CharField(max_length=30)
+    name = forms.CharField(max_length=100)
+    active = forms.BooleanField(required=False, initial=True)
+
+
+class DimensionRuleForm(forms.Form):
+    position = forms.IntegerField(initial=0, help_text="Rules are tried in this order")
+    value_id = forms.ChoiceField(label="Then the value is")
+    conditions = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, values: Iterable[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["value_id"].choices = _choices(values, "Choose a value")
+
+
+def conditions_from_post(data: Any) -> list[dict[str, str]]:
+    fields = data.getlist("cond_field")
+    ops = data.getlist("cond_op")
+    values = data.getlist("cond_value")
+    conditions = []
+    for field, op, value in zip(fields, ops, values, strict=False):
+        if not field and not value.strip():
+            continue
+        conditions.append({"field": field, "op": op, "value": value.strip()})
+    return conditions
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What uses it, e.g. “TMS export job”")
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.FINANCE)

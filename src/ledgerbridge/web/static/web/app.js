@@ -1,0 +1,105 @@
+// LedgerBridge: small progressive enhancements. Every page works without them.
+(function () {
+  "use strict";
+
+  function parse(value) {
+    var n = parseFloat(String(value || "").replace(/,/g, ""));
+    return isFinite(n) ? n : 0;
+  }
+  function round2(n) { return Math.round((n + Number.EPSILON) * 100) / 100; }
+  function fmt(n) {
+    return n.toLocaleString("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  }
+
+  // Document form: per-line net and an estimate of the totals (the server decides).
+  function recalc() {
+    var body = document.getElementById("lines");
+    if (!body) return;
+    var net = 0, tax = 0;
+    body.querySelectorAll("tr.line-row").forEach(function (row) {
+      var qty = parse(row.querySelector("[name=line_quantity]").value);
+      var price = parse(row.querySelector("[name=line_unit_price]").value);
+      var disc = parse(row.querySelector("[name=line_discount_percent]").value);
+      var rateOption = row.querySelector("[name=line_tax_rate]").selectedOptions[0];
+      var rate = rateOption ? parse(rateOption.dataset.rate) : 0;
+      var lineNet = round2(qty * price * (100 - disc) / 100);
+      var lineTax = round2(lineNet * rate / 100);
+      net += lineNet; tax += lineTax;
+      row.querySelector(".line-net").textContent = fmt(lineNet);
+    });
+    document.getElementById("lines-net").textContent = fmt(net);
+    document.getElementById("lines-tax").textContent = fmt(tax);
+    document.getElementById("lines-gross").textContent = fmt(net + tax);
+  }
+
+  function defaultCoding() {
+    var el = document.getElementById("default-coding");
+    return el ? JSON.parse(el.textContent) : {};
+  }
+
+  document.addEventListener("click", function (event) {
+    var add = event.target.closest("[data-add-line]");
+    if (add) {
+      var template = document.getElementById("line-template");
+      document.getElementById("lines").appendChild(template.content.cloneNode(true));
+      var rows = document.querySelectorAll("#lines tr.line-row");
+      rows[rows.length - 1].querySelector("[name=line_description]").focus();
+      recalc();
+      return;
+    }
+    var remove = event.target.closest("[data-remove-line]");
+    if (remove) {
+      var row = remove.closest("tr");
+      var next = row.nextElementSibling;
+      if (next && next.classList.contains("line-error-row")) next.remove();
+      if (document.querySelectorAll("#lines tr.line-row").length > 1) {
+        row.remove();
+      } else {
+        row.querySelectorAll("input[type=text]").forEach(function (i) { i.value = ""; });
+      }
+      recalc();
+      return;
+    }
+    var addRow = event.target.closest("[data-add-row]");
+    if (addRow) {
+      var tpl = document.getElementById(addRow.dataset.addRow);
+      document.getElementById(addRow.dataset.target).appendChild(tpl.content.cloneNode(true));
+      return;
+    }
+    var removeRow = event.target.closest("[data-remove-row]");
+    if (removeRow) {
+      removeRow.closest("tr").remove();
+    }
+  });
+
+  document.addEventListener("input", function (event) {
+    if (event.target.closest("#lines")) recalc();
+  });
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches("[data-autosubmit]")) {
+      target.form.submit();
+      return;
+    }
+    if (target.name === "line_nominal_code") {
+      target.dataset.touched = "1";
+    }
+    if (target.name === "line_charge_type") {
+      // Suggest the usual nominal code for the charge type unless the user chose one.
+      var nominal = target.closest("tr").querySelector("[name=line_nominal_code]");
+      var suggestion = defaultCoding()[target.value];
+      if (nominal && suggestion && !nominal.dataset.touched) nominal.value = suggestion;
+    }
+    if (target.closest("#lines")) recalc();
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", recalc);
+})();

@@ -1,0 +1,1 @@
+"""Views of the web UI: thin — parse, call one service or selector, render."""

@@ -1,0 +1,38 @@
+"""Login page, logout and the company switcher."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from ledgerbridge.companies.middleware import SESSION_KEY
+from ledgerbridge.companies.selectors import companies_for_user
+
+from .common import int_or_none
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+@require_POST
+@login_required
+def company_switch(request: HttpRequest) -> HttpResponse:
+    company_id = int_or_none(request.POST.get("company_id"))
+    company = companies_for_user(user=request.user).filter(pk=company_id).first()  # type: ignore[arg-type]
+    if company is None:
+        messages.error(request, "You do not have access to that company.")
+    else:
+        request.session[SESSION_KEY] = company.pk
+        messages.success(request, f"Now working in {company.legal_name}.")
+    # Objects of the previous company are not visible now: go to the list.
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    return redirect(target or "invoice_list")

@@ -1,0 +1,80 @@
+"""What every page view shares: login, the current actor, and turning
+application errors into the right response (404, 403 page, form errors)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from ledgerbridge.companies.permissions import Actor, Permission
+from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError
+
+PAGE_SIZE = 50
+
+View = Callable[..., HttpResponse]
+
+
+def forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "web/403.html", {"message": message}, status=403)
+
+
+def actor_view(permission: Permission | None = None) -> Callable[[View], View]:
+    """Decorate a view taking ``(request, actor, ...)``.
+
+    The user must be logged in and belong to a company. ``permission``, when
+    given, is checked before the view runs (the services check again). A
+    ``NotFoundError`` becomes a 404 and a ``PermissionDeniedError`` a 403 page
+    with its message, whichever service or selector raised it.
+    """
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        @login_required
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            actor: Actor | None = getattr(request, "actor", None)
+            if actor is None:
+                return render(request, "web/no_company.html", status=403)
+            if permission is not None and not actor.can(permission):
+                return forbidden(request, denied_message(actor, permission))
+            try:
+                return view(request, actor, *args, **kwargs)
+            except NotFoundError as exc:
+                raise Http404(exc.message) from exc
+            except PermissionDeniedError as exc:
+                return forbidden(request, exc.message)
+
+        return wrapper
+
+    return decorate
+
+
+def denied_message(actor: Actor, permission: Permission) -> str:
+    return (
+        f"Your role ({actor.role_label or 'none'}) in {actor.company} may not "
+        f"{permission.value}. Ask a Super Admin of the company."
+    )
+
+
+def apply_error(form: Any, error: ApplicationError) -> None:
+    """Show a service error next to the form field it names, else above the form."""
+    if isinstance(error, PermissionDeniedError | NotFoundError):
+        raise error
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+
+
+def paginate(request: HttpRequest, items: Any) -> Page:
+    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,370 @@
+"""Invoices and credit notes: list, detail, draft form, finalise, credit, PDF, tasks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from ledgerbridge.companies.permissions import Actor, Permission
+from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from ledgerbridge.invoicing.models import (
+    CREDIT_NOTE_FOR,
+    ChargeType,
+    Document,
+    DocumentType,
+    PartnerKind,
+)
+from ledgerbridge.invoicing.pdf import tax_summary
+from ledgerbridge.invoicing.selectors import (
+    document_detail_get,
+    document_get,
+    document_list_with_tasks,
+    document_pdf_get,
+    nominal_code_list,
+    partner_list,
+    tax_rate_list,
+)
+from ledgerbridge.invoicing.services import (
+    DocumentInput,
+    LineInput,
+    credit_note_create_from_invoice,
+    document_create,
+    document_delete_draft,
+    document_finalise,
+    document_update,
+)
+from ledgerbridge.invoicing.starter import DEFAULT_CODING
+from ledgerbridge.invoicing.workflow import document_tasks, task_complete
+
+from ..forms import CreditForm, DocumentFilterForm, DocumentHeaderForm, lines_from_post
+from .common import actor_view, int_or_none, paginate
+
+
+@actor_view()
+def home(request: HttpRequest, actor: Actor) -> HttpResponse:
+    return redirect("invoice_list")
+
+
+@actor_view()
+def invoice_list(request: HttpRequest, actor: Actor) -> HttpResponse:
+    form = DocumentFilterForm(request.GET or None, partners=partner_list(actor=actor))
+    page = paginate(request, document_list_with_tasks(actor=actor, filters=form.filters()))
+    context = {"form": form, "page": page, "document_types": DocumentType.choices}
+    if request.htmx:
+        return render(request, "web/documents/_results.html", context)
+    return render(request, "web/documents/list.html", context)
+
+
+@actor_view()
+def document_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    document = document_detail_get(actor=actor, document_id=pk)
+    lines = list(document.lines.all())
+    return render(
+        request,
+        "web/documents/detail.html",
+        {
+            "document": document,
+            "lines": lines,
+            "tax_summary": tax_summary(document),
+            "tasks": document_tasks(document=document),
+            "credit_notes": list(document.credit_notes.all()),
+            "can_credit": not document.is_draft and document.type in CREDIT_NOTE_FOR,
+        },
+    )
+
+
+@actor_view()
+def document_pdf(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    pdf = document_pdf_get(actor=actor, document_id=pk)
+    response = HttpResponse(bytes(pdf.content), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{pdf.filename}"'
+    return response
+
+
+# ---------------------------------------------------------------- draft form
+
+
+def _line_rows_from_document(document: Document) -> list[dict[str, Any]]:
+    return [
+        {
+            "description": line.description,
+            "charge_type": line.charge_type,
+            "quantity": f"{line.quantity.normalize():f}",
+            "unit_price": f"{line.unit_price.normalize():f}",
+            "discount_percent": f"{line.discount_percent.normalize():f}",
+            "nominal_code": line.nominal_code.code,
+            "tax_rate": line.tax_rate.code,
+            "credited_line_id": str(line.credited_line_id or ""),
+        }
+        for line in document.lines.select_related("nominal_code", "tax_rate")
+    ]
+
+
+def _blank_row(sales: bool) -> dict[str, Any]:
+    return {
+        "description": "",
+        "charge_type": ChargeType.FREIGHT.value,
+        "quantity": "1",
+        "unit_price": "",
+        "discount_percent": "0",
+        "nominal_code": DEFAULT_CODING["freight"][0 if sales else 1],
+        "tax_rate": "S20" if sales else "",
+        "credited_line_id": "",
+    }
+
+
+def _line_inputs(rows: list[dict[str, str]]) -> list[LineInput]:
+    return [
+        LineInput(
+            description=row["description"],
+            charge_type=row["charge_type"],
+            quantity=row["quantity"],
+            unit_price=row["unit_price"],
+            discount_percent=row["discount_percent"] or "0",
+            nominal_code=row["nominal_code"],
+            tax_rate=row["tax_rate"],
+            credited_line_id=int_or_none(row["credited_line_id"]),
+        )
+        for row in rows
+    ]
+
+
+def _mark_line_error(rows: list[dict[str, Any]], error: ApplicationError) -> bool:
+    """Attach ``lines[2].quantity``-style errors to that row's input."""
+    field = error.field or ""
+    if not field.startswith("lines["):
+        return False
+    index_text, _, name = field[len("lines[") :].partition("].")
+    index = int_or_none(index_text)
+    if index is None or not 0 <= index < len(rows):
+        return False
+    rows[index].setdefault("errors", {})[name or "description"] = error.message
+    return True
+
+
+@actor_view(Permission.WORK_DOCUMENTS)
+def document_new(request: HttpRequest, actor: Actor) -> HttpResponse:
+    doc_type = request.GET.get("type") or DocumentType.SALES_INVOICE
+    if doc_type not in DocumentType.values:
+        raise Http404("Unknown document type.")
+    return _document_form(request, actor, doc_type=doc_type, document=None)
+
+
+@actor_view(Permission.WORK_DOCUMENTS)
+def document_edit(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    document = document_get(actor=actor, document_id=pk)
+    if not document.is_draft:
+        messages.error(request, f"{document} is final; correct it with a credit note.")
+        return redirect("document_detail", pk=document.pk)
+    return _document_form(request, actor, doc_type=document.type, document=document)
+
+
+def _document_form(
+    request: HttpRequest, actor: Actor, *, doc_type: str, document: Document | None
+) -> HttpResponse:
+    sales = doc_type in (DocumentType.SALES_INVOICE, DocumentType.SALES_CREDIT_NOTE)
+    partners = partner_list(
+        actor=actor, kind=PartnerKind.CUSTOMER if sales else PartnerKind.SUPPLIER
+    ).filter(active=True)
+    form_kwargs = {"partners": partners, "purchase": not sales}
+    page_error = None
+    if request.method == "POST":
+        form = DocumentHeaderForm(request.POST, **form_kwargs)
+        rows: list[dict[str, Any]] = [dict(row) for row in lines_from_post(request.POST)]
+        if form.is_valid():
+            data = form.cleaned_data
+            document_input = DocumentInput(
+                type=doc_type,
+                partner_id=int(data["partner_id"]),
+                issue_date=data["issue_date"],
+                due_date=data["due_date"],
+                currency=data["currency"] or None,
+                reference=data["reference"],
+                order_reference=data["order_reference"],
+                trip_reference=data["trip_reference"],
+                supplier_reference=data.get("supplier_reference", ""),
+                notes=data["notes"],
+                original_id=document.original_id if document else None,
+                lines=_line_inputs(rows),
+            )
+            try:
+                if document is None:
+                    saved = document_create(actor=actor, data=document_input)
+                else:
+                    saved = document_update(
+                        actor=actor, document_id=document.pk, data=document_input
+                    )
+            except (NotFoundError, PermissionDeniedError):
+                raise
+            except ApplicationError as exc:
+                if not _mark_line_error(rows, exc):
+                    if exc.field in form.fields:
+                        form.add_error(exc.field, exc.message)
+                    else:
+                        page_error = exc.message
+            else:
+                messages.success(request, f"Draft saved: {saved.get_type_display().lower()}.")
+                return redirect("document_detail", pk=saved.pk)
+        if not rows:
+            rows = [_blank_row(sales)]
+    elif document is not None:
+        form = DocumentHeaderForm(
+            initial={
+                "partner_id": str(document.partner_id),
+                "issue_date": document.issue_date,
+                "due_date": document.due_date,
+                "currency": document.currency,
+                "reference": document.reference,
+                "order_reference": document.order_reference,
+                "trip_reference": document.trip_reference,
+                "supplier_reference": document.supplier_reference,
+                "notes": document.notes,
+            },
+            **form_kwargs,
+        )
+        rows = _line_rows_from_document(document)
+    else:
+        from django.utils import timezone
+
+        form = DocumentHeaderForm(initial={"issue_date": timezone.localdate()}, **form_kwargs)
+        rows = [_blank_row(sales)]
+    return render(
+        request,
+        "web/documents/form.html",
+        {
+            "form": form,
+            "document": document,
+            "doc_type": doc_type,
+            "doc_type_label": DocumentType(doc_type).label,
+            "rows": rows,
+            "blank_row": _blank_row(sales),
+            "page_error": page_error,
+            "charge_types": ChargeType.choices,
+            "nominal_codes": nominal_code_list(actor=actor, active_only=True),
+            "tax_rates": tax_rate_list(actor=actor, active_only=True, sales=sales),
+            "default_coding": {k: v[0 if sales else 1] for k, v in DEFAULT_CODING.items()},
+            "cancel_url": (
+                reverse("document_detail", args=[document.pk])
+                if document
+                else reverse("invoice_list")
+            ),
+        },
+    )
+
+
+# ---------------------------------------------------------------- actions
+
+
+@require_POST
+@actor_view(Permission.WORK_DOCUMENTS)
+def document_finalise_view(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    try:
+        document = document_finalise(actor=actor, document_id=pk)
+    except (NotFoundError, PermissionDeniedError):
+        raise
+    except ApplicationError as exc:
+        messages.error(request, f"Not finalised: {exc.message}")
+    else:
+        messages.success(
+            request, f"Finalised as {document.get_type_display().lower()} {document.number}."
+        )
+    return redirect("document_detail", pk=pk)
+
+
+@require_POST
+@actor_view(Permission.WORK_DOCUMENTS)
+def document_delete(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    try:
+        document_delete_draft(actor=actor, document_id=pk)
+    except (NotFoundError, PermissionDeniedError):
+        raise
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("document_detail", pk=pk)
+    messages.success(request, "Draft deleted.")
+    return redirect("invoice_list")
+
+
+@require_POST
+@actor_view(Permission.WORK_DOCUMENTS)
+def task_complete_view(request: HttpRequest, actor: Actor, pk: int, task_id: int) -> HttpResponse:
+    document = document_get(actor=actor, document_id=pk)
+    if task_id not in {task.pk for task in document_tasks(document=document)}:
+        raise Http404("No such task on this document.")
+    try:
+        task = task_complete(actor=actor, task_id=task_id)
+    except (NotFoundError, PermissionDeniedError):
+        raise
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Task done{': ' + task.message if task.message else '.'}")
+    return redirect("document_detail", pk=pk)
+
+
+@actor_view(Permission.WORK_DOCUMENTS)
+def document_credit(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    invoice = document_detail_get(actor=actor, document_id=pk)
+    if invoice.is_draft or invoice.type not in CREDIT_NOTE_FOR:
+        messages.error(request, "Only a final invoice can be credited.")
+        return redirect("document_detail", pk=pk)
+    lines = list(invoice.lines.all())
+    quantities: dict[int, str] = {line.pk: f"{line.quantity.normalize():f}" for line in lines}
+    line_errors: dict[int, str] = {}
+    page_error = None
+    if request.method == "POST":
+        form = CreditForm(request.POST)
+        quantities = {line.pk: request.POST.get(f"qty_{line.pk}", "").strip() for line in lines}
+        if form.is_valid():
+            try:
+                credit_note = credit_note_create_from_invoice(
+                    actor=actor,
+                    invoice_id=invoice.pk,
+                    quantities={k: (v or "0") for k, v in quantities.items()},
+                    issue_date=form.cleaned_data["issue_date"],
+                    reference=form.cleaned_data["reference"],
+                    supplier_reference=form.cleaned_data.get("supplier_reference", ""),
+                )
+            except (NotFoundError, PermissionDeniedError):
+                raise
+            except ApplicationError as exc:
+                field = exc.field or ""
+                line_id = int_or_none(field[len("quantities[") : -1]) if field else None
+                if field.startswith("quantities[") and line_id in quantities:
+                    line_errors[line_id] = exc.message  # type: ignore[index]
+                elif exc.field in form.fields:
+                    form.add_error(exc.field, exc.message)
+                else:
+                    page_error = exc.message
+            else:
+                messages.success(
+                    request,
+                    "Credit note drafted. Check it, then finalise it to give it a number.",
+                )
+                return redirect("document_detail", pk=credit_note.pk)
+    else:
+        form = CreditForm()
+    if invoice.is_sales:
+        form.fields.pop("supplier_reference", None)
+    return render(
+        request,
+        "web/documents/credit.html",
+        {
+            "invoice": invoice,
+            "form": form,
+            "rows": [
+                {
+                    "line": line,
+                    "quantity": quantities.get(line.pk, ""),
+                    "error": line_errors.get(line.pk),
+                }
+                for line in lines
+            ],
+            "page_error": page_error,
+        },
+    )
