@@ -46,6 +46,7 @@ def up(args: list[str]) -> int:
     """Migrate, load the demo once, then run sandbox, web and worker until Ctrl-C."""
     sandbox_url = f"http://127.0.0.1:{SANDBOX_PORT}"
     has_sandbox = find_spec("xero_sandbox.__main__") is not None
+    os.environ.setdefault("LEDGERBRIDGE_LOG_JSON", "0")  # readable on a developer's terminal
     if has_sandbox:
         for name in ("LOGIN", "IDENTITY", "API"):
             os.environ.setdefault(f"LEDGERBRIDGE_XERO_{name}_URL", sandbox_url)

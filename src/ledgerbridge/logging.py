@@ -45,7 +45,10 @@ def configure(*, json: bool, level: str) -> dict[str, Any]:
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             "django.db.backends": {"level": "WARNING"},
-            "huey": {"level": "INFO"},
+            # A handler of its own stops run_huey from adding a second one.
+            "huey": {"level": "INFO", "handlers": ["console"], "propagate": False},
+            "weasyprint": {"level": "WARNING"},
+            "fontTools": {"level": "WARNING"},
         },
     }
 
