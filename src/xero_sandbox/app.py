@@ -1,0 +1,103 @@
+"""The Starlette application: routes, the call log and the webhook worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import accounting, control, identity
+from .responses import json_response
+from .state import Sandbox, SandboxConfig
+from .tokens import peek_claims
+
+
+class CallLog:
+    """Records every Xero-facing call (not ``/sandbox``) for tests and benchmarks."""
+
+    def __init__(self, app: ASGIApp, sandbox: Sandbox) -> None:
+        self.app = app
+        self.sandbox = sandbox
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/sandbox"):
+            await self.app(scope, receive, send)
+            return
+        # Keep the server's own send: a "drop" fault reaches its transport through it.
+        scope["sandbox.raw_send"] = send
+        status_holder = {"status": 0}
+        started = time.perf_counter()
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+            auth = headers.get("authorization", "")
+            client_id = (
+                peek_claims(auth[7:]).get("client_id")
+                if auth.lower().startswith("bearer ")
+                else None
+            )
+            status = status_holder["status"] or scope.get("sandbox.dropped_status", 0)
+            self.sandbox.store.log_call(
+                {
+                    "at": self.sandbox.clock.now(),
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "query": scope.get("query_string", b"").decode(),
+                    "tenant_id": (headers.get("xero-tenant-id") or "").lower() or None,
+                    "client_id": client_id,
+                    "status": status,
+                    "idempotency_key": headers.get("idempotency-key"),
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                    "dropped": "sandbox.dropped_status" in scope,
+                }
+            )
+
+
+async def health(request: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+def create_app(config: SandboxConfig | None = None, *, sandbox: Sandbox | None = None) -> Starlette:
+    """Build the sandbox server; pass ``sandbox`` to share state with a caller."""
+    sb = sandbox or Sandbox(config)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task: asyncio.Task[Any] | None = None
+        if sb.config.webhooks_enabled:
+            task = asyncio.create_task(sb.webhooks.run())
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    app = Starlette(
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            *identity.routes,
+            *accounting.routes,
+            *control.routes,
+        ],
+        lifespan=lifespan,
+    )
+    app.state.sandbox = sb
+    app.add_middleware(CallLog, sandbox=sb)
+    return app
