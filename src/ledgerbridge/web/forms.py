@@ -42,7 +42,7 @@ class DocumentFilterForm(forms.Form):
     )
 
     def __init__(self, *args: Any, partners: Iterable[Any], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="", **kwargs)
         self.fields["partner"].choices = _choices(partners, "All partners")
 
     def filters(self) -> DocumentFilters:

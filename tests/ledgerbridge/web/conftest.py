@@ -16,7 +16,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 ROLES = [Role.SUPER_ADMIN, Role.FINANCE, Role.VIEWER]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Launch Debian's chromium: Playwright cannot download its own browsers here."""
     return {
