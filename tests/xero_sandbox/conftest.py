@@ -3,6 +3,7 @@ client, the official spec as referee, and real servers for SDK tests."""
 
 from __future__ import annotations
 
+import contextlib
 import json as jsonlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,10 +81,9 @@ class Contract:
         spec_request = SpecRequest(response.request, body or None)
         if response.status_code < 400 and request_body and request:
             self.openapi.validate_request(spec_request)
-        try:
+        # A status the spec does not document (404, 401, 429) is tested for shape directly.
+        with contextlib.suppress(ResponseNotFound):
             self.openapi.validate_response(spec_request, SpecResponse(response))
-        except ResponseNotFound:
-            pass  # a status the spec does not document (404, 401, 429): shapes tested directly
 
 
 @pytest.fixture(scope="session")
