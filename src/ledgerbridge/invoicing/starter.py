@@ -14,16 +14,17 @@ from . import configuration as config
 from .models import AccountType, Dimension, NominalCode, TaxRate
 from .numbering import number_series_ensure
 
+# Codes follow the numbering of Xero's UK chart of accounts, so the same codes
+# can be used on both sides.
 NOMINAL_CODES = [
-    ("4000", "Freight income", AccountType.REVENUE),
-    ("4010", "Fuel surcharge income", AccountType.REVENUE),
-    ("4020", "Waiting time income", AccountType.REVENUE),
-    ("4030", "Tolls recharged", AccountType.REVENUE),
-    ("4090", "Other income", AccountType.REVENUE),
-    ("5000", "Subcontracted haulage", AccountType.EXPENSE),
-    ("5010", "Fuel", AccountType.EXPENSE),
-    ("5020", "Tolls and road charges", AccountType.EXPENSE),
-    ("5030", "Vehicle repairs and maintenance", AccountType.EXPENSE),
+    ("200", "Sales - Freight", AccountType.REVENUE),
+    ("201", "Fuel surcharge income", AccountType.REVENUE),
+    ("202", "Storage and handling income", AccountType.REVENUE),
+    ("260", "Other Revenue", AccountType.REVENUE),
+    ("320", "Subcontractor costs", AccountType.EXPENSE),
+    ("330", "Fuel", AccountType.EXPENSE),
+    ("340", "Tolls", AccountType.EXPENSE),
+    ("473", "Repairs & Maintenance", AccountType.EXPENSE),
 ]
 
 # (code, name, rate, sales, purchases)
@@ -41,13 +42,13 @@ TAX_RATES = [
 # Charge type -> (sales nominal code, purchase nominal code): what the demo and
 # the line form suggest first.
 DEFAULT_CODING = {
-    "freight": ("4000", "5000"),
-    "fuel_surcharge": ("4010", "5010"),
-    "waiting_time": ("4020", "5000"),
-    "tolls": ("4030", "5020"),
-    "subcontracting": ("4000", "5000"),
-    "fuel": ("4010", "5010"),
-    "other": ("4090", "5030"),
+    "freight": ("200", "320"),
+    "fuel_surcharge": ("201", "330"),
+    "waiting_time": ("200", "320"),
+    "tolls": ("260", "340"),
+    "subcontracting": ("200", "320"),
+    "fuel": ("201", "330"),
+    "other": ("260", "473"),
 }
 
 

@@ -38,7 +38,7 @@ def invoice_body(partner_id, **overrides):
                 "charge_type": "freight",
                 "quantity": "2",
                 "unit_price": "450.00",
-                "nominal_code": "4000",
+                "nominal_code": "200",
                 "tax_rate": "S20",
             },
             {
@@ -46,7 +46,7 @@ def invoice_body(partner_id, **overrides):
                 "charge_type": "fuel_surcharge",
                 "quantity": 1,
                 "unit_price": 99.0,
-                "nominal_code": "4010",
+                "nominal_code": "201",
                 "tax_rate": "S20",
             },
         ],

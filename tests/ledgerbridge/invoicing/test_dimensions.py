@@ -51,14 +51,14 @@ def test_rules_with_unknown_fields_are_refused(admin):
 
 
 def test_configuration_changes_are_audited(admin):
-    config.nominal_code_save(actor=admin, code="4100", name="Storage income", type="revenue")
+    config.nominal_code_save(actor=admin, code="203", name="Storage income", type="revenue")
     entry = admin.company.audit_entries.first()
     assert entry.action == "nominal code created"
     assert entry.actor == admin.user
-    assert entry.changes["code"] == "4100"
+    assert entry.changes["code"] == "203"
 
 
 def test_finance_cannot_change_configuration():
     finance = make_actor(make_company(), Role.FINANCE)
     with pytest.raises(ApplicationError, match="may not change the company's configuration"):
-        config.nominal_code_save(actor=finance, code="4100", name="Storage", type="revenue")
+        config.nominal_code_save(actor=finance, code="203", name="Storage", type="revenue")

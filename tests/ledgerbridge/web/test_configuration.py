@@ -69,18 +69,18 @@ def test_adding_a_nominal_code(admin, company):
 def test_a_duplicate_nominal_code_is_refused_next_to_the_code(admin, company):
     response = admin.post(
         reverse("config_nominal_codes"),
-        {"code": "4000", "name": "Again", "type": "revenue", "active": "on"},
+        {"code": "200", "name": "Again", "type": "revenue", "active": "on"},
     )
     html = response.content.decode()
-    assert "Nominal code 4000 already exists." in html
+    assert "Nominal code 200 already exists." in html
     assert 'id="id_code_error"' in html
 
 
 def test_editing_a_nominal_code(admin, company):
-    code = NominalCode.objects.get(company=company, code="4000")
+    code = NominalCode.objects.get(company=company, code="200")
     admin.post(
         reverse("config_nominal_code_edit", args=[code.pk]),
-        {"code": "4000", "name": "Haulage income", "type": "revenue"},
+        {"code": "200", "name": "Haulage income", "type": "revenue"},
     )
     code.refresh_from_db()
     assert code.name == "Haulage income"
