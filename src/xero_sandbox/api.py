@@ -117,10 +117,13 @@ class DroppedResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["sandbox.dropped_status"] = self.status_code
-        raw_send = scope.get("sandbox.raw_send")
-        transport = getattr(getattr(raw_send, "__self__", None), "transport", None)
+        # uvicorn's send is a bound method of its request cycle, which owns the transport.
+        cycle = getattr(scope.get("sandbox.raw_send"), "__self__", None)
+        transport = getattr(cycle, "transport", None)
         if transport is not None:
             transport.close()
+            # Tell uvicorn the client is gone so it does not try to answer 500.
+            cycle.disconnected = True  # type: ignore[union-attr]
             return
         raise ConnectionAbortedError("response dropped by an injected fault")
 

@@ -31,8 +31,6 @@ class CallLog:
         if scope["type"] != "http" or scope["path"].startswith("/sandbox"):
             await self.app(scope, receive, send)
             return
-        # Keep the server's own send: a "drop" fault reaches its transport through it.
-        scope["sandbox.raw_send"] = send
         status_holder = {"status": 0}
         started = time.perf_counter()
 
@@ -68,6 +66,13 @@ class CallLog:
             )
 
 
+class SandboxApp(Starlette):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Keep the server's own send: a "drop" fault reaches its transport through it.
+        scope["sandbox.raw_send"] = send
+        await super().__call__(scope, receive, send)
+
+
 async def health(request: Request) -> Response:
     return json_response({"status": "ok"})
 
@@ -89,7 +94,7 @@ def create_app(config: SandboxConfig | None = None, *, sandbox: Sandbox | None =
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    app = Starlette(
+    app = SandboxApp(
         routes=[
             Route("/health", health, methods=["GET"]),
             *identity.routes,
