@@ -565,6 +565,12 @@ def commit_document(
     with sb.store.transaction():
         contact: Json | None
         if prepared.new_contact is not None:
+            # An earlier document in the same batch may have created this contact already.
+            twin = find_contact(sb, tenant_id, {"Name": prepared.new_contact["Name"]})
+            if twin is not None:
+                doc["Contact"] = _contact_summary(twin)
+                prepared.new_contact = None
+        if prepared.new_contact is not None:
             contact = prepared.new_contact
             contact["IsCustomer" if doc["Type"] in SALES_TYPES else "IsSupplier"] = True
             save_contact(sb, tenant_id, contact, created=True)
@@ -594,14 +600,14 @@ def save_document(
         number=doc.get(kind.number_field) or None,
         updated=now,
     )
-    if kind is INVOICE:
-        sb.webhooks.record(
-            tenant_id=tenant_id,
-            category="INVOICE",
-            event_type="CREATE" if created else "UPDATE",
-            resource_id=doc["InvoiceID"],
-            api_root=sb.api_root,
-        )
+    sb.webhooks.record(
+        tenant_id=tenant_id,
+        category="INVOICE" if kind is INVOICE else "CREDITNOTE",
+        event_type="CREATE" if created else "UPDATE",
+        resource_id=doc[kind.id_field],
+        api_root=sb.api_root,
+        data=None if kind is INVOICE else {"Type": doc["Type"], "Status": doc["Status"]},
+    )
 
 
 def document_view(doc: Json, *, with_lines: bool = True) -> Json:

@@ -4,7 +4,8 @@ Each app has a delivery URL and a signing key. INVOICE and CONTACT CREATE /
 UPDATE events for organisations connected to the app are queued in the store
 and delivered in batches (``{"events", "firstEventSequence",
 "lastEventSequence", "entropy"}``) signed with ``x-xero-signature`` =
-base64(HMAC-SHA256(key, raw body)). Before the first delivery, and whenever the
+base64(HMAC-SHA256(key, raw body)). Credit notes raise CREDITNOTE events with
+``data: {Type, Status}`` as the current webhook spec describes. Before the first delivery, and whenever the
 URL or key changes, the subscription must pass "intent to receive": a correctly
 signed empty batch must get 200 and a wrongly signed one 401. Failed deliveries
 are retried with growing gaps for up to 24 hours of sandbox time, after which
@@ -61,10 +62,19 @@ class WebhookDispatcher:
 
     # -- recording ---------------------------------------------------------------
     def record(
-        self, *, tenant_id: str, category: str, event_type: str, resource_id: str, api_root: str
+        self,
+        *,
+        tenant_id: str,
+        category: str,
+        event_type: str,
+        resource_id: str,
+        api_root: str,
+        data: Json | None = None,
     ) -> None:
         """Queue an event for every app connected to the organisation that has webhooks."""
-        resource = "Invoices" if category == "INVOICE" else "Contacts"
+        resource = {"INVOICE": "Invoices", "CONTACT": "Contacts", "CREDITNOTE": "CreditNotes"}[
+            category
+        ]
         now = self.clock.now()
         event = {
             "resourceUrl": f"{api_root}/api.xro/2.0/{resource}/{resource_id}",
@@ -75,6 +85,8 @@ class WebhookDispatcher:
             "tenantId": tenant_id,
             "tenantType": "ORGANISATION",
         }
+        if data is not None:
+            event["data"] = data
         client_ids = {c["client_id"] for c in self.store.connections(tenant_id=tenant_id)}
         for client_id in sorted(client_ids):
             app = self.store.get_app(client_id)

@@ -358,3 +358,13 @@ def test_unit_amounts_keep_four_decimals_with_unitdp_4(api: XeroApi) -> None:
     line = response.json()["Invoices"][0]["LineItems"][0]
     assert line["UnitAmount"] == 1.2345
     assert Decimal(str(line["LineAmount"])) == Decimal("123.45")
+
+
+def test_a_batch_naming_one_new_contact_creates_it_once(api: XeroApi) -> None:
+    api.put(
+        "/Invoices", {"Invoices": [sales_invoice(Contact={"Name": "Once Ltd"}) for _ in range(3)]}
+    )
+
+    contacts = api.get("/Contacts", params={"where": 'Name=="Once Ltd"'}).json()["Contacts"]
+
+    assert len(contacts) == 1
