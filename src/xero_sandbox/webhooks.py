@@ -76,7 +76,7 @@ class WebhookDispatcher:
             category
         ]
         now = self.clock.now()
-        event = {
+        event: Json = {
             "resourceUrl": f"{api_root}/api.xro/2.0/{resource}/{resource_id}",
             "resourceId": resource_id,
             "eventDateUtc": datetime_string(now) + f".{int(now * 1000) % 1000:03d}",
