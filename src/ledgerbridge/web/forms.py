@@ -6,11 +6,11 @@ the services, whose errors are attached back to the named field.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from ledgerbridge.companies.models import Role
 from ledgerbridge.invoicing.models import (
@@ -117,7 +117,7 @@ def lines_from_post(data: Any) -> list[dict[str, str]]:
 
 
 class CreditForm(forms.Form):
-    issue_date = forms.DateField(widget=DATE, initial=dt.date.today)
+    issue_date = forms.DateField(widget=DATE, initial=timezone.localdate)
     reference = forms.CharField(required=False, max_length=100)
     supplier_reference = forms.CharField(
         required=False, max_length=60, label="Supplier's credit note number"

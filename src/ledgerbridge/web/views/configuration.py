@@ -222,7 +222,7 @@ def _rule_rows(rule: Any) -> list[dict[str, Any]]:
 def config_dimension(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     dimension = dimension_get(actor=actor, pk=pk)
     values = list(dimension.values.all())
-    value_form = DimensionValueForm(prefix="value")
+    value_form = DimensionValueForm(label_suffix="", prefix="value")
     if request.method == "POST":
         form = DimensionForm(request.POST, values=values)
         if form.is_valid():
@@ -269,7 +269,7 @@ def config_dimension_value(
         if obj is None:
             raise Http404("No such value.")
     if request.method == "POST":
-        form = DimensionValueForm(request.POST, prefix="value")
+        form = DimensionValueForm(request.POST, label_suffix="", prefix="value")
         if form.is_valid():
             try:
                 saved = config.dimension_value_save(
@@ -288,7 +288,7 @@ def config_dimension_value(
             prefix="value", initial={"code": obj.code, "name": obj.name, "active": obj.active}
         )
     else:
-        form = DimensionValueForm(prefix="value")
+        form = DimensionValueForm(label_suffix="", prefix="value")
     return _page(
         request,
         "dimension_value_form.html",
