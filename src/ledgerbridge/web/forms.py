@@ -28,6 +28,12 @@ def _choices(items: Iterable[Any], label: str = "") -> list[tuple[str, str]]:
     return [("", label)] + [(str(item.pk), str(item)) for item in items]
 
 
+def _set_choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
 class DocumentFilterForm(forms.Form):
     type = forms.ChoiceField(required=False, choices=[("", "All types"), *DocumentType.choices])
     status = forms.ChoiceField(
@@ -42,8 +48,9 @@ class DocumentFilterForm(forms.Form):
     )
 
     def __init__(self, *args: Any, partners: Iterable[Any], **kwargs: Any) -> None:
-        super().__init__(*args, label_suffix="", **kwargs)
-        self.fields["partner"].choices = _choices(partners, "All partners")
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        _set_choices(self, "partner", _choices(partners, "All partners"))
 
     def filters(self) -> DocumentFilters:
         if not self.is_bound:
@@ -82,8 +89,10 @@ class DocumentHeaderForm(forms.Form):
 
     def __init__(self, *args: Any, partners: Iterable[Any], purchase: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["partner_id"].choices = _choices(
-            partners, "Choose a supplier" if purchase else "Choose a customer"
+        _set_choices(
+            self,
+            "partner_id",
+            _choices(partners, "Choose a supplier" if purchase else "Choose a customer"),
         )
         if not purchase:
             del self.fields["supplier_reference"]
@@ -184,7 +193,8 @@ class TaxRateForm(forms.Form):
 
 
 class NumberSeriesForm(forms.Form):
-    prefix = forms.CharField(required=False, max_length=20)
+    # The metaclass moves fields off the class, so this does not shadow Form.prefix.
+    prefix = forms.CharField(required=False, max_length=20)  # type: ignore[assignment]
     padding = forms.IntegerField(help_text="Digits of the running number")
     reset_yearly = forms.BooleanField(
         required=False, label="Restart every year", help_text="Puts the year in the number"
@@ -202,7 +212,7 @@ class DimensionForm(forms.Form):
         super().__init__(*args, **kwargs)
         values = list(values)
         if values:
-            self.fields["default_value_id"].choices = _choices(values, "No default")
+            _set_choices(self, "default_value_id", _choices(values, "No default"))
         else:
             del self.fields["default_value_id"]
 
@@ -220,7 +230,7 @@ class DimensionRuleForm(forms.Form):
 
     def __init__(self, *args: Any, values: Iterable[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["value_id"].choices = _choices(values, "Choose a value")
+        _set_choices(self, "value_id", _choices(values, "Choose a value"))
 
 
 def conditions_from_post(data: Any) -> list[dict[str, str]]:

@@ -380,3 +380,36 @@ def test_filtering_by_dates_and_partner(client_for, company, customer):
     assert early.number in html and late.number not in html
     # A date that does not parse is ignored, not an error page.
     assert client.get(reverse("invoice_list") + "?date_from=soon").status_code == 200
+
+
+def test_editing_a_credit_note_draft_keeps_its_invoice_and_credited_lines(client_for, company):
+    invoice = make_document(make_actor(company), lines=2, finalise=True)
+    first, second = invoice.lines.all()
+    client = client_for(Role.FINANCE)
+    client.post(
+        reverse("document_credit", args=[invoice.pk]),
+        {f"qty_{first.pk}": "1", f"qty_{second.pk}": "1", "issue_date": "2026-11-20"},
+    )
+    credit_note = Document.objects.get(original=invoice)
+    form = client.get(reverse("document_edit", args=[credit_note.pk])).content.decode()
+    assert f"Credit note for {invoice.number}" in form
+    assert f'name="line_credited_line_id" value="{first.pk}"' in form
+    data = {
+        "partner_id": str(invoice.partner_id),
+        "issue_date": "2026-11-21",
+        "reference": "Damaged pallets",
+        "line_description": ["Partial credit"],
+        "line_charge_type": ["freight"],
+        "line_quantity": ["0.5"],
+        "line_unit_price": [str(first.unit_price)],
+        "line_discount_percent": ["0"],
+        "line_nominal_code": [first.nominal_code.code],
+        "line_tax_rate": [first.tax_rate.code],
+        "line_credited_line_id": [str(first.pk)],
+    }
+    response = client.post(reverse("document_edit", args=[credit_note.pk]), data)
+    assert response.status_code == 302
+    credit_note.refresh_from_db()
+    assert credit_note.original == invoice
+    assert credit_note.reference == "Damaged pallets"
+    assert [ln.credited_line_id for ln in credit_note.lines.all()] == [first.pk]

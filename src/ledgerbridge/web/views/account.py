@@ -25,7 +25,8 @@ class LoginView(auth_views.LoginView):
 @login_required
 def company_switch(request: HttpRequest) -> HttpResponse:
     company_id = int_or_none(request.POST.get("company_id"))
-    company = companies_for_user(user=request.user).filter(pk=company_id).first()  # type: ignore[arg-type]
+    companies = companies_for_user(user=request.user)  # type: ignore[arg-type]
+    company = companies.filter(pk=company_id).first() if company_id is not None else None
     if company is None:
         messages.error(request, "You do not have access to that company.")
     else:

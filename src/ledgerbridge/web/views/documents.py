@@ -55,7 +55,7 @@ def invoice_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = DocumentFilterForm(request.GET or None, partners=partner_list(actor=actor))
     page = paginate(request, document_list_with_tasks(actor=actor, filters=form.filters()))
     context = {"form": form, "page": page, "document_types": DocumentType.choices}
-    if request.htmx:
+    if getattr(request, "htmx", False):
         return render(request, "web/documents/_results.html", context)
     return render(request, "web/documents/list.html", context)
 
@@ -171,7 +171,7 @@ def _document_form(
     partners = partner_list(
         actor=actor, kind=PartnerKind.CUSTOMER if sales else PartnerKind.SUPPLIER
     ).filter(active=True)
-    form_kwargs = {"partners": partners, "purchase": not sales}
+    form_kwargs: dict[str, Any] = {"partners": partners, "purchase": not sales}
     page_error = None
     if request.method == "POST":
         form = DocumentHeaderForm(request.POST, **form_kwargs)
