@@ -927,7 +927,7 @@ routes = [
         methods=["PUT", "POST"],
     ),
     Route(f"{PREFIX}/Payments", get_payments, methods=["GET"]),
-    Route(f"{PREFIX}/Payments", put_payments, methods=["PUT"]),
+    Route(f"{PREFIX}/Payments", put_payments, methods=["PUT", "POST"]),
     Route(f"{PREFIX}/Payments/{{id}}", get_payment, methods=["GET"]),
     Route(f"{PREFIX}/Payments/{{id}}", post_payment, methods=["POST"]),
 ]

@@ -593,6 +593,9 @@ routes = [
     Route("/connect/revocation", revocation_endpoint, methods=["POST"]),
     Route("/connections", list_connections, methods=["GET"]),
     Route("/connections/{id}", delete_connection, methods=["DELETE"]),
+    # xero-python's IdentityApi spells it with a capital C; Xero accepts both.
+    Route("/Connections", list_connections, methods=["GET"]),
+    Route("/Connections/{id}", delete_connection, methods=["DELETE"]),
     Route("/.well-known/openid-configuration", openid_configuration, methods=["GET"]),
     Route("/.well-known/openid-configuration/jwks", jwks, methods=["GET"]),
 ]
