@@ -48,6 +48,9 @@ def configure(*, json: bool, level: str) -> dict[str, Any]:
             # A handler of its own stops run_huey from adding a second one.
             "huey": {"level": "INFO", "handlers": ["console"], "propagate": False},
             "weasyprint": {"level": "WARNING"},
+            # Request lines can carry query strings; ours are logged with context instead.
+            "httpx": {"level": "WARNING"},
+            "httpx2": {"level": "WARNING"},
             "fontTools": {"level": "WARNING"},
         },
     }

@@ -32,6 +32,10 @@ DEBUG = _env_bool("LEDGERBRIDGE_DEBUG", False)
 SECRET_KEY = os.environ.get(
     "LEDGERBRIDGE_SECRET_KEY", "dev-only-insecure-key-set-LEDGERBRIDGE_SECRET_KEY-in-production"
 )
+# Fernet keys for secrets at rest, newest first (see ledgerbridge/secrets.py).
+ENCRYPTION_KEYS = [
+    k.strip() for k in os.environ.get("LEDGERBRIDGE_ENCRYPTION_KEYS", "").split(",") if k.strip()
+]
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("LEDGERBRIDGE_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(
@@ -57,6 +61,8 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "ledgerbridge.companies",
     "ledgerbridge.invoicing",
+    "ledgerbridge.accounting",
+    "ledgerbridge.xero",
     "ledgerbridge.web",
 ]
 
@@ -152,6 +158,9 @@ XERO_API_URL = os.environ.get("LEDGERBRIDGE_XERO_API_URL", "https://api.xero.com
 XERO_CLIENT_ID = os.environ.get("LEDGERBRIDGE_XERO_CLIENT_ID", "")
 XERO_CLIENT_SECRET = os.environ.get("LEDGERBRIDGE_XERO_CLIENT_SECRET", "")
 XERO_WEBHOOK_KEY = os.environ.get("LEDGERBRIDGE_XERO_WEBHOOK_KEY", "")
+# Apps created before 2 March 2026 may keep the broad accounting.transactions
+# scope until September 2027; new apps must use granular scopes.
+XERO_BROAD_SCOPES = _env_bool("LEDGERBRIDGE_XERO_BROAD_SCOPES", False)
 
 LOG_JSON = _env_bool("LEDGERBRIDGE_LOG_JSON", not DEBUG)
 LOGGING_CONFIG = "ledgerbridge.logging.setup"

@@ -1,0 +1,68 @@
+"""Secrets at rest: Fernet encryption with rotatable keys.
+
+``LEDGERBRIDGE_ENCRYPTION_KEYS`` holds one or more Fernet keys, comma-separated,
+newest first. New values are encrypted with the first; any listed key decrypts.
+To rotate: put a new key first, run ``ledgerbridge rotate_secrets``, then drop
+the old key. Without the variable a key is derived from the secret key, which is
+fine for development and must not be relied on in production.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.db import models
+
+
+def _fernet() -> MultiFernet:
+    keys = list(settings.ENCRYPTION_KEYS)
+    if not keys:
+        digest = hashlib.sha256(f"ledgerbridge-secrets:{settings.SECRET_KEY}".encode()).digest()
+        keys = [base64.urlsafe_b64encode(digest).decode()]
+    return MultiFernet([Fernet(key) for key in keys])
+
+
+class SecretUnreadable(Exception):
+    """No configured key decrypts the stored value (keys changed without rotation)."""
+
+
+def encrypt(value: str) -> str:
+    return _fernet().encrypt(value.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken as error:
+        raise SecretUnreadable(
+            "A stored secret cannot be decrypted with the configured keys; "
+            "check LEDGERBRIDGE_ENCRYPTION_KEYS."
+        ) from error
+
+
+def rotate(token: str) -> str:
+    return _fernet().rotate(token.encode()).decode()
+
+
+def mask(value: str, *, keep: int = 4) -> str:
+    """Show a secret back only as its last few characters."""
+    if not value:
+        return ""
+    return "•" * 8 + value[-keep:]
+
+
+class EncryptedTextField(models.TextField):
+    """A text column stored as a Fernet token; reads give the plain text back."""
+
+    def from_db_value(self, value: str | None, expression: object, connection: object) -> str:
+        if not value:
+            return ""
+        return decrypt(value)
+
+    def get_prep_value(self, value: object) -> str:
+        if value in (None, ""):
+            return ""
+        return encrypt(str(value))

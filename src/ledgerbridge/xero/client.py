@@ -1,0 +1,129 @@
+"""Accounting calls to Xero through the official SDK, behind one small adapter.
+
+The adapter owns what the SDK leaves to us: fresh credentials per call (see
+``connection``), timeouts, and mapping every failure to a typed ``XeroError``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import urllib3
+from django.conf import settings
+from xero_python.accounting import AccountingApi
+from xero_python.api_client import ApiClient, Configuration
+from xero_python.api_client.oauth2 import OAuth2Token
+from xero_python.exceptions import ApiException
+
+from ledgerbridge.companies.models import Company
+
+from . import connection
+from .errors import (
+    XeroAuthRejected,
+    XeroError,
+    XeroNotFound,
+    XeroRateLimited,
+    XeroUnavailable,
+    XeroValidation,
+)
+
+T = TypeVar("T")
+REQUEST_TIMEOUT = 30.0
+
+
+def accounting_base_url() -> str:
+    return f"{settings.XERO_API_URL}/api.xro/2.0"
+
+
+class XeroClient:
+    """Calls for one company's organisation."""
+
+    def __init__(self, company: Company) -> None:
+        self.company = company
+        self._credentials = connection.xero_credentials(company=company)
+        # No expiry given: the SDK then never tries to refresh; ``connection`` does.
+        token: dict[str, Any] = {
+            "access_token": self._credentials.access_token,
+            "token_type": "Bearer",
+            "scope": [],
+            "expires_in": None,
+        }
+        api_client = ApiClient(
+            Configuration(oauth2_token=OAuth2Token(client_id="", client_secret="")),
+            pool_threads=1,
+            oauth2_token_getter=lambda: token,
+        )
+        self.api = AccountingApi(api_client, base_url=accounting_base_url())
+
+    @property
+    def tenant_id(self) -> str:
+        return self._credentials.tenant_id
+
+    def call(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one SDK operation for this tenant, mapping failures to XeroError."""
+        try:
+            result = operation(self.tenant_id, *args, _request_timeout=REQUEST_TIMEOUT, **kwargs)
+        except ApiException as error:
+            mapped = map_api_exception(error)
+            if isinstance(mapped, XeroAuthRejected):
+                connection.xero_call_rejected(company=self.company, message=mapped.message)
+            raise mapped from error
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise XeroUnavailable(f"Xero could not be reached ({type(error).__name__}).") from error
+        connection.xero_call_succeeded(company=self.company)
+        return result
+
+
+def map_api_exception(error: ApiException) -> XeroError:
+    status = error.status or 0
+    body = _json(error.body)
+    headers = {k.lower(): v for k, v in (error.headers or {}).items()}
+    if status == 429:
+        retry_after = float(headers.get("retry-after") or 60)
+        problem = headers.get("x-rate-limit-problem", "")
+        return XeroRateLimited(
+            f"Xero's {problem or 'rate'} limit was reached; retrying after {retry_after:.0f} s.",
+            retry_after=retry_after,
+            problem=problem,
+        )
+    if status in (401, 403):
+        detail = body.get("Detail") or body.get("Title") or error.reason or ""
+        return XeroAuthRejected(
+            f"Xero refused access (HTTP {status}{': ' + str(detail) if detail else ''}). "
+            "A Super Admin must authorise the link again.",
+            status=status,
+        )
+    if status == 404:
+        return XeroNotFound("Xero does not know this item.", status=404)
+    if status == 400:
+        messages = validation_messages(body)
+        return XeroValidation("; ".join(messages) or "Xero refused the data.", messages=messages)
+    if status >= 500 or status == 0:
+        return XeroUnavailable(
+            f"Xero had a problem (HTTP {status}); trying again later.", status=status
+        )
+    return XeroError(f"Xero answered HTTP {status}.", status=status)
+
+
+def _json(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, bytes | str):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+    return {}
+
+
+def validation_messages(body: dict[str, Any]) -> list[str]:
+    """The ``ValidationErrors`` messages of a Xero ValidationException body."""
+    messages: list[str] = []
+    for element in body.get("Elements") or []:
+        for item in element.get("ValidationErrors") or []:
+            if item.get("Message") and item["Message"] not in messages:
+                messages.append(item["Message"])
+    if not messages and body.get("Message"):
+        messages.append(str(body["Message"]))
+    return messages

@@ -1,0 +1,46 @@
+"""The Xero client's typed errors, each knowing whether and when to try again."""
+
+from __future__ import annotations
+
+
+class XeroError(Exception):
+    retryable = False
+    retry_after: float | None = None
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class XeroUnavailable(XeroError):
+    """Network trouble, timeout or a 5xx: try again with backoff."""
+
+    retryable = True
+
+
+class XeroRateLimited(XeroError):
+    """429: wait for the window Xero names, then try again."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float, problem: str = "") -> None:
+        super().__init__(message, status=429)
+        self.retry_after = retry_after
+        self.problem = problem
+
+
+class XeroAuthRejected(XeroError):
+    """401/403: the link needs a Super Admin to authorise again."""
+
+
+class XeroValidation(XeroError):
+    """400: Xero refused the data; a user has to fix it."""
+
+    def __init__(self, message: str, *, messages: list[str] | None = None) -> None:
+        super().__init__(message, status=400)
+        self.messages = messages or [message]
+
+
+class XeroNotFound(XeroError):
+    """404: the id is not in this organisation."""

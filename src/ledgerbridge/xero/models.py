@@ -1,0 +1,111 @@
+"""A company's link to its Xero organisation, and how its codes map to Xero's."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from ledgerbridge.companies.models import Company
+from ledgerbridge.invoicing.models import Dimension, TaxRate
+from ledgerbridge.secrets import EncryptedTextField
+
+
+class LinkStatus(models.TextChoices):
+    NOT_CONNECTED = "not_connected", "Not connected"
+    CONNECTED = "connected", "Connected"
+    NEEDS_REAUTHORISATION = "needs_reauthorisation", "Needs re-authorisation"
+    DISCONNECTED = "disconnected", "Disconnected"
+
+
+class XeroConnection(models.Model):
+    """One company's OAuth link to one Xero organisation (tenant).
+
+    Tokens are encrypted at rest. ``pending_tenants`` holds the organisations a
+    user authorised when they still have to pick one for this company.
+    """
+
+    company = models.OneToOneField(
+        Company, on_delete=models.CASCADE, related_name="xero_connection"
+    )
+    status = models.CharField(
+        max_length=30, choices=LinkStatus.choices, default=LinkStatus.NOT_CONNECTED
+    )
+    tenant_id = models.CharField(max_length=64, blank=True)
+    tenant_name = models.CharField(max_length=200, blank=True)
+    short_code = models.CharField(max_length=20, blank=True)
+    connection_id = models.CharField(max_length=64, blank=True)
+    pending_tenants = models.JSONField(default=list, blank=True)
+    access_token = EncryptedTextField(blank=True)
+    refresh_token = EncryptedTextField(blank=True)
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_obtained_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.TextField(blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    connected_by_label = models.CharField(max_length=200, blank=True)
+    xero_user_email = models.CharField(max_length=200, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    # The organisation documents were last posted to; a different one needs
+    # platform staff to confirm.
+    previous_tenant_id = models.CharField(max_length=64, blank=True)
+    previous_tenant_name = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant_id"],
+                condition=~models.Q(tenant_id=""),
+                name="one_company_per_xero_tenant",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company}: {self.get_status_display()} {self.tenant_name}".strip()
+
+    @property
+    def is_connected(self) -> bool:
+        return self.status == LinkStatus.CONNECTED
+
+
+class XeroTaxMapping(models.Model):
+    """Our tax rate code → Xero's TaxType (e.g. S20 → OUTPUT2)."""
+
+    tax_rate = models.OneToOneField(TaxRate, on_delete=models.CASCADE, related_name="xero_mapping")
+    tax_type = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return f"{self.tax_rate.code} → {self.tax_type}"
+
+
+class XeroTrackingMapping(models.Model):
+    """Our dimension → a Xero tracking category (options match value names)."""
+
+    dimension = models.OneToOneField(
+        Dimension, on_delete=models.CASCADE, related_name="xero_mapping"
+    )
+    category_name = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return f"{self.dimension.name} → {self.category_name}"
+
+
+class XeroSetupCheck(models.Model):
+    """The latest setup check of a company: a checklist with a fix hint per line."""
+
+    company = models.OneToOneField(
+        Company, on_delete=models.CASCADE, related_name="xero_setup_check"
+    )
+    ran_at = models.DateTimeField()
+    ran_by_label = models.CharField(max_length=200)
+    ok = models.BooleanField()
+    items = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.company}: {'passed' if self.ok else 'failed'} at {self.ran_at:%Y-%m-%d %H:%M}"
+        )
