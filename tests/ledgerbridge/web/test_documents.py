@@ -413,3 +413,21 @@ def test_editing_a_credit_note_draft_keeps_its_invoice_and_credited_lines(client
     assert credit_note.original == invoice
     assert credit_note.reference == "Damaged pallets"
     assert [ln.credited_line_id for ln in credit_note.lines.all()] == [first.pk]
+
+
+def test_the_credit_page_says_what_is_left_to_credit(client_for, company):
+    actor = make_actor(company)
+    invoice = make_document(actor, lines=2, finalise=True)
+    first, _second = invoice.lines.all()
+    client = client_for(Role.FINANCE)
+    client.post(
+        reverse("document_credit", args=[invoice.pk]),
+        {f"qty_{first.pk}": str(first.quantity), "issue_date": "2026-11-20"},
+    )
+    credit_note = Document.objects.get(original=invoice)
+    client.post(reverse("document_finalise", args=[credit_note.pk]))
+    html = client.get(reverse("document_credit", args=[invoice.pk])).content.decode()
+    credit_note.refresh_from_db()
+    assert f"already credited {credit_note.gross_total:,.2f}" in html
+    assert f"{invoice.gross_total - credit_note.gross_total:,.2f}" in html
+    assert credit_note.number in html

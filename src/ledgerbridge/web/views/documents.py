@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -351,6 +352,8 @@ def document_credit(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse
         form = CreditForm()
     if invoice.is_sales:
         form.fields.pop("supplier_reference", None)
+    credit_notes = list(invoice.credit_notes.all())
+    credited = sum((cn.gross_total for cn in credit_notes if not cn.is_draft), Decimal("0.00"))
     return render(
         request,
         "web/documents/credit.html",
@@ -366,5 +369,8 @@ def document_credit(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse
                 for line in lines
             ],
             "page_error": page_error,
+            "credit_notes": credit_notes,
+            "credited": credited,
+            "remaining": invoice.gross_total - credited,
         },
     )
