@@ -1,0 +1,74 @@
+import pytest
+
+from ledgerbridge.companies.models import Role
+from ledgerbridge.errors import PermissionDeniedError
+from ledgerbridge.invoicing.models import TaxRate
+from ledgerbridge.xero.models import XeroTaxMapping
+from ledgerbridge.xero.setup_check import xero_setup_check_run, xero_tracking_options_create
+from tests.ledgerbridge.factories import make_actor
+
+from .conftest import NORTHWAY_TRACKING, authorise
+
+pytestmark = pytest.mark.django_db
+
+
+def failures(check):
+    return [(item["area"], item["subject"]) for item in check.items if not item["ok"]]
+
+
+@pytest.fixture
+def linked(sandbox, admin, northway_org):
+    authorise(sandbox, admin, [northway_org])
+    return admin
+
+
+def test_a_matching_organisation_passes_every_line(linked):
+    check = xero_setup_check_run(actor=linked)
+    assert failures(check) == []
+    assert check.ok
+    areas = {item["area"] for item in check.items}
+    assert areas == {"Accounts", "Tax rates", "Tracking", "Number series", "Currencies"}
+
+
+def test_a_wrong_tax_mapping_fails_exactly_that_line_with_a_hint(linked):
+    s20 = TaxRate.objects.get(company=linked.company, code="S20")
+    XeroTaxMapping.objects.create(tax_rate=s20, tax_type="OUTPUT9")
+    check = xero_setup_check_run(actor=linked)
+    assert failures(check) == [("Tax rates", "S20 Standard rate sales (20 %)")]
+    [item] = [i for i in check.items if not i["ok"]]
+    assert item["message"] == "Xero has no tax rate OUTPUT9."
+    assert "Map S20" in item["hint"]
+    XeroTaxMapping.objects.filter(tax_rate=s20).update(tax_type="OUTPUT2")
+    assert xero_setup_check_run(actor=linked).ok
+
+
+def test_a_tax_rate_with_another_percentage_fails(linked):
+    s20 = TaxRate.objects.get(company=linked.company, code="S20")
+    XeroTaxMapping.objects.create(tax_rate=s20, tax_type="RROUTPUT")
+    [item] = [i for i in xero_setup_check_run(actor=linked).items if not i["ok"]]
+    assert item["message"] == "Xero's RROUTPUT “5% (VAT on Income)” is 5 %, ours is 20 %."
+
+
+def test_an_archived_account_fails_its_line(sandbox, linked, northway_org):
+    sandbox.control.archive_account(northway_org, "473")
+    check = xero_setup_check_run(actor=linked)
+    assert failures(check) == [("Accounts", "473 Repairs & Maintenance")]
+
+
+def test_missing_tracking_options_are_listed_and_can_be_created(sandbox, admin):
+    thin = [
+        {"Name": "Business unit", "Options": ["Domestic"]},
+        {"Name": "Vehicle type", "Options": NORTHWAY_TRACKING[1]["Options"]},
+    ]
+    org = sandbox.control.create_org("Thin Tracking Ltd", tracking_categories=thin)
+    authorise(sandbox, admin, [org.get("tenant_id") or org["OrganisationID"]])
+    check = xero_setup_check_run(actor=admin)
+    [item] = [i for i in check.items if not i["ok"]]
+    assert item["message"] == "Options missing in Xero: International."
+    assert xero_tracking_options_create(actor=admin) == ["Business unit: International"]
+    assert xero_setup_check_run(actor=admin).ok
+
+
+def test_finance_cannot_run_the_setup_check(linked):
+    with pytest.raises(PermissionDeniedError):
+        xero_setup_check_run(actor=make_actor(linked.company, Role.FINANCE))
