@@ -8,6 +8,7 @@ import sys
 import uvicorn
 
 from .app import create_app
+from .ratelimit import UNLIMITED, Limits
 from .seed import DEMO_REDIRECT_URIS, DemoSettings
 from .state import SandboxConfig
 
@@ -43,6 +44,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--no-demo", action="store_true", help="start empty (no demo app, user or org)"
     )
     parser.add_argument("--no-webhooks", action="store_true", help="do not run the webhook worker")
+    parser.add_argument(
+        "--rate-limits",
+        choices=["xero", "off"],
+        default="xero",
+        help="'off' raises the limits out of reach (still counted) for load benchmarks",
+    )
     parser.add_argument("--log-level", default="warning")
     return parser.parse_args(argv)
 
@@ -67,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
         seed_demo=not args.no_demo,
         demo=demo,
         webhooks_enabled=not args.no_webhooks,
+        limits=Limits() if args.rate_limits == "xero" else UNLIMITED,
     )
     app = create_app(config)
     if not args.no_demo:
