@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import account, configuration, documents, partners
+from .views import account, accounting, configuration, documents, partners
 
 urlpatterns = [
     path("login/", account.LoginView.as_view(), name="login"),
@@ -87,6 +87,24 @@ urlpatterns = [
         name="config_dimension_rule_delete",
     ),
     path("configuration/audit/", configuration.config_audit, name="config_audit"),
+    # Configuration > Accounting (the accounting package and the Xero link)
+    path("configuration/accounting/", accounting.config_accounting, name="config_accounting"),
+    path(
+        "configuration/accounting/package", accounting.accounting_package, name="accounting_package"
+    ),
+    path(
+        "configuration/accounting/xero/authorise", accounting.xero_authorise, name="xero_authorise"
+    ),
+    path("configuration/accounting/xero/callback", accounting.xero_callback, name="xero_callback"),
+    path("configuration/accounting/xero/choose", accounting.xero_choose, name="xero_choose"),
+    path("configuration/accounting/xero/reset", accounting.xero_reset, name="xero_reset"),
+    path("configuration/accounting/xero/check", accounting.xero_check, name="xero_check"),
+    path(
+        "configuration/accounting/xero/tracking-options",
+        accounting.xero_tracking_options,
+        name="xero_tracking_options",
+    ),
+    path("configuration/accounting/xero/mapping", accounting.xero_mapping, name="xero_mapping"),
     path("configuration/api-tokens/", configuration.config_api_tokens, name="config_api_tokens"),
     path(
         "configuration/api-tokens/<int:pk>/revoke",

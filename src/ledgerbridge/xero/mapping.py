@@ -6,7 +6,12 @@ A company maps explicitly where codes differ; otherwise the defaults below
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from ledgerbridge.companies.models import Company
+from ledgerbridge.companies.permissions import Actor, Permission, require
+from ledgerbridge.companies.services import audit_record
+from ledgerbridge.errors import ApplicationError, NotFoundError
 from ledgerbridge.invoicing.models import Dimension, TaxRate
 
 from .models import XeroTaxMapping, XeroTrackingMapping
@@ -46,3 +51,59 @@ def tax_types_for_company(company: Company) -> dict[str, str]:
 def tracking_category_for(dimension: Dimension) -> str:
     mapping = XeroTrackingMapping.objects.filter(dimension=dimension).first()
     return mapping.category_name if mapping is not None else dimension.name
+
+
+def xero_tax_mapping_set(*, actor: Actor, tax_rate_id: int, tax_type: str) -> None:
+    """Map our tax code to a Xero TaxType; blank returns it to the default."""
+    require(actor, Permission.CONFIGURE)
+    tax_rate = TaxRate.objects.filter(company=actor.company, pk=tax_rate_id).first()
+    if tax_rate is None:
+        raise NotFoundError("No such tax rate.")
+    tax_type = tax_type.strip().upper()
+    if tax_type and not tax_type.replace("_", "").isalnum():
+        raise ApplicationError(
+            "A Xero TaxType is letters and digits, e.g. OUTPUT2.", field="tax_type"
+        )
+    old = tax_type_for(tax_rate)
+    with transaction.atomic():
+        if tax_type:
+            XeroTaxMapping.objects.update_or_create(
+                tax_rate=tax_rate, defaults={"tax_type": tax_type}
+            )
+        else:
+            XeroTaxMapping.objects.filter(tax_rate=tax_rate).delete()
+        new = tax_type_for(tax_rate)
+        if new != old:
+            audit_record(
+                actor=actor,
+                company=actor.company,
+                action="Xero tax mapping changed",
+                target=tax_rate.code,
+                changes={"tax_type": [old, new]},
+            )
+
+
+def xero_tracking_mapping_set(*, actor: Actor, dimension_id: int, category_name: str) -> None:
+    """Map a dimension to a Xero tracking category; blank means "same name"."""
+    require(actor, Permission.CONFIGURE)
+    dimension = Dimension.objects.filter(company=actor.company, pk=dimension_id).first()
+    if dimension is None:
+        raise NotFoundError("No such dimension.")
+    category_name = category_name.strip()
+    old = tracking_category_for(dimension)
+    with transaction.atomic():
+        if category_name and category_name != dimension.name:
+            XeroTrackingMapping.objects.update_or_create(
+                dimension=dimension, defaults={"category_name": category_name[:100]}
+            )
+        else:
+            XeroTrackingMapping.objects.filter(dimension=dimension).delete()
+        new = tracking_category_for(dimension)
+        if new != old:
+            audit_record(
+                actor=actor,
+                company=actor.company,
+                action="Xero tracking mapping changed",
+                target=dimension.name,
+                changes={"category": [old, new]},
+            )
