@@ -206,6 +206,11 @@ def api(
 async def _run(ctx: Ctx, handler: Handler, write: bool) -> Response:
     request = ctx.request
     fault = ctx.sb.take_fault(request.method, request.url.path, ctx.tenant_id)
+    if fault is not None and fault.kind == "revoke":
+        # The organisation disconnects the app mid-flight: this and later calls get 403.
+        for conn in ctx.sb.store.connections(client_id=ctx.client_id, tenant_id=ctx.tenant_id):
+            ctx.sb.store.delete_connection(conn["id"])
+        return problem(403, "Forbidden", "AuthenticationUnsuccessful")
     if fault is not None:
         early = await _fault_response(fault)
         if early is not None:

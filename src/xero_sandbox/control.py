@@ -22,7 +22,7 @@ from .seed import OrgSpec, create_org, create_user, register_app
 from .state import Sandbox
 from .store import Json
 
-FAULT_KINDS = {"latency", "error", "rate_limit", "timeout", "drop"}
+FAULT_KINDS = {"latency", "error", "rate_limit", "timeout", "drop", "revoke"}
 
 
 def _bad(message: str, status: int = 400) -> Response:

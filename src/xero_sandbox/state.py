@@ -37,7 +37,8 @@ class Fault:
     ``status``, 500 by default, without doing anything), ``rate_limit`` (a 429
     with ``problem``), ``timeout`` (hold the request ``seconds`` then 504,
     nothing done), ``drop`` (do the work and commit, then close the connection
-    without answering).
+    without answering), ``revoke`` (the organisation disconnects the app: this
+    call and every later one get 403).
     """
 
     id: int

@@ -178,3 +178,11 @@ def test_timeout_fault_holds_the_request_and_does_nothing(server: RunningSandbox
         "Invoices"
     ]
     assert invoices == []
+
+
+def test_revoke_fault_disconnects_the_app_mid_flight(api: XeroApi, client: TestClient) -> None:
+    client.post("/sandbox/faults", json={"kind": "revoke", "path": "/Invoices", "times": 1})
+
+    assert api.get("/Organisation").status_code == 200
+    assert api.get("/Invoices").status_code == 403
+    assert api.get("/Organisation").status_code == 403

@@ -368,3 +368,37 @@ def test_a_batch_naming_one_new_contact_creates_it_once(api: XeroApi) -> None:
     contacts = api.get("/Contacts", params={"where": 'Name=="Once Ltd"'}).json()["Contacts"]
 
     assert len(contacts) == 1
+
+
+def test_where_by_contact_id_guid(api: XeroApi) -> None:
+    wanted = create_invoice(api, Contact={"Name": "Guid Co"})
+    create_invoice(api, Contact={"Name": "Other Co"})
+
+    body = api.get(
+        "/Invoices",
+        params={"where": f'Contact.ContactID==Guid("{wanted["Contact"]["ContactID"]}")'},
+    ).json()
+
+    assert [i["InvoiceID"] for i in body["Invoices"]] == [wanted["InvoiceID"]]
+
+
+def test_where_with_or(api: XeroApi) -> None:
+    draft = create_invoice(api, Status="DRAFT")
+    submitted = create_invoice(api, Status="SUBMITTED")
+    create_invoice(api)
+
+    body = api.get("/Invoices", params={"where": 'Status=="DRAFT" OR Status=="SUBMITTED"'}).json()
+
+    assert {i["InvoiceID"] for i in body["Invoices"]} == {
+        draft["InvoiceID"],
+        submitted["InvoiceID"],
+    }
+
+
+def test_order_by_invoice_number_descending(api: XeroApi) -> None:
+    for _ in range(3):
+        create_invoice(api)
+
+    body = api.get("/Invoices", params={"order": "InvoiceNumber DESC"}).json()
+
+    assert [i["InvoiceNumber"] for i in body["Invoices"]] == ["INV-0003", "INV-0002", "INV-0001"]

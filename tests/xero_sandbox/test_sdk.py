@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -375,3 +375,17 @@ def test_account_creation_through_the_sdk(sdk: Sdk) -> None:
 
     assert account.code == "345"
     assert account.type == AccountType.DIRECTCOSTS
+
+
+def test_polling_with_if_modified_since_through_the_sdk(sdk: Sdk) -> None:
+    sdk.accounting.create_invoices(sdk.tenant, Invoices(invoices=[sdk_invoice()]))
+    sdk.server.sandbox.clock.advance(120)
+    since = sdk.server.sandbox.clock.now_dt() - timedelta(seconds=60)
+    sdk.server.sandbox.clock.advance(1)
+    later = sdk.accounting.create_invoices(sdk.tenant, Invoices(invoices=[sdk_invoice()])).invoices[
+        0
+    ]
+
+    changed = sdk.accounting.get_invoices(sdk.tenant, if_modified_since=since, page=1).invoices
+
+    assert [i.invoice_id for i in changed] == [later.invoice_id]
