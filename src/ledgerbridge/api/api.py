@@ -18,6 +18,7 @@ from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDenie
 from ledgerbridge.invoicing import selectors, services
 from ledgerbridge.invoicing.workflow import task_complete
 
+from .accounting import router as accounting_router
 from .auth import ApiTokenAuth, SessionActorAuth
 from .schemas import (
     CreditIn,
@@ -214,3 +215,4 @@ def task_complete_endpoint(request: HttpRequest, task_id: int) -> Any:
 api.add_router("/partners", partners)
 api.add_router("/documents", documents)
 api.add_router("/tasks", tasks)
+api.add_router("/accounting", accounting_router)

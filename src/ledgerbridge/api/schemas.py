@@ -202,3 +202,41 @@ class DocumentOut(DocumentSummary):
 
 class ErrorOut(Schema):
     detail: str
+
+
+class XeroLinkOut(Schema):
+    status: str
+    status_label: str
+    tenant_id: str
+    tenant_name: str
+    short_code: str
+    connected_at: dt.datetime | None
+    connected_by: str
+    access_expires_at: dt.datetime | None
+    last_success_at: dt.datetime | None
+    last_error: str
+
+
+class AccountingOut(Schema):
+    package: str
+    package_label: str
+    xero: XeroLinkOut | None
+
+
+class PackageIn(Schema):
+    package: str = Field(description="none, xero_api or xero_file")
+
+
+class SetupCheckItemOut(Schema):
+    area: str
+    subject: str
+    ok: bool
+    message: str
+    hint: str
+
+
+class SetupCheckOut(Schema):
+    ok: bool
+    ran_at: dt.datetime
+    ran_by: str
+    items: list[SetupCheckItemOut]

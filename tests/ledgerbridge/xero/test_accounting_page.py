@@ -90,3 +90,31 @@ def test_the_redirect_uri_comes_from_the_public_url_not_the_host_header(
     assert query["redirect_uri"] == [
         "https://tms.example.com/configuration/accounting/xero/callback"
     ]
+
+
+def _token_client(client, company, role):
+    from ledgerbridge.companies.services import api_token_create
+    from tests.ledgerbridge.factories import make_actor
+
+    _, raw = api_token_create(actor=make_actor(company, Role.SUPER_ADMIN), name="script", role=role)
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+    return client
+
+
+def test_api_finance_and_viewer_tokens_get_403(client, admin):
+    for role in (Role.FINANCE, Role.VIEWER):
+        api = _token_client(client, admin.company, role)
+        assert api.get("/api/accounting").status_code == 403
+        assert api.post("/api/accounting/xero/reset").status_code == 403
+
+
+def test_api_super_admin_reads_the_link_but_cannot_change_the_package(client, admin):
+    api = _token_client(client, admin.company, Role.SUPER_ADMIN)
+    body = api.get("/api/accounting").json()
+    assert body["package"] == "xero_api"
+    assert body["xero"]["status"] == "not_connected"
+    answer = api.put(
+        "/api/accounting/package", {"package": "none"}, content_type="application/json"
+    )
+    assert answer.status_code == 403
+    assert "platform staff" in answer.json()["detail"]
