@@ -683,28 +683,50 @@ async def put_allocations(ctx: Ctx) -> Response:
         return error
     items = read_items(payload, "Allocations") or []
     summarize = _summarize(ctx)
-    out = []
-    # Each allocation sees the balances the previous ones left, as in Xero.
-    failed = []
-    for item in items:
+
+    def one(item: Json) -> tuple[Json, list[str]]:
+        # Each allocation sees the balances the previous ones left, as in Xero.
+        note = d.find_document(ctx.sb, ctx.tenant_id, d.CREDIT_NOTE, credit_note["CreditNoteID"])
         allocation, errors, invoice = d.prepare_allocation(
-            ctx.sb, ctx.tenant_id, ctx.org, credit_note, item
+            ctx.sb, ctx.tenant_id, ctx.org, note or credit_note, item
         )
-        if errors or invoice is None:
-            failed.append({**allocation, "ValidationErrors": [{"Message": m} for m in errors]})
-            out.append({**allocation, "StatusAttributeString": "ERROR", **failed[-1]})
-            if summarize:
-                return validation_exception(failed)
-            continue
-        d.commit_allocation(ctx.sb, ctx.tenant_id, credit_note, allocation, invoice)
-        credit_note = (
-            d.find_document(ctx.sb, ctx.tenant_id, d.CREDIT_NOTE, credit_note["CreditNoteID"])
-            or credit_note
-        )
-        if not summarize:
-            allocation["StatusAttributeString"] = "OK"
-        out.append(allocation)
-    return _ok(ctx, "Allocations", out)
+        if not errors and invoice is not None:
+            d.commit_allocation(ctx.sb, ctx.tenant_id, note or credit_note, allocation, invoice)
+        return allocation, errors
+
+    return _sequential_batch(ctx, items, one, "Allocations", summarize)
+
+
+def _sequential_batch(
+    ctx: Ctx,
+    items: list[Json],
+    one: Callable[[Json], tuple[Json, list[str]]],
+    key: str,
+    summarize: bool,
+) -> Response:
+    """Items that depend on each other's effects, all or nothing unless summarizeErrors=false."""
+    out: list[Json] = []
+    failed: list[Json] = []
+    try:
+        with ctx.sb.store.transaction():
+            for item in items:
+                result, errors = one(item)
+                if errors:
+                    failed.append({**result, "ValidationErrors": [{"Message": m} for m in errors]})
+                    out.append({**failed[-1], "StatusAttributeString": "ERROR"})
+                    continue
+                if not summarize:
+                    result["StatusAttributeString"] = "OK"
+                out.append(result)
+            if summarize and failed:
+                raise _RollBack
+    except _RollBack:
+        return validation_exception(failed)
+    return _ok(ctx, key, out)
+
+
+class _RollBack(Exception):
+    """Undo a batch that summarizeErrors=true must reject as a whole."""
 
 
 # -- Payments ----------------------------------------------------------------------------
@@ -728,43 +750,14 @@ async def put_payments(ctx: Ctx) -> Response:
     if error:
         return error
     items = read_items(payload, "Payments") or []
-    summarize = _summarize(ctx)
-    prepared = [d.prepare_payment(ctx.sb, ctx.tenant_id, ctx.org, item) for item in items]
-    if summarize and any(errors for _, errors, _ in prepared):
-        return validation_exception(
-            [
-                {**p, "ValidationErrors": [{"Message": m} for m in errors]}
-                for p, errors, _ in prepared
-                if errors
-            ]
-        )
-    out = []
-    for payment, errors, invoice in prepared:
-        if errors or invoice is None:
-            out.append(
-                {
-                    **payment,
-                    "StatusAttributeString": "ERROR",
-                    "ValidationErrors": [{"Message": m} for m in errors],
-                }
-            )
-            continue
-        # Re-read: an earlier payment in the batch may have changed the invoice.
-        fresh = ctx.sb.store.get_doc(ctx.tenant_id, "invoice", invoice["InvoiceID"]) or invoice
-        if d.dec(payment["Amount"]) > d.dec(fresh["AmountDue"]):
-            out.append(
-                {
-                    **payment,
-                    "StatusAttributeString": "ERROR",
-                    "ValidationErrors": [{"Message": d.MSG_PAYMENT_TOO_BIG}],
-                }
-            )
-            continue
-        d.commit_payment(ctx.sb, ctx.tenant_id, payment, fresh)
-        if not summarize:
-            payment["StatusAttributeString"] = "OK"
-        out.append(payment)
-    return _ok(ctx, "Payments", out)
+
+    def one(item: Json) -> tuple[Json, list[str]]:
+        payment, errors, invoice = d.prepare_payment(ctx.sb, ctx.tenant_id, ctx.org, item)
+        if not errors and invoice is not None:
+            d.commit_payment(ctx.sb, ctx.tenant_id, payment, invoice)
+        return payment, errors
+
+    return _sequential_batch(ctx, items, one, "Payments", _summarize(ctx))
 
 
 @api("payments", write=True)

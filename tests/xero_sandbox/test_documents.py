@@ -260,3 +260,54 @@ def test_attachments_need_the_attachments_scope(api_for) -> None:  # type: ignor
     )
 
     assert response.status_code == 401
+
+
+def test_two_payments_that_together_overpay_fail_together_by_default(api: XeroApi) -> None:
+    invoice = create_invoice(api)
+    half = {
+        "Invoice": {"InvoiceID": invoice["InvoiceID"]},
+        "Account": {"Code": "090"},
+        "Date": "2026-10-10",
+    }
+
+    response = api.put(
+        "/Payments",
+        {"Payments": [{**half, "Amount": invoice["AmountDue"] - 1}, {**half, "Amount": 2}]},
+    )
+
+    assert response.status_code == 400
+    assert api.get("/Payments").json()["Payments"] == []
+    assert api.get(f"/Invoices/{invoice['InvoiceID']}").json()["Invoices"][0]["AmountPaid"] == 0.0
+
+
+def test_two_payments_with_summarize_errors_false_keep_the_one_that_fits(api: XeroApi) -> None:
+    invoice = create_invoice(api)
+    half = {
+        "Invoice": {"InvoiceID": invoice["InvoiceID"]},
+        "Account": {"Code": "090"},
+        "Date": "2026-10-10",
+    }
+
+    response = api.put(
+        "/Payments",
+        {"Payments": [{**half, "Amount": invoice["AmountDue"] - 1}, {**half, "Amount": 2}]},
+        params={"summarizeErrors": "false"},
+    )
+
+    assert [p["StatusAttributeString"] for p in response.json()["Payments"]] == ["OK", "ERROR"]
+    assert len(api.get("/Payments").json()["Payments"]) == 1
+
+
+def test_a_failed_allocation_batch_leaves_earlier_allocations_undone(api: XeroApi) -> None:
+    invoice = create_invoice(api)
+    note = credit_note(api, invoice["Contact"]["ContactID"])
+    ref = {"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Date": "2026-10-03"}
+
+    response = api.put(
+        f"/CreditNotes/{note['CreditNoteID']}/Allocations",
+        {"Allocations": [{**ref, "Amount": 50}, {**ref, "Amount": 50}]},
+    )
+
+    assert response.status_code == 400
+    after = api.get(f"/CreditNotes/{note['CreditNoteID']}").json()["CreditNotes"][0]
+    assert after["RemainingCredit"] == 60.0
