@@ -167,7 +167,24 @@ def xero_tenant_choose(
             target=link.tenant_name,
             changes={"tenant_id": tenant_id},
         )
+    _read_short_code(link)
     return link
+
+
+def _read_short_code(link: XeroConnection) -> None:
+    """Xero's short code lets "open in Xero" links land in the right organisation."""
+    from .client import XeroClient
+    from .errors import XeroError
+
+    try:
+        client = XeroClient(link.company)
+        organisations = client.call(client.api.get_organisations).organisations or []
+    except (XeroError, ApplicationError) as error:
+        log.warning("xero.short_code_unread", company_id=link.company_id, reason=str(error))
+        return
+    if organisations and organisations[0].short_code:
+        link.short_code = organisations[0].short_code
+        link.save(update_fields=["short_code", "updated_at"])
 
 
 @dataclass(frozen=True)
@@ -261,6 +278,28 @@ def xero_call_rejected(*, company: Company, message: str, now: dt.datetime | Non
         last_error=message,
         last_error_at=now or timezone.now(),
     )
+
+
+# Xero forgets a refresh token unused for 60 days; renewing well before keeps
+# quiet companies linked.
+KEEPALIVE_AFTER = dt.timedelta(days=30)
+
+
+def xero_links_keep_alive(*, now: dt.datetime | None = None) -> int:
+    now = now or timezone.now()
+    renewed = 0
+    stale = XeroConnection.objects.filter(
+        status=LinkStatus.CONNECTED, refresh_obtained_at__lt=now - KEEPALIVE_AFTER
+    ).select_related("company")
+    for link in stale:
+        XeroConnection.objects.filter(pk=link.pk).update(access_expires_at=now)
+        try:
+            xero_credentials(company=link.company, now=now)
+        except ApplicationError as error:
+            log.warning("xero.keep_alive_failed", company_id=link.company_id, reason=error.message)
+        else:
+            renewed += 1
+    return renewed
 
 
 def xero_link_reset(*, actor: Actor, now: dt.datetime | None = None) -> XeroConnection:

@@ -201,3 +201,20 @@ def test_four_threads_refreshing_at_once_make_one_refresh_call(sandbox, admin):
         f"{sandbox.base_url}/connections", headers={"Authorization": f"Bearer {results[0]}"}
     )
     assert answer.status_code == 200
+
+
+def test_linking_reads_the_organisation_short_code(sandbox, admin):
+    link = authorise(sandbox, admin, [sandbox.tenant_id])
+    assert link.short_code.startswith("!")
+
+
+def test_links_unused_for_30_days_are_renewed_before_xero_forgets_them(sandbox, admin):
+    link = authorise(sandbox, admin, [sandbox.tenant_id])
+    old_refresh = link.refresh_token
+    XeroConnection.objects.filter(pk=link.pk).update(
+        refresh_obtained_at=timezone.now() - dt.timedelta(days=31)
+    )
+    assert connection.xero_links_keep_alive() == 1
+    link.refresh_from_db()
+    assert link.refresh_token != old_refresh
+    assert connection.xero_links_keep_alive() == 0
