@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from ledgerbridge.errors import ApplicationError, PermissionDeniedError
+from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError
 
 from .models import ApiToken, AuditEntry, Company, Membership, Role, User
 from .permissions import Actor, Permission, require
@@ -55,14 +55,40 @@ def company_create(*, by: User, legal_name: str, **fields: Any) -> Company:
     return company
 
 
+def _company_clean(fields: dict[str, Any]) -> dict[str, Any]:
+    clean = dict(fields)
+    if "legal_name" in clean:
+        clean["legal_name"] = str(clean["legal_name"] or "").strip()
+        if not clean["legal_name"]:
+            raise ApplicationError("Enter the company's legal name.", field="legal_name")
+    if "country" in clean:
+        country = str(clean["country"] or "").strip().upper()
+        if len(country) != 2 or not country.isalpha():
+            raise ApplicationError(
+                "Country must be a 2-letter ISO code such as GB.", field="country"
+            )
+        clean["country"] = country
+    if "base_currency" in clean:
+        currency = str(clean["base_currency"] or "").strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise ApplicationError(
+                "Base currency must be a 3-letter ISO code such as GBP.", field="base_currency"
+            )
+        clean["base_currency"] = currency
+    return clean
+
+
 def company_update(*, actor: Actor, **fields: Any) -> Company:
     require(actor, Permission.CONFIGURE)
     company = actor.company
-    changes = {}
-    for name, value in fields.items():
+    changes: dict[str, Any] = {}
+    for name, value in _company_clean(fields).items():
         old = getattr(company, name)
         if old != value:
-            changes[name] = [str(old), str(value)]
+            # Binary fields (the logo) are audited as changed, not copied into the log.
+            changes[name] = (
+                "changed" if isinstance(value, bytes | memoryview) else [str(old), str(value)]
+            )
             setattr(company, name, value)
     if changes:
         with transaction.atomic():
@@ -137,7 +163,7 @@ def api_token_revoke(*, actor: Actor, token_id: int, now: datetime | None = None
     require(actor, Permission.CONFIGURE)
     token = ApiToken.objects.filter(company=actor.company, pk=token_id).first()
     if token is None:
-        raise ApplicationError("No such API token in this company.")
+        raise NotFoundError("No such API token in this company.")
     token.revoked_at = now or timezone.now()
     token.save(update_fields=["revoked_at"])
     audit_record(actor=actor, company=actor.company, action="API token revoked", target=token.name)

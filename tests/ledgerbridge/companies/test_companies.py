@@ -69,3 +69,28 @@ def test_finance_cannot_manage_members_or_tokens():
         api_token_create(actor=finance, name="x")
     with pytest.raises(PermissionDeniedError):
         membership_set(actor=finance, user=make_user(), role=Role.SUPER_ADMIN)
+
+
+def test_company_details_are_validated_and_audited():
+    from ledgerbridge.companies.services import company_update
+    from ledgerbridge.errors import ApplicationError
+
+    admin = make_actor(make_company("North Ltd"), Role.SUPER_ADMIN)
+    with pytest.raises(ApplicationError) as error:
+        company_update(actor=admin, legal_name="  ")
+    assert error.value.field == "legal_name"
+    with pytest.raises(ApplicationError) as error:
+        company_update(actor=admin, base_currency="pounds")
+    assert error.value.field == "base_currency"
+    company_update(actor=admin, legal_name="North Haulage Ltd", logo=b"\x89PNG...")
+    entry = AuditEntry.objects.filter(company=admin.company, action="company details changed").get()
+    assert entry.changes == {"legal_name": ["North Ltd", "North Haulage Ltd"], "logo": "changed"}
+
+
+def test_revoking_another_companys_token_is_not_found():
+    from ledgerbridge.errors import NotFoundError
+
+    admin = make_actor(make_company(), Role.SUPER_ADMIN)
+    other, _ = api_token_create(actor=make_actor(make_company(), Role.SUPER_ADMIN), name="x")
+    with pytest.raises(NotFoundError):
+        api_token_revoke(actor=admin, token_id=other.pk)
