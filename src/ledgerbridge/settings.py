@@ -130,6 +130,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 
 MEDIA_ROOT = Path(os.environ.get("LEDGERBRIDGE_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"

@@ -1,8 +1,6 @@
-"""Fixtures of the web UI tests: logged-in clients per role, and Debian's chromium."""
+"""Fixtures of the web UI tests: logged-in clients per role."""
 
 from __future__ import annotations
-
-import os
 
 import pytest
 from django.test import Client
@@ -10,27 +8,7 @@ from django.test import Client
 from ledgerbridge.companies.models import Role
 from tests.ledgerbridge.factories import PASSWORD, make_company, make_user
 
-# Playwright's sync API runs an event loop in the test thread (see tests/conftest.py).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 ROLES = [Role.SUPER_ADMIN, Role.FINANCE, Role.VIEWER]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """Launch Debian's chromium: Playwright cannot download its own browsers here."""
-    return {
-        **browser_type_launch_args,
-        "executable_path": "/usr/bin/chromium",
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
 
 
 @pytest.fixture
