@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
@@ -14,8 +15,15 @@ import sys
 import time
 from importlib.util import find_spec
 
-WEB_ADDRESS = "127.0.0.1:8000"
+WEB_PORT = 8000
 SANDBOX_PORT = 8765
+# The sandbox's demo Xero app and user (see src/xero_sandbox/README.md).
+SANDBOX_APP = {
+    "LEDGERBRIDGE_XERO_CLIENT_ID": "LEDGERBRIDGE-DEMO-CLIENT",
+    "LEDGERBRIDGE_XERO_CLIENT_SECRET": "sandbox-demo-secret",
+    "LEDGERBRIDGE_XERO_WEBHOOK_KEY": "sandbox-demo-webhook-key",
+}
+SANDBOX_USER = ("demo@xero.sandbox", "sandbox")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,29 +46,57 @@ def _sandbox_main(args: list[str]) -> int:
     return subprocess.call([sys.executable, "-m", "xero_sandbox", *args])
 
 
+def _var_dir() -> str:
+    from django.conf import settings
+
+    return str(settings.VAR_DIR)
+
+
 def _manage(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "ledgerbridge.cli", *args], check=True)
 
 
 def up(args: list[str]) -> int:
     """Migrate, load the demo once, then run sandbox, web and worker until Ctrl-C."""
-    sandbox_url = f"http://127.0.0.1:{SANDBOX_PORT}"
+    parser = argparse.ArgumentParser(prog="ledgerbridge up")
+    parser.add_argument("--port", type=int, default=WEB_PORT, help="web port (8000)")
+    parser.add_argument("--sandbox-port", type=int, default=SANDBOX_PORT, help="Xero sandbox port")
+    options = parser.parse_args(args)
+    web_address = f"127.0.0.1:{options.port}"
+    sandbox_url = f"http://127.0.0.1:{options.sandbox_port}"
     has_sandbox = find_spec("xero_sandbox.__main__") is not None
     os.environ.setdefault("LEDGERBRIDGE_LOG_JSON", "0")  # readable on a developer's terminal
-    if has_sandbox:
+    os.environ.setdefault("LEDGERBRIDGE_PUBLIC_URL", f"http://{web_address}")
+    # Unless real Xero is configured, everything points at the local sandbox.
+    use_sandbox = has_sandbox and not os.environ.get("LEDGERBRIDGE_XERO_API_URL")
+    if use_sandbox:
         for name in ("LOGIN", "IDENTITY", "API"):
-            os.environ.setdefault(f"LEDGERBRIDGE_XERO_{name}_URL", sandbox_url)
+            os.environ[f"LEDGERBRIDGE_XERO_{name}_URL"] = sandbox_url
+        for name, value in SANDBOX_APP.items():
+            os.environ.setdefault(name, value)
     _manage("migrate", "--no-input", "-v", "0")
     _manage("collectstatic", "--no-input", "-v", "0")
     _manage("demo")
 
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
-    if has_sandbox:
+    if use_sandbox:
         procs.append(
             (
                 "sandbox",
                 subprocess.Popen(
-                    [sys.executable, "-m", "xero_sandbox", "--port", str(SANDBOX_PORT)]
+                    [
+                        sys.executable,
+                        "-m",
+                        "xero_sandbox",
+                        "--port",
+                        str(options.sandbox_port),
+                        "--db",
+                        os.path.join(_var_dir(), "xero-sandbox.sqlite3"),
+                        "--webhook-url",
+                        f"http://{web_address}/webhooks/xero",
+                        "--redirect-uri",
+                        f"http://{web_address}/configuration/accounting/xero/callback",
+                    ]
                 ),
             )
         )
@@ -74,7 +110,7 @@ def up(args: list[str]) -> int:
                     "gunicorn",
                     "ledgerbridge.wsgi:application",
                     "--bind",
-                    WEB_ADDRESS,
+                    web_address,
                     "--workers",
                     "2",
                     "--access-logfile",
@@ -87,11 +123,16 @@ def up(args: list[str]) -> int:
         ("worker", subprocess.Popen([sys.executable, "-m", "ledgerbridge.cli", "run_huey"]))
     )
     print(
-        f"\nLedgerBridge is running at http://{WEB_ADDRESS}/\n"
+        f"\nLedgerBridge is running at http://{web_address}/\n"
         "  platform staff: staff / staff-demo-pass\n"
         "  Super Admin:    admin / admin-demo-pass   (Northway Haulage Ltd)\n"
         "  Finance:        finance / finance-demo-pass\n"
-        + (f"  Xero sandbox:   {sandbox_url}/\n" if has_sandbox else "")
+        "  Viewer:         viewer / viewer-demo-pass\n"
+        + (
+            f"  Xero sandbox:   {sandbox_url}/  (Xero login {SANDBOX_USER[0]} / {SANDBOX_USER[1]})\n"
+            if use_sandbox
+            else ""
+        )
         + "Press Ctrl-C to stop.\n",
         flush=True,
     )

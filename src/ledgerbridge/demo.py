@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from ledgerbridge.accounting.models import AccountingPackage, AccountingSettings
 from ledgerbridge.companies.models import Company, Membership, Role, User
 from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.invoicing.models import DocumentType, Partner, PartnerKind
@@ -129,6 +130,10 @@ def demo_load(*, today: dt.date | None = None, progress: Callable[[str], None] =
             city="Halifax",
             postcode="HX1 2BB",
         )
+        # Northway posts through the Xero API (the sandbox's demo organisation is
+        # ready to authorise); Pennine uploads Xero import files.
+        AccountingSettings.objects.create(company=company, package=AccountingPackage.XERO_API)
+        AccountingSettings.objects.create(company=second, package=AccountingPackage.XERO_FILE)
         users = _users(company, second)
         admin = Actor(company=company, role=Role.SUPER_ADMIN, user=users["admin"])
         starter_configuration_load(actor=admin)

@@ -1,0 +1,83 @@
+"""``ledgerbridge up`` (what ./run starts): demo, sandbox, web and worker, stopped by Ctrl-C."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, deadline: float) -> httpx.Response:
+    while True:
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def test_up_serves_the_demo_and_stops_everything_on_ctrl_c(tmp_path):
+    web, sandbox = free_port(), free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LEDGERBRIDGE_", "DATABASE_URL", "HUEY_URL", "DJANGO_"))
+    }
+    env["LEDGERBRIDGE_VAR_DIR"] = str(tmp_path)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ledgerbridge.cli",
+            "up",
+            "--port",
+            str(web),
+            "--sandbox-port",
+            str(sandbox),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{web}"
+        login = wait_for(f"{base}/login/", time.monotonic() + 120)
+        assert login.status_code == 200
+        assert httpx.get(f"{base}/static/web/app.css").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{sandbox}/health").status_code == 200
+        with httpx.Client(base_url=base, follow_redirects=True) as browser:
+            form = browser.get("/login/")
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+            page = browser.post(
+                "/login/",
+                data={
+                    "username": "admin",
+                    "password": "admin-demo-pass",
+                    "csrfmiddlewaretoken": token,
+                },
+            )
+            assert page.status_code == 200
+            assert "Northway Haulage Ltd" in page.text
+            assert "INV-2026-" in page.text
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "admin / admin-demo-pass" in output
+    assert "Stopped." in output
+    # nothing of the session is left running
+    leftover = subprocess.run(["pgrep", "-s", str(process.pid)], capture_output=True, text=True)
+    assert leftover.stdout.strip() == ""
