@@ -13,7 +13,7 @@ import hmac
 import html
 import uuid
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -211,7 +211,9 @@ def authenticate_client(request: Request, form: Any) -> tuple[Json | None, str |
     if header.lower().startswith("basic "):
         try:
             decoded = base64.b64decode(header[6:]).decode()
-            client_id, _, secret = decoded.partition(":")
+            raw_id, _, raw_secret = decoded.partition(":")
+            # RFC 6749 2.3.1: both parts are form-encoded before Basic encoding.
+            client_id, secret = unquote_plus(raw_id), unquote_plus(raw_secret)
         except (ValueError, UnicodeDecodeError):
             return None, None, False
     if not client_id:

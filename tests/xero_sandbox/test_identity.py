@@ -480,3 +480,61 @@ def test_minting_the_broad_scope_for_a_new_app_is_refused(client: TestClient) ->
 
 def test_mint_token_helper_connects_the_demo_tenant(client: TestClient) -> None:
     assert mint(client)["tenant_ids"] == [DEMO_TENANT_ID]
+
+
+def test_a_pkce_only_app_exchanges_a_code_without_a_secret(client: TestClient) -> None:
+    client.post(
+        "/sandbox/apps",
+        json={"client_id": "NATIVE", "client_secret": None, "redirect_uris": [REDIRECT]},
+    )
+    code = code_from(consent(client, client_id="NATIVE"))
+
+    response = client.post(
+        "/connect/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": VERIFIER,
+            "client_id": "NATIVE",
+        },
+    )
+
+    assert response.status_code == 200
+
+
+def test_a_pkce_only_app_must_send_a_challenge(client: TestClient) -> None:
+    client.post(
+        "/sandbox/apps",
+        json={"client_id": "NATIVE", "client_secret": None, "redirect_uris": [REDIRECT]},
+    )
+
+    response = client.get(
+        "/identity/connect/authorize",
+        params=authorize_params(client_id="NATIVE", code_challenge=""),
+    )
+
+    assert response.status_code == 400
+
+
+def test_a_confidential_app_must_send_its_secret(client: TestClient) -> None:
+    code = code_from(consent(client))
+
+    response = client.post(
+        "/connect/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": VERIFIER,
+            "client_id": DEMO_CLIENT_ID,
+        },
+    )
+
+    assert response.json() == {"error": "invalid_client"}
+
+
+def test_without_offline_access_there_is_no_refresh_token(client: TestClient) -> None:
+    code = code_from(consent(client, scope="openid accounting.invoices"))
+
+    assert "refresh_token" not in exchange(client, code).json()
