@@ -66,3 +66,31 @@ class EncryptedTextField(models.TextField):
         if value in (None, ""):
             return ""
         return encrypt(str(value))
+
+
+def secrets_rotate() -> int:
+    """Re-encrypt every stored secret with the newest key. Returns how many values."""
+    from django.apps import apps
+    from django.db import transaction
+
+    count = 0
+    for model in apps.get_models():
+        fields = [f for f in model._meta.get_fields() if isinstance(f, EncryptedTextField)]
+        if not fields:
+            continue
+        names = [f.attname for f in fields]
+        with transaction.atomic():
+            # values_list decrypts (from_db_value); update() encrypts again with
+            # the newest key (get_prep_value).
+            for row in model._default_manager.select_for_update().values_list("pk", *names):
+                pk, *tokens = row
+                updates = {}
+                for name, plain in zip(names, tokens, strict=True):
+                    if plain:
+                        updates[name] = (
+                            plain  # re-saved: get_prep_value encrypts with the newest key
+                        )
+                        count += 1
+                if updates:
+                    model._default_manager.filter(pk=pk).update(**updates)
+    return count

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from ledgerbridge.accounting.models import AccountingSettings
 from ledgerbridge.companies.models import Role
 from ledgerbridge.invoicing.models import TaxRate
-from ledgerbridge.xero.models import XeroTaxMapping
+from ledgerbridge.xero.models import XeroConnection, XeroTaxMapping
 from tests.ledgerbridge.factories import make_company, make_user
 
 from .conftest import NORTHWAY_TRACKING
@@ -33,11 +33,11 @@ def setup(sandbox, live_server, settings):
     XeroTaxMapping.objects.create(
         tax_rate=TaxRate.objects.get(company=company, code="S20"), tax_type="OUTPUT9"
     )
-    return company, org.get("tenant_id") or org["OrganisationID"]
+    return org.get("tenant_id") or org["OrganisationID"]
 
 
 def test_authorise_check_fix_and_reset_the_xero_link(page: Page, live_server, sandbox, setup):
-    company, tenant_id = setup
+    tenant_id = setup
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("Username").fill("sam")
@@ -58,6 +58,10 @@ def test_authorise_check_fix_and_reset_the_xero_link(page: Page, live_server, sa
 
     expect(page.locator("#link-status")).to_have_text("Connected")
     expect(page.locator("#link-org")).to_contain_text("Northway Haulage (Xero)")
+    assert (
+        XeroConnection.objects.get(company__legal_name="Northway Haulage Ltd").tenant_id
+        == tenant_id
+    )
 
     page.get_by_role("button", name="Check setup").click()
     failed = page.locator("#setup-check tr.check-failed")

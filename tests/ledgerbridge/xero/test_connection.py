@@ -218,3 +218,24 @@ def test_links_unused_for_30_days_are_renewed_before_xero_forgets_them(sandbox, 
     link.refresh_from_db()
     assert link.refresh_token != old_refresh
     assert connection.xero_links_keep_alive() == 0
+
+
+def test_a_refresh_whose_answer_was_lost_is_recovered_by_xeros_grace_period(sandbox, admin):
+    link = authorise(sandbox, admin, [sandbox.tenant_id])
+    # Xero rotated the token but the answer never arrived here.
+    lost = httpx.post(
+        f"{sandbox.base_url}/connect/token",
+        data={"grant_type": "refresh_token", "refresh_token": link.refresh_token},
+        auth=(sandbox.client_id, sandbox.client_secret),
+    )
+    assert lost.status_code == 200
+    _expire(admin.company)
+    credentials = connection.xero_credentials(company=admin.company)
+    link.refresh_from_db()
+    assert link.status == LinkStatus.CONNECTED
+    assert link.refresh_token == lost.json()["refresh_token"]
+    answer = httpx.get(
+        f"{sandbox.base_url}/connections",
+        headers={"Authorization": f"Bearer {credentials.access_token}"},
+    )
+    assert answer.status_code == 200

@@ -1,0 +1,16 @@
+"""``ledgerbridge rotate_secrets``: re-encrypt stored secrets with the newest key."""
+
+from django.core.management.base import BaseCommand
+
+from ledgerbridge.secrets import secrets_rotate
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-encrypt every secret at rest with the first key of LEDGERBRIDGE_ENCRYPTION_KEYS. "
+        "Run after putting a new key first; then the old key can be removed."
+    )
+
+    def handle(self, *args, **options):
+        count = secrets_rotate()
+        self.stdout.write(f"Re-encrypted {count} secret value(s) with the newest key.")
