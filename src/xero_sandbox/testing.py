@@ -171,6 +171,8 @@ class RunningSandbox:
     client_id: str
     client_secret: str
     webhook_key: str
+    user_email: str
+    user_password: str
     _server: uvicorn.Server = field(repr=False)
     _thread: threading.Thread = field(repr=False)
 
@@ -227,6 +229,8 @@ def start_sandbox(
         client_id=demo.client_id,
         client_secret=demo.client_secret,
         webhook_key=demo.webhook_key,
+        user_email=demo.user_email,
+        user_password=demo.user_password,
         _server=server,
         _thread=thread,
     )
