@@ -186,3 +186,26 @@ def test_revoke_fault_disconnects_the_app_mid_flight(api: XeroApi, client: TestC
     assert api.get("/Organisation").status_code == 200
     assert api.get("/Invoices").status_code == 403
     assert api.get("/Organisation").status_code == 403
+
+
+def test_a_retry_with_the_same_key_after_a_dropped_response_gets_the_stored_answer(
+    server: RunningSandbox,
+) -> None:
+    token = server.control.mint_token()["access_token"]
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "xero-tenant-id": server.tenant_id,
+        "Idempotency-Key": "post-inv-7-attempt-1",
+    }
+    url = f"{server.base_url}/api.xro/2.0/Invoices"
+    body = {"Invoices": [sales_invoice(InvoiceNumber="TMS-7")]}
+    server.control.add_fault("drop", method="PUT", times=1)
+
+    with pytest.raises(httpx.HTTPError):
+        httpx.put(url, json=body, headers=headers)
+    retried = httpx.put(url, json=body, headers=headers)
+
+    assert retried.status_code == 200
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    listed = httpx.get(url, headers=headers, params={"InvoiceNumbers": "TMS-7"}).json()["Invoices"]
+    assert [i["InvoiceID"] for i in listed] == [retried.json()["Invoices"][0]["InvoiceID"]]
