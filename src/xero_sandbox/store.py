@@ -252,8 +252,10 @@ class Store:
         updated: float,
     ) -> None:
         self.execute(
-            "INSERT OR REPLACE INTO docs (tenant_id, kind, id, number, updated, data)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            # An upsert keeps the row's place, so lists keep creation order across updates.
+            "INSERT INTO docs (tenant_id, kind, id, number, updated, data) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (tenant_id, kind, id) DO UPDATE SET number = excluded.number,"
+            " updated = excluded.updated, data = excluded.data",
             (tenant_id, kind, doc_id.lower(), number, updated, json.dumps(data)),
         )
 

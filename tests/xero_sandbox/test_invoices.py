@@ -402,3 +402,13 @@ def test_order_by_invoice_number_descending(api: XeroApi) -> None:
     body = api.get("/Invoices", params={"order": "InvoiceNumber DESC"}).json()
 
     assert [i["InvoiceNumber"] for i in body["Invoices"]] == ["INV-0003", "INV-0002", "INV-0001"]
+
+
+def test_lists_keep_creation_order_after_updates(api: XeroApi) -> None:
+    first = create_invoice(api, Status="DRAFT")
+    second = create_invoice(api, Status="DRAFT")
+    api.post(f"/Invoices/{first['InvoiceID']}", {"Invoices": [{"Reference": "touched"}]})
+
+    body = api.get("/Invoices").json()
+
+    assert [i["InvoiceID"] for i in body["Invoices"]] == [first["InvoiceID"], second["InvoiceID"]]
