@@ -31,7 +31,7 @@ DEFAULT_TAX_TYPES = {
 
 def tax_type_for(tax_rate: TaxRate) -> str:
     mapping = XeroTaxMapping.objects.filter(tax_rate=tax_rate).first()
-    if mapping is not None:
+    if mapping is not None and mapping.tax_type:
         return mapping.tax_type
     return DEFAULT_TAX_TYPES.get(tax_rate.code, tax_rate.code)
 
@@ -66,12 +66,9 @@ def xero_tax_mapping_set(*, actor: Actor, tax_rate_id: int, tax_type: str) -> No
         )
     old = tax_type_for(tax_rate)
     with transaction.atomic():
-        if tax_type:
-            XeroTaxMapping.objects.update_or_create(
-                tax_rate=tax_rate, defaults={"tax_type": tax_type}
-            )
-        else:
-            XeroTaxMapping.objects.filter(tax_rate=tax_rate).delete()
+        XeroTaxMapping.objects.update_or_create(tax_rate=tax_rate, defaults={"tax_type": tax_type})
+        # A row with nothing in it is the same as no mapping.
+        XeroTaxMapping.objects.filter(tax_rate=tax_rate, tax_type="", tax_name="").delete()
         new = tax_type_for(tax_rate)
         if new != old:
             audit_record(

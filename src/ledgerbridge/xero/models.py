@@ -76,7 +76,9 @@ class XeroTaxMapping(models.Model):
     """Our tax rate code → Xero's TaxType (e.g. S20 → OUTPUT2)."""
 
     tax_rate = models.OneToOneField(TaxRate, on_delete=models.CASCADE, related_name="xero_mapping")
-    tax_type = models.CharField(max_length=50)
+    tax_type = models.CharField(max_length=50, blank=True)
+    # Xero's import files name tax rates by their display name, e.g. "20% (VAT on Income)".
+    tax_name = models.CharField(max_length=100, blank=True)
 
     def __str__(self) -> str:
         return f"{self.tax_rate.code} → {self.tax_type}"
