@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,8 +87,10 @@ class Sandbox:
         return self.config.public_url.rstrip("/")
 
     def reset(self) -> None:
-        """Forget everything and come back up in the demo state."""
+        """Forget everything (documents, grants, faults, limits, clock changes) and
+        come back up in the demo state."""
         self.store.wipe()
+        self.clock.set(now=time.time(), scale=self.config.time_scale, frozen=False)
         self.signer = TokenSigner(self.store)
         self.limiter.reset()
         self.clear_faults()

@@ -117,6 +117,7 @@ def test_the_clock_can_be_set_and_advanced(client: TestClient) -> None:
 
 def test_reset_forgets_documents_and_restores_the_demo(api: XeroApi, client: TestClient) -> None:
     create_invoice(api)
+    client.post("/sandbox/clock", json={"now": "2030-01-01T00:00:00Z", "frozen": True})
 
     client.post("/sandbox/reset")
     fresh_token = client.post("/sandbox/tokens", json={}).json()["access_token"]
@@ -124,6 +125,7 @@ def test_reset_forgets_documents_and_restores_the_demo(api: XeroApi, client: Tes
 
     assert api.get("/Invoices").json()["Invoices"] == []
     assert api.get("/Organisation").json()["Organisations"][0]["Name"] == "Demo Company (UK)"
+    assert client.get("/sandbox/clock").json()["iso"] < "2030"
 
 
 def test_voiding_as_a_xero_user(api: XeroApi, client: TestClient) -> None:
