@@ -96,8 +96,9 @@ _UK_TAX_RATES: tuple[tuple[str, str, str, str, bool, bool], ...] = (
 )
 
 _DEMO_TRACKING: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Depot", ("Birmingham", "Manchester", "London", "Glasgow")),
-    ("Service", ("Full Load", "Part Load", "Pallet Network", "Warehousing")),
+    # The TMS demo's dimensions, so its setup check passes against this org.
+    ("Business unit", ("Domestic", "International", "Warehousing")),
+    ("Vehicle type", ("Articulated", "Rigid", "Van")),
 )
 
 _CLASS_BY_TYPE = {

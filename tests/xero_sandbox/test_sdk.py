@@ -102,7 +102,7 @@ def sdk_invoice(**overrides: Any) -> Invoice:
                 unit_amount=Decimal("55.50"),
                 account_code="200",
                 tax_type="OUTPUT2",
-                tracking=[LineItemTracking(name="Depot", option="Manchester")],
+                tracking=[LineItemTracking(name="Business unit", option="Domestic")],
             )
         ],
     }
@@ -125,7 +125,7 @@ def test_accounts_tax_rates_and_tracking_deserialise(sdk: Sdk) -> None:
 
     assert {a.code for a in accounts} == {"090", "091"}
     assert "OUTPUT2" in {r.tax_type for r in rates}
-    assert categories[0].options[0].name == "Birmingham"
+    assert categories[0].options[0].name == "Domestic"
 
 
 def test_create_and_read_an_invoice(sdk: Sdk) -> None:
@@ -138,7 +138,7 @@ def test_create_and_read_an_invoice(sdk: Sdk) -> None:
     assert fetched.invoice_number == "INV-0001"
     assert fetched.date == date(2026, 10, 1)
     assert fetched.total == Decimal("133.2")
-    assert fetched.line_items[0].tracking[0].option == "Manchester"
+    assert fetched.line_items[0].tracking[0].option == "Domestic"
     assert fetched.updated_date_utc is not None
 
 

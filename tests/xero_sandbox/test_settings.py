@@ -91,17 +91,16 @@ def test_archiving_an_account_through_the_api(api: XeroApi) -> None:
 def test_demo_tracking_categories_and_options(api: XeroApi) -> None:
     categories = api.get("/TrackingCategories").json()["TrackingCategories"]
 
-    assert [c["Name"] for c in categories] == ["Depot", "Service"]
+    assert [c["Name"] for c in categories] == ["Business unit", "Vehicle type"]
     assert [o["Name"] for o in categories[0]["Options"]] == [
-        "Birmingham",
-        "Manchester",
-        "London",
-        "Glasgow",
+        "Domestic",
+        "International",
+        "Warehousing",
     ]
 
 
 def test_a_third_active_tracking_category_is_refused(api: XeroApi) -> None:
-    response = api.put("/TrackingCategories", {"Name": "Vehicle"})
+    response = api.put("/TrackingCategories", {"Name": "Region"})
 
     assert response.status_code == 400
     assert error_messages(response) == ["You can only have 2 active tracking categories."]
@@ -111,19 +110,19 @@ def test_archiving_a_category_makes_room_for_another(api: XeroApi) -> None:
     depot = api.get("/TrackingCategories").json()["TrackingCategories"][0]
     api.post(f"/TrackingCategories/{depot['TrackingCategoryID']}", {"Status": "ARCHIVED"})
 
-    response = api.put("/TrackingCategories", {"Name": "Vehicle"})
+    response = api.put("/TrackingCategories", {"Name": "Region"})
 
     assert response.status_code == 200
     assert [c["Name"] for c in api.get("/TrackingCategories").json()["TrackingCategories"]] == [
-        "Service",
-        "Vehicle",
+        "Vehicle type",
+        "Region",
     ]
 
 
 def test_reactivating_a_third_category_is_refused(api: XeroApi) -> None:
     depot = api.get("/TrackingCategories").json()["TrackingCategories"][0]
     api.post(f"/TrackingCategories/{depot['TrackingCategoryID']}", {"Status": "ARCHIVED"})
-    api.put("/TrackingCategories", {"Name": "Vehicle"})
+    api.put("/TrackingCategories", {"Name": "Region"})
 
     response = api.post(f"/TrackingCategories/{depot['TrackingCategoryID']}", {"Status": "ACTIVE"})
 

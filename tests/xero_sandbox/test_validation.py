@@ -95,10 +95,13 @@ def test_sales_tax_type_on_a_bill(api: XeroApi) -> None:
 
 
 def test_tracking_option_that_does_not_exist(api: XeroApi) -> None:
-    response = put_invoice(api, LineItems=[line(Tracking=[{"Name": "Depot", "Option": "Cardiff"}])])
+    response = put_invoice(
+        api, LineItems=[line(Tracking=[{"Name": "Business unit", "Option": "Cardiff"}])]
+    )
 
     assert_validation_exception(
-        response, "The tracking option 'Cardiff' does not exist for the tracking category 'Depot'."
+        response,
+        "The tracking option 'Cardiff' does not exist for the tracking category 'Business unit'.",
     )
 
 
