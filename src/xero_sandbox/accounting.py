@@ -97,6 +97,25 @@ async def get_organisation(ctx: Ctx) -> Response:
     return _ok(ctx, "Organisations", [d.public(ctx.org)])
 
 
+CURRENCY_NAMES = {
+    "GBP": "British Pound",
+    "EUR": "Euro",
+    "USD": "United States Dollar",
+    "NZD": "New Zealand Dollar",
+    "AUD": "Australian Dollar",
+}
+
+
+@api("settings")
+async def get_currencies(ctx: Ctx) -> Response:
+    codes = ctx.org.get("_currencies") or [ctx.org.get("BaseCurrency", "GBP")]
+    return _ok(
+        ctx,
+        "Currencies",
+        [{"Code": code, "Description": CURRENCY_NAMES.get(code, code)} for code in codes],
+    )
+
+
 # -- Accounts ----------------------------------------------------------------------------
 @api("settings")
 async def get_accounts(ctx: Ctx) -> Response:
@@ -875,6 +894,7 @@ async def put_attachment(ctx: Ctx) -> Response:
 
 routes = [
     Route(f"{PREFIX}/Organisation", get_organisation, methods=["GET"]),
+    Route(f"{PREFIX}/Currencies", get_currencies, methods=["GET"]),
     Route(f"{PREFIX}/Accounts", get_accounts, methods=["GET"]),
     Route(f"{PREFIX}/Accounts", create_account, methods=["PUT"]),
     Route(f"{PREFIX}/Accounts/{{id}}", get_account, methods=["GET"]),

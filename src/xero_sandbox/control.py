@@ -168,6 +168,7 @@ async def create_org_(request: Request) -> Response:
             accounts=list(body.get("accounts") or []),
             tax_rates=list(body.get("tax_rates") or []),
             tracking_categories=list(body.get("tracking_categories") or []),
+            currencies=tuple(body.get("currencies") or ("GBP", "EUR", "USD")),
         ),
     )
     emails = body.get("users")

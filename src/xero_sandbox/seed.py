@@ -213,6 +213,7 @@ class OrgSpec:
     tax_rates: list[Json] = field(default_factory=list)
     tracking_categories: list[Json] = field(default_factory=list)
     line_of_business: str = "Road haulage"
+    currencies: tuple[str, ...] = ("GBP", "EUR", "USD")
     is_demo: bool = False
 
 
@@ -259,6 +260,8 @@ def create_org(store: Store, clock: Clock, spec: OrgSpec) -> Json:
         "Phones": [],
         "ExternalLinks": [],
         "PaymentTerms": {},
+        # Currencies enabled in the organisation (GET /Currencies).
+        "_currencies": list(spec.currencies),
     }
     with store.transaction():
         store.put_org(org)

@@ -126,6 +126,8 @@ def test_accounts_tax_rates_and_tracking_deserialise(sdk: Sdk) -> None:
     assert {a.code for a in accounts} == {"090", "091"}
     assert "OUTPUT2" in {r.tax_type for r in rates}
     assert categories[0].options[0].name == "Domestic"
+    currencies = sdk.accounting.get_currencies(sdk.tenant).currencies
+    assert [c.code.value for c in currencies] == ["GBP", "EUR", "USD"]
 
 
 def test_create_and_read_an_invoice(sdk: Sdk) -> None:

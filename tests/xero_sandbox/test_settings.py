@@ -169,3 +169,11 @@ def test_control_api_creates_an_organisation_with_its_own_chart(
     assert [a["Code"] for a in api.get("/Accounts").json()["Accounts"]] == ["4000"]
     assert [t["TaxType"] for t in api.get("/TaxRates").json()["TaxRates"]] == ["OUTPUT2"]
     assert api.get("/Organisation").json()["Organisations"][0]["Name"] == "Tiny Transport Ltd"
+
+
+def test_currencies_lists_the_organisations_enabled_currencies(api: XeroApi) -> None:
+    response = api.get("/Currencies")
+
+    assert response.status_code == 200
+    assert [c["Code"] for c in response.json()["Currencies"]] == ["GBP", "EUR", "USD"]
+    assert response.json()["Currencies"][0]["Description"] == "British Pound"

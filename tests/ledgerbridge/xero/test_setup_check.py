@@ -72,3 +72,23 @@ def test_missing_tracking_options_are_listed_and_can_be_created(sandbox, admin):
 def test_finance_cannot_run_the_setup_check(linked):
     with pytest.raises(PermissionDeniedError):
         xero_setup_check_run(actor=make_actor(linked.company, Role.FINANCE))
+
+
+def test_the_demo_company_passes_the_setup_check_against_the_sandbox_demo_organisation(sandbox):
+    import datetime as dt
+
+    from ledgerbridge.companies.models import Company
+    from ledgerbridge.companies.permissions import Actor
+    from ledgerbridge.demo import DEMO_COMPANY, demo_load
+
+    demo_load(today=dt.date(2026, 11, 24), progress=lambda _: None)
+    company = Company.objects.get(legal_name=DEMO_COMPANY)
+    admin = Actor(
+        company=company,
+        role=Role.SUPER_ADMIN,
+        user=company.memberships.get(user__username="admin").user,
+    )
+    authorise(sandbox, admin, [sandbox.tenant_id])
+    check = xero_setup_check_run(actor=admin)
+    assert failures(check) == []
+    assert any(item["subject"] == "EUR" and item["ok"] for item in check.items)
