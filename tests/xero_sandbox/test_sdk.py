@@ -70,10 +70,14 @@ def sdk(server: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sdk
             "expires_at": time.time() + tokens["expires_in"],
         }
     }
+    # Configuration() returns copies of the first one made in the process, sharing
+    # its token object; give this client a token object of its own.
+    configuration = Configuration()
+    configuration.oauth2_token = OAuth2Token(
+        client_id=server.client_id, client_secret=server.client_secret
+    )
     client = ApiClient(
-        Configuration(
-            oauth2_token=OAuth2Token(client_id=server.client_id, client_secret=server.client_secret)
-        ),
+        configuration,
         pool_threads=1,
         oauth2_token_getter=lambda: store["token"],
         oauth2_token_saver=lambda token: store.__setitem__("token", token),

@@ -37,6 +37,19 @@ def accounting_base_url() -> str:
     return f"{settings.XERO_API_URL}/api.xro/2.0"
 
 
+def sdk_configuration() -> Configuration:
+    """A Configuration of our own for each client.
+
+    The SDK's ``Configuration()`` hands out copies of the first one ever made,
+    sharing its OAuth2Token object, so arguments given later are ignored and
+    tokens would leak between clients. Setting the token on the copy keeps
+    each client's credentials its own.
+    """
+    configuration = Configuration()
+    configuration.oauth2_token = OAuth2Token(client_id="", client_secret="")
+    return configuration
+
+
 class XeroClient:
     """Calls for one company's organisation."""
 
@@ -51,9 +64,7 @@ class XeroClient:
             "expires_in": None,
         }
         api_client = ApiClient(
-            Configuration(oauth2_token=OAuth2Token(client_id="", client_secret="")),
-            pool_threads=1,
-            oauth2_token_getter=lambda: token,
+            sdk_configuration(), pool_threads=1, oauth2_token_getter=lambda: token
         )
         self.api = AccountingApi(api_client, base_url=accounting_base_url())
 

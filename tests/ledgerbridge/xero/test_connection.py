@@ -239,3 +239,10 @@ def test_a_refresh_whose_answer_was_lost_is_recovered_by_xeros_grace_period(sand
         headers={"Authorization": f"Bearer {credentials.access_token}"},
     )
     assert answer.status_code == 200
+
+
+def test_each_client_has_its_own_sdk_token_object():
+    from ledgerbridge.xero.client import sdk_configuration
+
+    first, second = sdk_configuration(), sdk_configuration()
+    assert first.oauth2_token is not second.oauth2_token
