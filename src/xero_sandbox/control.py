@@ -17,6 +17,7 @@ from starlette.routing import Route
 from . import documents as d
 from .dates import date_string, ms_date, parse_date, parse_timestamp
 from .identity import connect_tenants, invalid_scopes, issue_tokens, sb_of
+from .importer import import_endpoint
 from .responses import json_response, not_found
 from .seed import OrgSpec, create_org, create_user, register_app
 from .state import Sandbox
@@ -443,6 +444,7 @@ routes = [
     Route("/sandbox/orgs/{tenant_id}/payments/{payment_id}", delete_payment, methods=["DELETE"]),
     Route("/sandbox/orgs/{tenant_id}/invoices/{invoice}/void", void_invoice, methods=["POST"]),
     Route("/sandbox/orgs/{tenant_id}/revoke", revoke, methods=["POST"]),
+    Route("/sandbox/orgs/{tenant_id}/import/{kind}", import_endpoint, methods=["POST"]),
     Route("/sandbox/tokens", mint_token, methods=["POST"]),
     Route("/sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
     Route("/sandbox/faults/{fault_id:int}", delete_fault, methods=["DELETE"]),

@@ -1,0 +1,502 @@
+"""Invoices Exports: "Export to Xero" as import files, in batches.
+
+A batch records who exported which final documents when, with their totals, and
+keeps the file bytes so a download is byte-identical every time. A document is
+in one batch only, unless a user re-exports it on purpose with a reason (audited).
+Documents whose coding cannot be expressed in the file (see the format's
+``problems``) are left out with their reasons, never half-exported.
+
+Small batches are built in the request. Large ones are built by a worker, which
+reports progress on the batch row; if building fails the batch is marked failed,
+its files are deleted and its documents are free to be exported again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Prefetch, QuerySet
+from django.utils import timezone
+
+from ledgerbridge.companies.permissions import Actor, Permission, require
+from ledgerbridge.companies.services import audit_record
+from ledgerbridge.errors import ApplicationError, NotFoundError
+from ledgerbridge.invoicing.models import (
+    CREDIT_NOTE_TYPES,
+    Document,
+    DocumentLine,
+    DocumentStatus,
+    DocumentType,
+    LineDimension,
+)
+
+from .export_format import ImportFileFormat, import_file_format_for
+from .models import (
+    AccountingSettings,
+    ExportBatch,
+    ExportBatchDocument,
+    ExportBatchStatus,
+    ExportFile,
+)
+
+logger = logging.getLogger(__name__)
+
+# Up to this many documents a batch is built while the user waits; above, by a worker.
+BUILD_NOW_LIMIT = 300
+PREVIEW_ROWS = 200
+
+T = TypeVar("T")
+
+
+class UnableToExport(Exception):
+    """A file does not say what the TMS says; the batch must not be kept."""
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    document_type: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    partner_id: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "document_type": self.document_type,
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+            "partner_id": self.partner_id,
+        }
+
+    def clean(self) -> ExportFilters:
+        if self.document_type and self.document_type not in DocumentType.values:
+            raise ApplicationError("Unknown document type.", field="document_type")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ApplicationError("The start date is after the end date.", field="date_from")
+        return self
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    document_id: int
+    label: str
+    reasons: list[str]
+
+
+@dataclass
+class ExportSelection:
+    """What an export would take (``included``) and leave out, with totals."""
+
+    included_ids: list[int] = field(default_factory=list)
+    included_sample: list[Document] = field(default_factory=list)
+    left_out: list[LeftOut] = field(default_factory=list)
+    already_exported: set[int] = field(default_factory=set)
+    net_total: Decimal = Decimal("0.00")
+    tax_total: Decimal = Decimal("0.00")
+    gross_total: Decimal = Decimal("0.00")
+
+    @property
+    def included_count(self) -> int:
+        return len(self.included_ids)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    batch: ExportBatch
+    left_out: list[LeftOut]
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+# ------------------------------------------------------------------ reads
+
+
+def export_batch_list(*, actor: Actor) -> QuerySet[ExportBatch]:
+    require(actor, Permission.VIEW)
+    return ExportBatch.objects.filter(company=actor.company).prefetch_related(
+        Prefetch("files", queryset=ExportFile.objects.defer("content"))
+    )
+
+
+def export_batch_get(*, actor: Actor, batch_id: int) -> ExportBatch:
+    batch = export_batch_list(actor=actor).filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFoundError("No such export batch.")
+    return batch
+
+
+def export_batch_documents(*, actor: Actor, batch_id: int) -> QuerySet[Document]:
+    batch = export_batch_get(actor=actor, batch_id=batch_id)
+    return (
+        Document.objects.filter(export_entries__batch=batch)
+        .select_related("partner")
+        .order_by("type", "issue_date", "number", "id")
+    )
+
+
+def export_batch_download(*, actor: Actor, batch_id: int) -> Download:
+    """The batch's file, or its files in a ZIP; the same bytes on every download."""
+    batch = export_batch_get(actor=actor, batch_id=batch_id)
+    if batch.status != ExportBatchStatus.READY:
+        raise ApplicationError(
+            f"Export {batch.number} is {batch.get_status_display().lower()}; "
+            "there is nothing to download."
+        )
+    files = list(ExportFile.objects.filter(batch=batch).order_by("id"))
+    if len(files) == 1:
+        return Download(files[0].name, "text/csv; charset=utf-8", bytes(files[0].content))
+    buffer = io.BytesIO()
+    # Fixed timestamps and attributes keep the archive byte-identical across downloads.
+    stamp = timezone.localtime(batch.created_at).timetuple()[:6]
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for export_file in files:
+            info = zipfile.ZipInfo(export_file.name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, bytes(export_file.content))
+    return Download(_batch_stem(batch) + ".zip", "application/zip", buffer.getvalue())
+
+
+def export_file_download(*, actor: Actor, batch_id: int, file_id: int) -> Download:
+    batch = export_batch_get(actor=actor, batch_id=batch_id)
+    export_file = ExportFile.objects.filter(batch=batch, pk=file_id).first()
+    if export_file is None or batch.status != ExportBatchStatus.READY:
+        raise NotFoundError("No such export file.")
+    return Download(export_file.name, "text/csv; charset=utf-8", bytes(export_file.content))
+
+
+# ------------------------------------------------------------------ choosing documents
+
+
+def _final_documents(actor: Actor) -> QuerySet[Document]:
+    return Document.objects.filter(company=actor.company, status=DocumentStatus.FINAL)
+
+
+def _filtered(qs: QuerySet[Document], filters: ExportFilters) -> QuerySet[Document]:
+    if filters.document_type:
+        qs = qs.filter(type=filters.document_type)
+    if filters.date_from:
+        qs = qs.filter(issue_date__gte=filters.date_from)
+    if filters.date_to:
+        qs = qs.filter(issue_date__lte=filters.date_to)
+    if filters.partner_id:
+        qs = qs.filter(partner_id=filters.partner_id)
+    return qs
+
+
+def _with_lines(qs: QuerySet[Document]) -> QuerySet[Document]:
+    """Documents with what a file needs, in file order, lines and values prefetched."""
+    return (
+        qs.select_related("partner")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=DocumentLine.objects.order_by("position", "id").prefetch_related(
+                    Prefetch(
+                        "dimensions",
+                        queryset=LineDimension.objects.only(
+                            "id", "line_id", "dimension_id", "value_id"
+                        ),
+                    )
+                ),
+            )
+        )
+        .order_by("issue_date", "number", "id")
+    )
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _sign(document: Document) -> Decimal:
+    return Decimal(-1) if document.type in CREDIT_NOTE_TYPES else Decimal(1)
+
+
+def _select(
+    actor: Actor, qs: QuerySet[Document], file_format: ImportFileFormat, *, sample: int = 0
+) -> ExportSelection:
+    selection = ExportSelection()
+    exported = set(
+        ExportBatchDocument.objects.filter(document__in=qs.values("pk")).values_list(
+            "document_id", flat=True
+        )
+    )
+    for document in _with_lines(qs).iterator(chunk_size=500):
+        reasons = file_format.problems(document)
+        if reasons:
+            selection.left_out.append(LeftOut(document.pk, str(document), reasons))
+            continue
+        selection.included_ids.append(document.pk)
+        if document.pk in exported:
+            selection.already_exported.add(document.pk)
+        if len(selection.included_sample) < sample:
+            selection.included_sample.append(document)
+        sign = _sign(document)
+        selection.net_total += sign * document.net_total
+        selection.tax_total += sign * document.tax_total
+        selection.gross_total += sign * document.gross_total
+    return selection
+
+
+def _format_for(actor: Actor) -> ImportFileFormat:
+    settings, _ = AccountingSettings.objects.get_or_create(company=actor.company)
+    return import_file_format_for(actor.company, date_format=settings.import_date_format)
+
+
+def _not_exported(actor: Actor, filters: ExportFilters) -> QuerySet[Document]:
+    return _filtered(_final_documents(actor), filters.clean()).exclude(
+        pk__in=ExportBatchDocument.objects.values("document_id")
+    )
+
+
+def export_preview(
+    *, actor: Actor, filters: ExportFilters, sample: int = PREVIEW_ROWS
+) -> ExportSelection:
+    """What "Export to Xero" with these filters would take and leave out, and why."""
+    require(actor, Permission.VIEW)
+    return _select(actor, _not_exported(actor, filters), _format_for(actor), sample=sample)
+
+
+# ------------------------------------------------------------------ exporting
+
+
+def export_batch_create(
+    *, actor: Actor, filters: ExportFilters, now: dt.datetime | None = None
+) -> ExportResult:
+    """Export the final documents not yet exported that match ``filters``."""
+    require(actor, Permission.WORK_DOCUMENTS)
+    file_format = _format_for(actor)
+    selection = _select(actor, _not_exported(actor, filters), file_format)
+    if not selection.included_count:
+        if selection.left_out:
+            raise ApplicationError(
+                f"Nothing can be exported: all {len(selection.left_out)} matching documents "
+                "have a coding Xero's import would not accept (see the preview)."
+            )
+        raise ApplicationError("There are no final documents left to export for these filters.")
+    batch = _batch_start(
+        actor=actor,
+        selection=selection,
+        filters=filters.as_json(),
+        reason="",
+        now=now or timezone.now(),
+    )
+    return ExportResult(batch=batch, left_out=selection.left_out)
+
+
+def export_reexport(
+    *,
+    actor: Actor,
+    reason: str,
+    batch_id: int | None = None,
+    document_ids: Iterable[int] | None = None,
+    now: dt.datetime | None = None,
+) -> ExportResult:
+    """Export documents again on purpose — a whole batch's, or chosen ones — with a reason."""
+    require(actor, Permission.WORK_DOCUMENTS)
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError(
+            "Say why these documents are exported again (e.g. the first file was lost).",
+            field="reason",
+        )
+    qs = _final_documents(actor)
+    if batch_id is not None:
+        source = export_batch_get(actor=actor, batch_id=batch_id)
+        qs = qs.filter(export_entries__batch=source)
+    elif document_ids is not None:
+        ids = list(document_ids)
+        qs = qs.filter(pk__in=ids)
+        if qs.count() != len(set(ids)):
+            raise NotFoundError("Some of these documents do not exist or are not final.")
+    else:
+        raise ApplicationError("Choose a batch or documents to export again.")
+    selection = _select(actor, qs.distinct(), _format_for(actor))
+    if not selection.included_count:
+        raise ApplicationError(
+            "None of these documents can be exported; fix their coding first (see the reasons)."
+        )
+    batch = _batch_start(
+        actor=actor,
+        selection=selection,
+        filters={"reexport_of_batch": batch_id} if batch_id else {"documents": "chosen"},
+        reason=reason,
+        now=now or timezone.now(),
+    )
+    return ExportResult(batch=batch, left_out=selection.left_out)
+
+
+def _batch_start(
+    *,
+    actor: Actor,
+    selection: ExportSelection,
+    filters: dict[str, Any],
+    reason: str,
+    now: dt.datetime,
+) -> ExportBatch:
+    count = selection.included_count
+    with transaction.atomic():
+        # The settings row serialises batch numbering within a company.
+        AccountingSettings.objects.get_or_create(company=actor.company)
+        AccountingSettings.objects.select_for_update().filter(company=actor.company).first()
+        last = ExportBatch.objects.filter(company=actor.company).aggregate(n=Max("number"))["n"]
+        batch = ExportBatch.objects.create(
+            company=actor.company,
+            number=(last or 0) + 1,
+            status=ExportBatchStatus.BUILDING,
+            filters=filters,
+            reexport_reason=reason,
+            document_count=count,
+            net_total=selection.net_total,
+            tax_total=selection.tax_total,
+            gross_total=selection.gross_total,
+            created_by=actor.user,
+            created_by_label=actor.name,
+            created_at=now,
+        )
+        try:
+            with transaction.atomic():
+                ExportBatchDocument.objects.bulk_create(
+                    [
+                        ExportBatchDocument(
+                            batch=batch,
+                            document_id=document_id,
+                            reexport=document_id in selection.already_exported,
+                        )
+                        for document_id in selection.included_ids
+                    ],
+                    batch_size=1000,
+                )
+        except IntegrityError:
+            raise ApplicationError(
+                "Some of these documents were exported by someone else a moment ago. "
+                "Look at the latest batches and export again."
+            ) from None
+        audit_record(
+            actor=actor,
+            company=actor.company,
+            action="documents re-exported" if reason else "export batch created",
+            target=str(batch),
+            changes={
+                "documents": count,
+                "left_out": len(selection.left_out),
+                **(
+                    {"reason": reason, "re-exported": len(selection.already_exported)}
+                    if reason
+                    else {}
+                ),
+            },
+            now=now,
+        )
+        if count <= BUILD_NOW_LIMIT:
+            # Inside the transaction: if a file cannot be written, the batch never existed.
+            _build(batch)
+        else:
+            batch_id = batch.pk
+            transaction.on_commit(lambda: _enqueue_build(batch_id))
+    batch.refresh_from_db()
+    return batch
+
+
+def _enqueue_build(batch_id: int) -> None:
+    from .tasks import build_export_batch
+
+    build_export_batch(batch_id)
+
+
+def export_batch_build(*, batch_id: int) -> ExportBatch:
+    """Write a building batch's files (the worker's job). All or nothing."""
+    batch = ExportBatch.objects.select_related("company").get(pk=batch_id)
+    if batch.status != ExportBatchStatus.BUILDING:
+        return batch
+    try:
+        _build(batch)
+    except Exception as exc:
+        logger.exception("export batch %s failed", batch.pk)
+        message = str(exc) if isinstance(exc, UnableToExport | ApplicationError) else repr(exc)
+        with transaction.atomic():
+            ExportFile.objects.filter(batch=batch).delete()
+            # Freed: the documents can go into a new batch.
+            ExportBatchDocument.objects.filter(batch=batch).delete()
+            ExportBatch.objects.filter(pk=batch.pk).update(
+                status=ExportBatchStatus.FAILED, error=message[:2000], progress=0
+            )
+        batch.refresh_from_db()
+        return batch
+    batch.refresh_from_db()
+    return batch
+
+
+def _build(batch: ExportBatch) -> None:
+    settings, _ = AccountingSettings.objects.get_or_create(company=batch.company)
+    file_format = import_file_format_for(batch.company, date_format=settings.import_date_format)
+    documents = Document.objects.filter(export_entries__batch=batch)
+    stem = _batch_stem(batch)
+    written = 0
+    for kind in file_format.kinds:
+        types = [t for t in DocumentType.values if file_format.file_kind(t) == kind]
+        for part, chunk in enumerate(
+            _chunks(
+                _with_lines(documents.filter(type__in=types)).iterator(chunk_size=500),
+                file_format.max_documents_per_file,
+            ),
+            start=1,
+        ):
+            for document in chunk:
+                reasons = file_format.problems(document)
+                if reasons:
+                    raise UnableToExport(f"{document}: {' '.join(reasons)}")
+            result = file_format.write(kind, chunk)
+            for document in chunk:
+                expected = _sign(document) * document.gross_total
+                stated = _sign(document) * result.totals[document.pk]
+                if stated != expected:
+                    raise UnableToExport(
+                        f"{document}: the file's total {stated} differs from the TMS total "
+                        f"{expected}."
+                    )
+            ExportFile.objects.create(
+                batch=batch,
+                name=f"{stem}-{kind}-{part}.csv",
+                kind=kind,
+                content=result.content,
+                sha256=_sha256(result.content),
+                document_count=result.document_count,
+            )
+            written += result.document_count
+            ExportBatch.objects.filter(pk=batch.pk).update(progress=F("progress") + len(chunk))
+    if written != batch.document_count:
+        raise UnableToExport(
+            f"{written} documents were written but the batch holds {batch.document_count}."
+        )
+    ExportBatch.objects.filter(pk=batch.pk).update(status=ExportBatchStatus.READY, error="")
+
+
+def _batch_stem(batch: ExportBatch) -> str:
+    return f"xero-export-{batch.number:04d}"
+
+
+def _sha256(content: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(content).hexdigest()
