@@ -34,6 +34,18 @@ class AccountingSettings(models.Model):
         default="%d/%m/%Y",
         help_text="Dates in Xero import files follow the organisation's regional setting",
     )
+    # "Post to Xero" completes itself (auto) or waits for a Finance user (manual),
+    # per document type.
+    auto_post_sales_invoice = models.BooleanField(default=True)
+    auto_post_sales_credit_note = models.BooleanField(default=True)
+    auto_post_purchase_invoice = models.BooleanField(default=False)
+    auto_post_purchase_credit_note = models.BooleanField(default=False)
+    post_as_draft = models.BooleanField(
+        default=False, help_text="Send documents as drafts instead of approved (AUTHORISED)"
+    )
+    paused_until = models.DateTimeField(
+        null=True, blank=True, help_text="Posting waits until then (the package's daily limit)"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -122,3 +134,89 @@ class ExportFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SyncStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    POSTING = "posting", "Posting"
+    POSTED = "posted", "Posted"
+    FAILED = "failed", "Failed"
+    NEEDS_ATTENTION = "needs_attention", "Needs attention"
+
+
+class StepStatus(models.TextChoices):
+    """The steps after posting: the PDF attachment and a credit note's allocation."""
+
+    NOT_NEEDED = "not_needed", "Not needed"
+    PENDING = "pending", "Pending"
+    WAITING = "waiting", "Waiting"
+    DONE = "done", "Done"
+    SKIPPED = "skipped", "Skipped"
+    FAILED = "failed", "Failed"
+
+
+class SyncRecord(models.Model):
+    """The outbox row of one document: the truth about its journey to the package.
+
+    Written ``pending`` in the same transaction as the task that asks for it;
+    workers claim it (``posting``), and settle it ``posted`` or ``failed``. A
+    record left in ``posting`` by a worker that died has an unknown outcome and
+    is settled by looking the document up in the package before anything is
+    sent again.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="sync_records")
+    document = models.OneToOneField(
+        "invoicing.Document", on_delete=models.CASCADE, related_name="sync_record"
+    )
+    status = models.CharField(max_length=20, choices=SyncStatus.choices, default=SyncStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    request_key = models.CharField(
+        max_length=128, blank=True, help_text="Idempotency key of the request in flight"
+    )
+    message = models.TextField(blank=True, help_text="What the user should know, in words")
+    external_id = models.CharField(max_length=64, blank=True)
+    external_number = models.CharField(max_length=60, blank=True)
+    external_url = models.URLField(max_length=500, blank=True)
+    external_total = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    external_tax = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    attachment_status = models.CharField(
+        max_length=20, choices=StepStatus.choices, default=StepStatus.PENDING
+    )
+    attachment_message = models.TextField(blank=True)
+    allocation_status = models.CharField(
+        max_length=20, choices=StepStatus.choices, default=StepStatus.NOT_NEEDED
+    )
+    allocation_message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["company", "status", "next_attempt_at"]),
+            models.Index(fields=["status", "claimed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {self.get_status_display()}"
+
+
+class SyncAttempt(models.Model):
+    """One call made for a record: when, which key, and the answer in words."""
+
+    record = models.ForeignKey(SyncRecord, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField()
+    action = models.CharField(max_length=20)  # post, lookup, attach, allocate
+    idempotency_key = models.CharField(max_length=128, blank=True)
+    request_id = models.CharField(max_length=100, blank=True)
+    outcome = models.CharField(max_length=20)  # ok, failed, retry, unknown
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.outcome}"

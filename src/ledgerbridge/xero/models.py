@@ -111,3 +111,22 @@ class XeroSetupCheck(models.Model):
         return (
             f"{self.company}: {'passed' if self.ok else 'failed'} at {self.ran_at:%Y-%m-%d %H:%M}"
         )
+
+
+class XeroContactLink(models.Model):
+    """A partner's Xero contact: found or created once, never duplicated."""
+
+    partner = models.ForeignKey(
+        "invoicing.Partner", on_delete=models.CASCADE, related_name="xero_contacts"
+    )
+    tenant_id = models.CharField(max_length=64)
+    contact_id = models.CharField(max_length=64)
+    synced_at = models.DateTimeField(help_text="When the details were last sent or found")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "tenant_id"], name="one_contact_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} → {self.contact_id}"
