@@ -56,8 +56,8 @@ PREVIEW_ROWS = 200
 T = TypeVar("T")
 
 
-class UnableToExport(Exception):
-    """A file does not say what the TMS says; the batch must not be kept."""
+class UnableToExport(ApplicationError):
+    """A file would not say what the TMS says; the batch must not be kept."""
 
 
 @dataclass(frozen=True)
@@ -433,7 +433,7 @@ def export_batch_build(*, batch_id: int) -> ExportBatch:
         _build(batch)
     except Exception as exc:
         logger.exception("export batch %s failed", batch.pk)
-        message = str(exc) if isinstance(exc, UnableToExport | ApplicationError) else repr(exc)
+        message = exc.message if isinstance(exc, ApplicationError) else repr(exc)
         with transaction.atomic():
             ExportFile.objects.filter(batch=batch).delete()
             # Freed: the documents can go into a new batch.
