@@ -419,7 +419,7 @@ def _batch_start(
 
 
 def _enqueue_build(batch_id: int) -> None:
-    from .tasks import build_export_batch
+    from .export_tasks import build_export_batch
 
     build_export_batch(batch_id)
 
