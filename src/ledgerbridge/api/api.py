@@ -20,6 +20,7 @@ from ledgerbridge.invoicing.workflow import task_complete
 
 from .accounting import router as accounting_router
 from .auth import ApiTokenAuth, SessionActorAuth
+from .exports import router as exports_router
 from .schemas import (
     CreditIn,
     DocumentIn,
@@ -216,3 +217,4 @@ api.add_router("/partners", partners)
 api.add_router("/documents", documents)
 api.add_router("/tasks", tasks)
 api.add_router("/accounting", accounting_router)
+api.add_router("/exports", exports_router)

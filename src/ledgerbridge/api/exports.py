@@ -1,0 +1,182 @@
+"""REST endpoints of Invoices Exports: preview, export, re-export, list, download.
+
+Finance and Super Admin export; every role reads and downloads.
+"""
+
+# No `from __future__ import annotations`: ninja reads these annotations at runtime.
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Schema, Status
+
+from ledgerbridge.accounting import exports
+from ledgerbridge.accounting.models import ExportBatch
+from ledgerbridge.companies.permissions import Actor
+
+from .schemas import ErrorOut
+
+router = Router(tags=["exports"])
+
+
+class ExportFiltersIn(Schema):
+    document_type: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    partner_id: int | None = None
+
+
+class ReexportIn(Schema):
+    reason: str
+    batch_id: int | None = None
+    document_ids: list[int] | None = None
+
+
+class LeftOutOut(Schema):
+    document_id: int
+    label: str
+    reasons: list[str]
+
+
+class ExportFileOut(Schema):
+    id: int
+    name: str
+    kind: str
+    document_count: int
+    sha256: str
+
+
+class ExportBatchOut(Schema):
+    id: int
+    number: int
+    status: str
+    document_count: int
+    progress: int
+    net_total: Decimal
+    tax_total: Decimal
+    gross_total: Decimal
+    filters: dict[str, Any]
+    reexport_reason: str
+    error: str
+    created_at: dt.datetime
+    created_by: str
+    files: list[ExportFileOut]
+    download_url: str | None
+
+    @staticmethod
+    def of(batch: ExportBatch) -> "ExportBatchOut":
+        ready = batch.status == "ready"
+        return ExportBatchOut(
+            id=batch.pk,
+            number=batch.number,
+            status=batch.status,
+            document_count=batch.document_count,
+            progress=batch.progress,
+            net_total=batch.net_total,
+            tax_total=batch.tax_total,
+            gross_total=batch.gross_total,
+            filters=batch.filters,
+            reexport_reason=batch.reexport_reason,
+            error=batch.error,
+            created_at=batch.created_at,
+            created_by=batch.created_by_label,
+            files=[
+                ExportFileOut(
+                    id=f.pk,
+                    name=f.name,
+                    kind=f.kind,
+                    document_count=f.document_count,
+                    sha256=f.sha256,
+                )
+                for f in batch.files.all()
+            ]
+            if ready
+            else [],
+            download_url=f"/api/exports/{batch.pk}/download" if ready else None,
+        )
+
+
+class ExportCreatedOut(Schema):
+    batch: ExportBatchOut
+    left_out: list[LeftOutOut]
+
+
+class PreviewOut(Schema):
+    included_count: int
+    net_total: Decimal
+    tax_total: Decimal
+    gross_total: Decimal
+    included_ids: list[int]
+    left_out: list[LeftOutOut]
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+def _filters(payload: ExportFiltersIn) -> exports.ExportFilters:
+    return exports.ExportFilters(**payload.dict())
+
+
+def _left_out(items: list[exports.LeftOut]) -> list[LeftOutOut]:
+    return [LeftOutOut(document_id=i.document_id, label=i.label, reasons=i.reasons) for i in items]
+
+
+def _created(actor: Actor, result: exports.ExportResult) -> Any:
+    batch = exports.export_batch_get(actor=actor, batch_id=result.batch.pk)
+    return Status(
+        201, ExportCreatedOut(batch=ExportBatchOut.of(batch), left_out=_left_out(result.left_out))
+    )
+
+
+@router.get("", response=list[ExportBatchOut])
+def export_list(request: HttpRequest) -> Any:
+    return [ExportBatchOut.of(b) for b in exports.export_batch_list(actor=_actor(request))[:200]]
+
+
+@router.get("/preview", response={200: PreviewOut, 403: ErrorOut, 422: Any})
+def export_preview(request: HttpRequest, filters: Query[ExportFiltersIn]) -> Any:
+    selection = exports.export_preview(actor=_actor(request), filters=_filters(filters), sample=0)
+    return PreviewOut(
+        included_count=selection.included_count,
+        net_total=selection.net_total,
+        tax_total=selection.tax_total,
+        gross_total=selection.gross_total,
+        included_ids=selection.included_ids,
+        left_out=_left_out(selection.left_out),
+    )
+
+
+@router.post("", response={201: ExportCreatedOut, 400: ErrorOut, 403: ErrorOut, 422: Any})
+def export_create(request: HttpRequest, payload: ExportFiltersIn) -> Any:
+    actor = _actor(request)
+    return _created(actor, exports.export_batch_create(actor=actor, filters=_filters(payload)))
+
+
+@router.post(
+    "/reexport",
+    response={201: ExportCreatedOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: Any},
+)
+def export_reexport(request: HttpRequest, payload: ReexportIn) -> Any:
+    actor = _actor(request)
+    result = exports.export_reexport(
+        actor=actor,
+        reason=payload.reason,
+        batch_id=payload.batch_id,
+        document_ids=payload.document_ids,
+    )
+    return _created(actor, result)
+
+
+@router.get("/{batch_id}", response={200: ExportBatchOut, 404: ErrorOut})
+def export_get(request: HttpRequest, batch_id: int) -> Any:
+    return ExportBatchOut.of(exports.export_batch_get(actor=_actor(request), batch_id=batch_id))
+
+
+@router.get("/{batch_id}/download", response={200: None, 400: ErrorOut, 404: ErrorOut})
+def export_download(request: HttpRequest, batch_id: int) -> Any:
+    download = exports.export_batch_download(actor=_actor(request), batch_id=batch_id)
+    response = HttpResponse(download.content, content_type=download.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
+    return response
