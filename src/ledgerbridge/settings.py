@@ -159,6 +159,8 @@ XERO_IDENTITY_URL = os.environ.get(
     "LEDGERBRIDGE_XERO_IDENTITY_URL", "https://identity.xero.com"
 ).rstrip("/")
 XERO_API_URL = os.environ.get("LEDGERBRIDGE_XERO_API_URL", "https://api.xero.com").rstrip("/")
+# Where "Open in Xero" links go (Xero's web app).
+XERO_GO_URL = os.environ.get("LEDGERBRIDGE_XERO_GO_URL", "https://go.xero.com").rstrip("/")
 XERO_CLIENT_ID = os.environ.get("LEDGERBRIDGE_XERO_CLIENT_ID", "")
 XERO_CLIENT_SECRET = os.environ.get("LEDGERBRIDGE_XERO_CLIENT_SECRET", "")
 XERO_WEBHOOK_KEY = os.environ.get("LEDGERBRIDGE_XERO_WEBHOOK_KEY", "")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.db import transaction
 
 from ledgerbridge.companies.models import Company
-from ledgerbridge.companies.permissions import Actor
+from ledgerbridge.companies.permissions import Actor, Permission, require
 from ledgerbridge.companies.services import audit_record
 from ledgerbridge.errors import ApplicationError, PermissionDeniedError
+from ledgerbridge.invoicing.workflow import tasks_refresh_visibility
 
 from .models import AccountingPackage, AccountingSettings
+from .outbox import POST_TASK
 
 
 def accounting_settings_get(*, company: Company) -> AccountingSettings:
@@ -46,4 +48,42 @@ def accounting_package_set(*, actor: Actor, package: str) -> AccountingSettings:
             target=actor.company.legal_name,
             changes={"package": [old, package]},
         )
+        # Tasks that no longer apply are hidden, not deleted; switching back shows them.
+        tasks_refresh_visibility(company_id=actor.company.pk, task_type_key=POST_TASK)
+    return settings
+
+
+AUTO_POST_FIELDS = (
+    "auto_post_sales_invoice",
+    "auto_post_sales_credit_note",
+    "auto_post_purchase_invoice",
+    "auto_post_purchase_credit_note",
+    "post_as_draft",
+)
+
+
+def posting_settings_set(*, actor: Actor, **flags: bool) -> AccountingSettings:
+    """Auto-complete or manual "Post to Xero" per document type; draft or approved."""
+    require(actor, Permission.CONFIGURE)
+    unknown = set(flags) - set(AUTO_POST_FIELDS)
+    if unknown:
+        raise ApplicationError(f"Unknown setting {sorted(unknown)[0]}.")
+    with transaction.atomic():
+        settings = AccountingSettings.objects.select_for_update().get_or_create(
+            company=actor.company
+        )[0]
+        changes = {}
+        for name, value in flags.items():
+            if getattr(settings, name) != bool(value):
+                changes[name] = [getattr(settings, name), bool(value)]
+                setattr(settings, name, bool(value))
+        if changes:
+            settings.save()
+            audit_record(
+                actor=actor,
+                company=actor.company,
+                action="posting settings changed",
+                target=actor.company.legal_name,
+                changes=changes,
+            )
     return settings

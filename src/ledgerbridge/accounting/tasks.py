@@ -1,13 +1,27 @@
-"""Background jobs of the accounting port (Huey)."""
+"""Background jobs of the outbox (Huey). Jobs are nudges; the records are the truth."""
 
 from __future__ import annotations
 
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
-from .exports import export_batch_build
+from .outbox import companies_with_due_work, sync_company_run
 
 
-@db_task()
-def build_export_batch(batch_id: int) -> None:
-    """Write a large export batch's files; progress is kept on the batch row."""
-    export_batch_build(batch_id=batch_id)
+@db_task(retries=2, retry_delay=30)
+def sync_company(company_id: int) -> None:
+    # One run per company at a time; a second nudge while it runs is a no-op
+    # for claimed records, and the sweep catches anything left.
+    with lock_task(f"sync-company-{company_id}"):
+        sync_company_run(company_id=company_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def sweep() -> None:
+    """The safety net: wake every company with due work, in case a nudge was lost."""
+    for company_id in companies_with_due_work():
+        sync_company(company_id)
+
+
+# Invoices Exports' job lives in its own module; imported here so the worker knows it.
+from .export_tasks import build_export_batch  # noqa: E402, F401

@@ -5,3 +5,8 @@ class XeroConfig(AppConfig):
     name = "ledgerbridge.xero"
     label = "xero"
     verbose_name = "Xero"
+
+    def ready(self) -> None:
+        from .posting import register
+
+        register()

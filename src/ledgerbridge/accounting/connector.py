@@ -1,0 +1,115 @@
+"""The port: what an accounting package adapter does for the outbox.
+
+The outbox (``outbox.py``) owns the state of every document's journey; a
+connector only talks to its package and reports back in these neutral types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from ledgerbridge.companies.models import Company
+
+from .models import SyncRecord
+
+
+@dataclass(frozen=True)
+class ExternalDocument:
+    """A document as the package holds it."""
+
+    external_id: str
+    number: str
+    url: str
+    total: Decimal | None = None
+    tax: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class PostOutcome:
+    record_id: int
+    posted: ExternalDocument | None = None
+    messages: Sequence[str] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return self.posted is not None
+
+
+@dataclass(frozen=True)
+class AllocationOutcome:
+    allocated: Decimal
+    note: str = ""
+
+
+class ConnectorError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotLinked(ConnectorError):
+    """The company's link to the package is not usable; a person must act."""
+
+
+class TryLater(ConnectorError):
+    """A passing problem (network, 5xx, rate limit). ``maybe_sent``: the package
+    may have acted on the request, so its outcome must be settled by lookup."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, maybe_sent: bool) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.maybe_sent = maybe_sent
+
+
+class PausedUntil(ConnectorError):
+    """The package's daily allowance is used up."""
+
+    def __init__(self, message: str, *, until: dt.datetime) -> None:
+        super().__init__(message)
+        self.until = until
+
+
+class Rejected(ConnectorError):
+    """The package refused this item for good; a user has to fix the data."""
+
+
+class AccountingConnector(Protocol):
+    batch_size: int
+
+    def find(self, company: Company, records: Sequence[SyncRecord]) -> dict[int, ExternalDocument]:
+        """The documents the package already holds, by record id (to settle unknown outcomes)."""
+        ...
+
+    def post(
+        self, company: Company, records: Sequence[SyncRecord], *, request_key: str
+    ) -> list[PostOutcome]:
+        """Send documents; one outcome per record, in any order."""
+        ...
+
+    def attach(
+        self, company: Company, record: SyncRecord, *, filename: str, content: bytes
+    ) -> None:
+        """Attach the document's PDF to the posted document."""
+        ...
+
+    def allocate(
+        self, company: Company, credit_note: SyncRecord, invoice: SyncRecord, *, now: dt.datetime
+    ) -> AllocationOutcome:
+        """Allocate a posted credit note to its posted invoice (up to the amount due)."""
+        ...
+
+
+_connectors: dict[str, Callable[[], AccountingConnector]] = {}
+
+
+def connector_register(package: str, factory: Callable[[], AccountingConnector]) -> None:
+    _connectors[package] = factory
+
+
+def connector_for(package: str) -> AccountingConnector | None:
+    factory = _connectors.get(package)
+    return factory() if factory else None

@@ -1,0 +1,474 @@
+"""The outbox: every document's journey to the accounting package, step by step.
+
+The database is the truth. Completing the "Post to Xero" task writes a
+``pending`` record in the same transaction and nudges the queue after commit.
+A worker claims due records of one company, settles any whose last request had
+an unknown outcome by looking them up in the package, posts the rest in
+batches with an idempotency key stored *before* sending, then attaches PDFs and
+allocates credit notes. A worker may die anywhere: the next run finds the
+record ``posting`` with its key and settles it the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import structlog
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ledgerbridge.companies.models import Company
+from ledgerbridge.companies.permissions import Actor, Permission, require
+from ledgerbridge.errors import ApplicationError, NotFoundError
+from ledgerbridge.invoicing.models import CREDIT_NOTE_TYPES, Document, Task, TaskStatus
+from ledgerbridge.invoicing.pdf import document_pdf_ensure
+from ledgerbridge.invoicing.workflow import task_fail, task_reopen
+
+from .connector import (
+    AccountingConnector,
+    ExternalDocument,
+    NotLinked,
+    PausedUntil,
+    Rejected,
+    TryLater,
+    connector_for,
+)
+from .models import (
+    AccountingPackage,
+    AccountingSettings,
+    StepStatus,
+    SyncAttempt,
+    SyncRecord,
+    SyncStatus,
+)
+
+log = structlog.get_logger(__name__)
+
+POST_TASK = "post_to_xero"
+CLAIM_LIMIT = 500
+# A claim older than this belongs to a worker that died.
+STALE_CLAIM = dt.timedelta(minutes=10)
+MAX_TRANSIENT_ATTEMPTS = 8
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    base = min(30 * 2 ** max(attempts - 1, 0), 3600)
+    return dt.timedelta(seconds=base * (0.75 + random.random() / 2))  # noqa: S311 - jitter
+
+
+# ------------------------------------------------------------------ requesting
+
+
+def sync_record_request(*, document: Document, now: dt.datetime) -> SyncRecord:
+    """Ask for a document to be posted (or posted again after a failure).
+
+    Runs inside the caller's transaction (the task completion); the wake-up is
+    sent after commit.
+    """
+    record, created = SyncRecord.objects.select_for_update().get_or_create(
+        document=document,
+        defaults={
+            "company": document.company,
+            "allocation_status": (
+                StepStatus.WAITING if document.original_id else StepStatus.NOT_NEEDED
+            ),
+        },
+    )
+    if not created:
+        if record.status == SyncStatus.POSTED:
+            # Posted already: only unfinished follow-up steps are retried.
+            if record.attachment_status == StepStatus.FAILED:
+                record.attachment_status = StepStatus.PENDING
+            if record.allocation_status == StepStatus.FAILED:
+                record.allocation_status = StepStatus.WAITING
+        elif record.status in (SyncStatus.FAILED, SyncStatus.NEEDS_ATTENTION):
+            record.status = SyncStatus.PENDING
+        record.next_attempt_at = None
+        record.message = ""
+        record.save()
+    company_id = document.company_id
+    transaction.on_commit(lambda: wake(company_id))
+    return record
+
+
+def wake(company_id: int) -> None:
+    from .tasks import sync_company
+
+    sync_company(company_id)
+
+
+def sync_record_retry(*, actor: Actor, document_id: int) -> SyncRecord:
+    """A user retries a failed or stuck document."""
+    require(actor, Permission.WORK_DOCUMENTS)
+    with transaction.atomic():
+        record = (
+            SyncRecord.objects.select_for_update()
+            .filter(company=actor.company, document_id=document_id)
+            .first()
+        )
+        if record is None:
+            raise NotFoundError("This document has not been sent yet.")
+        if record.status in (SyncStatus.PENDING, SyncStatus.POSTING):
+            raise ApplicationError("This document is already on its way.")
+        task = Task.objects.filter(document_id=document_id, type=POST_TASK).first()
+        if task is not None and task.status == TaskStatus.FAILED:
+            task_reopen(task=task)
+        return sync_record_request(document=record.document, now=timezone.now())
+
+
+# ------------------------------------------------------------------ the worker
+
+
+@dataclass
+class RunReport:
+    settled: int = 0
+    posted: int = 0
+    failed: int = 0
+    attached: int = 0
+    allocated: int = 0
+    waiting: str = ""
+
+
+def sync_company_run(*, company_id: int, now: dt.datetime | None = None) -> RunReport:
+    """Do everything that is due for one company. Safe to run twice at once."""
+    now = now or timezone.now()
+    report = RunReport()
+    settings = AccountingSettings.objects.filter(company_id=company_id).first()
+    if settings is None or settings.package != AccountingPackage.XERO_API:
+        return report
+    if settings.paused_until and settings.paused_until > now:
+        report.waiting = f"paused until {settings.paused_until:%H:%M}"
+        return report
+    connector = connector_for(settings.package)
+    if connector is None:
+        return report
+    company = settings.company
+    try:
+        claimed = _claim(company, now)
+        if claimed:
+            _settle(connector, company, [r for r in claimed if r.request_key], now, report)
+            _post(
+                connector,
+                company,
+                [r for r in claimed if r.status == SyncStatus.POSTING and not r.request_key],
+                now,
+                report,
+            )
+        _attach(connector, company, now, report)
+        _allocate(connector, company, now, report)
+    except NotLinked as error:
+        _release(company, error.message, now=now, delay=None)
+        report.waiting = error.message
+    except PausedUntil as error:
+        AccountingSettings.objects.filter(pk=settings.pk).update(paused_until=error.until)
+        _release(company, error.message, now=now, delay=error.until - now)
+        report.waiting = error.message
+    return report
+
+
+def _claim(company: Company, now: dt.datetime) -> list[SyncRecord]:
+    due = Q(status=SyncStatus.PENDING) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    stale = Q(status=SyncStatus.POSTING, claimed_at__lt=now - STALE_CLAIM)
+    with transaction.atomic():
+        records = list(
+            SyncRecord.objects.select_for_update(skip_locked=True)
+            .filter(company=company)
+            .filter(due | stale)
+            .select_related("document", "document__partner")
+            .order_by("created_at", "id")[:CLAIM_LIMIT]
+        )
+        for record in records:
+            if record.status == SyncStatus.PENDING:
+                record.attempts += 1
+            record.status = SyncStatus.POSTING
+            record.claimed_at = now
+        SyncRecord.objects.bulk_update(records, ["status", "claimed_at", "attempts"])
+    return records
+
+
+def _log(
+    record: SyncRecord,
+    *,
+    now: dt.datetime,
+    action: str,
+    outcome: str,
+    message: str = "",
+    key: str = "",
+) -> None:
+    SyncAttempt.objects.create(
+        record=record,
+        at=now,
+        action=action,
+        outcome=outcome,
+        message=message[:2000],
+        idempotency_key=key,
+    )
+
+
+def _settle(
+    connector: AccountingConnector,
+    company: Company,
+    records: Sequence[SyncRecord],
+    now: dt.datetime,
+    report: RunReport,
+) -> None:
+    """Records whose last request may or may not have reached the package."""
+    if not records:
+        return
+    try:
+        found = connector.find(company, records)
+    except TryLater as error:
+        for record in records:
+            _retry_later(record, error, now=now, keep_key=True)
+        return
+    for record in records:
+        if record.pk in found:
+            _mark_posted(record, found[record.pk], now=now, action="lookup")
+            report.settled += 1
+        else:
+            _log(
+                record,
+                now=now,
+                action="lookup",
+                outcome="ok",
+                key=record.request_key,
+                message="Not in the package: the earlier request did not go through; sending again.",
+            )
+            record.request_key = ""
+            record.save(update_fields=["request_key", "updated_at"])
+    remaining = [r for r in records if r.pk not in found]
+    _post(connector, company, remaining, now, report)
+
+
+def _request_key(company: Company, records: Sequence[SyncRecord]) -> str:
+    """Stable for one logical request: the same records at the same attempts."""
+    material = ",".join(f"{r.pk}:{r.attempts}" for r in sorted(records, key=lambda r: r.pk))
+    return f"lb-{company.pk}-" + hashlib.sha256(material.encode()).hexdigest()[:40]
+
+
+def _post(
+    connector: AccountingConnector,
+    company: Company,
+    records: Sequence[SyncRecord],
+    now: dt.datetime,
+    report: RunReport,
+) -> None:
+    size = max(1, connector.batch_size)
+    for start in range(0, len(records), size):
+        batch = list(records[start : start + size])
+        key = _request_key(company, batch)
+        # The key is saved before sending, so a worker that dies mid-request
+        # leaves evidence that the outcome must be settled by lookup.
+        SyncRecord.objects.filter(pk__in=[r.pk for r in batch]).update(request_key=key)
+        for record in batch:
+            record.request_key = key
+        try:
+            outcomes = connector.post(company, batch, request_key=key)
+        except TryLater as error:
+            for record in batch:
+                _retry_later(record, error, now=now, keep_key=error.maybe_sent)
+            continue
+        except NotLinked:
+            SyncRecord.objects.filter(pk__in=[r.pk for r in batch]).update(request_key="")
+            raise
+        by_id = {r.pk: r for r in batch}
+        for outcome in outcomes:
+            record = by_id.pop(outcome.record_id)
+            if outcome.posted is not None:
+                _mark_posted(record, outcome.posted, now=now, action="post")
+                report.posted += 1
+            else:
+                _mark_failed(record, "; ".join(outcome.messages) or "Refused.", now=now)
+                report.failed += 1
+        for record in by_id.values():  # the package said nothing about these
+            _retry_later(
+                record,
+                TryLater("No answer for this document.", maybe_sent=True),
+                now=now,
+                keep_key=True,
+            )
+
+
+def _mark_posted(
+    record: SyncRecord, posted: ExternalDocument, *, now: dt.datetime, action: str
+) -> None:
+    document = record.document
+    record.status = SyncStatus.POSTED
+    record.external_id = posted.external_id
+    record.external_number = posted.number
+    record.external_url = posted.url
+    record.external_total = posted.total
+    record.external_tax = posted.tax
+    record.posted_at = now
+    record.request_key = ""
+    record.next_attempt_at = None
+    record.message = ""
+    if posted.total is not None and posted.total != document.gross_total:
+        record.message = (
+            f"Totals differ: the package has {posted.total} (tax {posted.tax}), the TMS "
+            f"{document.gross_total} (tax {document.tax_total}). Check the lines in both."
+        )
+    elif posted.tax is not None and posted.tax != document.tax_total:
+        record.message = f"Tax differs: the package has {posted.tax}, the TMS {document.tax_total}."
+    record.save()
+    _log(
+        record,
+        now=now,
+        action=action,
+        outcome="ok",
+        key=posted.external_id,
+        message=f"Posted as {posted.number}." + (f" {record.message}" if record.message else ""),
+    )
+    task = Task.objects.filter(document=document, type=POST_TASK).first()
+    if task is not None:
+        task.message = f"Posted to Xero as {posted.number}."
+        if record.message:
+            task.message += f" {record.message}"
+        task.status = TaskStatus.DONE
+        task.save(update_fields=["message", "status", "updated_at"])
+
+
+def _mark_failed(record: SyncRecord, message: str, *, now: dt.datetime) -> None:
+    record.status = SyncStatus.FAILED
+    record.message = message
+    record.request_key = ""
+    record.save()
+    _log(record, now=now, action="post", outcome="failed", message=message)
+    task = Task.objects.filter(document=record.document, type=POST_TASK).first()
+    if task is not None:
+        task_fail(task=task, message=f"Xero refused it: {message} Fix it and retry.")
+
+
+def _retry_later(record: SyncRecord, error: TryLater, *, now: dt.datetime, keep_key: bool) -> None:
+    if record.attempts >= MAX_TRANSIENT_ATTEMPTS:
+        record.status = SyncStatus.NEEDS_ATTENTION
+        record.message = f"Still failing after {record.attempts} attempts: {error.message}"
+        task = Task.objects.filter(document=record.document, type=POST_TASK).first()
+        if task is not None:
+            task_fail(task=task, message=record.message + " Retry when Xero is reachable.")
+    else:
+        record.status = SyncStatus.PENDING
+        record.message = f"Will try again: {error.message}"
+    delay = (
+        dt.timedelta(seconds=error.retry_after) if error.retry_after else _backoff(record.attempts)
+    )
+    record.next_attempt_at = now + delay
+    if not keep_key:
+        record.request_key = ""
+    record.save()
+    _log(
+        record,
+        now=now,
+        action="post",
+        outcome="retry",
+        message=error.message,
+        key=record.request_key,
+    )
+
+
+def _release(
+    company: Company, message: str, *, now: dt.datetime, delay: dt.timedelta | None
+) -> None:
+    """Give claimed records back, with the reason shown on each document."""
+    SyncRecord.objects.filter(company=company, status=SyncStatus.POSTING, request_key="").update(
+        status=SyncStatus.PENDING,
+        message=message,
+        next_attempt_at=(now + delay) if delay else None,
+        attempts=0,
+    )
+    Task.objects.filter(
+        document__company=company,
+        type=POST_TASK,
+        status__in=[TaskStatus.DONE, TaskStatus.OPEN],
+        document__sync_record__status=SyncStatus.PENDING,
+    ).update(message=f"Waiting: {message}")
+
+
+def _attach(
+    connector: AccountingConnector, company: Company, now: dt.datetime, report: RunReport
+) -> None:
+    records = SyncRecord.objects.filter(
+        company=company, status=SyncStatus.POSTED, attachment_status=StepStatus.PENDING
+    ).select_related("document", "document__company", "document__partner")
+    for record in records:
+        pdf = document_pdf_ensure(document=record.document)
+        try:
+            connector.attach(company, record, filename=pdf.filename, content=bytes(pdf.content))
+        except TryLater as error:
+            record.attachment_message = f"Will try again: {error.message}"
+            record.save(update_fields=["attachment_message", "updated_at"])
+            _log(record, now=now, action="attach", outcome="retry", message=error.message)
+            return  # the rest wait for the next run too
+        except Rejected as error:
+            record.attachment_status = StepStatus.FAILED
+            record.attachment_message = error.message
+            record.save(update_fields=["attachment_status", "attachment_message", "updated_at"])
+            _log(record, now=now, action="attach", outcome="failed", message=error.message)
+            continue
+        record.attachment_status = StepStatus.DONE
+        record.attachment_message = ""
+        record.save(update_fields=["attachment_status", "attachment_message", "updated_at"])
+        _log(record, now=now, action="attach", outcome="ok", message=f"Attached {pdf.filename}.")
+        report.attached += 1
+
+
+def _allocate(
+    connector: AccountingConnector, company: Company, now: dt.datetime, report: RunReport
+) -> None:
+    records = SyncRecord.objects.filter(
+        company=company,
+        status=SyncStatus.POSTED,
+        allocation_status=StepStatus.WAITING,
+        document__type__in=list(CREDIT_NOTE_TYPES),
+    ).select_related("document")
+    for record in records:
+        invoice = SyncRecord.objects.filter(
+            document_id=record.document.original_id, status=SyncStatus.POSTED
+        ).first()
+        if invoice is None:
+            if record.allocation_message != "Waiting for the invoice to be posted.":
+                record.allocation_message = "Waiting for the invoice to be posted."
+                record.save(update_fields=["allocation_message", "updated_at"])
+            continue
+        try:
+            outcome = connector.allocate(company, record, invoice, now=now)
+        except TryLater as error:
+            _log(record, now=now, action="allocate", outcome="retry", message=error.message)
+            return
+        except Rejected as error:
+            record.allocation_status = StepStatus.FAILED
+            record.allocation_message = error.message
+            record.save(update_fields=["allocation_status", "allocation_message", "updated_at"])
+            _log(record, now=now, action="allocate", outcome="failed", message=error.message)
+            continue
+        record.allocation_status = StepStatus.DONE if outcome.allocated else StepStatus.SKIPPED
+        record.allocation_message = outcome.note
+        record.save(update_fields=["allocation_status", "allocation_message", "updated_at"])
+        _log(
+            record,
+            now=now,
+            action="allocate",
+            outcome="ok",
+            message=outcome.note or f"Allocated {outcome.allocated}.",
+        )
+        report.allocated += 1
+
+
+def companies_with_due_work(*, now: dt.datetime | None = None) -> list[int]:
+    """For the periodic sweep: companies with due or stale records, or unfinished steps."""
+    now = now or timezone.now()
+    due = (
+        Q(status=SyncStatus.PENDING, next_attempt_at__isnull=True)
+        | Q(status=SyncStatus.PENDING, next_attempt_at__lte=now)
+        | Q(status=SyncStatus.POSTING, claimed_at__lt=now - STALE_CLAIM)
+        | Q(status=SyncStatus.POSTED, attachment_status=StepStatus.PENDING)
+        | Q(status=SyncStatus.POSTED, allocation_status=StepStatus.WAITING)
+    )
+    return list(SyncRecord.objects.filter(due).values_list("company_id", flat=True).distinct())

@@ -1,0 +1,544 @@
+"""The Xero connector: documents become Xero invoices, bills and credit notes.
+
+Everything Xero-shaped about posting lives here: the payloads (through the
+official SDK's models), contacts found or created once, per-item results of
+``summarizeErrors=false``, lookups that settle unknown outcomes, PDF
+attachments and credit-note allocations. It reports to the outbox in the
+neutral types of ``accounting.connector``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.utils import timezone
+from xero_python.accounting import (
+    Address,
+    Allocation,
+    Allocations,
+    Contact,
+    Contacts,
+    CreditNote,
+    CreditNotes,
+    CurrencyCode,
+    Invoice,
+    Invoices,
+    LineAmountTypes,
+    LineItem,
+    LineItemTracking,
+)
+
+from ledgerbridge.accounting.connector import (
+    AllocationOutcome,
+    ExternalDocument,
+    NotLinked,
+    PausedUntil,
+    PostOutcome,
+    Rejected,
+    TryLater,
+    connector_register,
+)
+from ledgerbridge.accounting.models import AccountingPackage, AccountingSettings, SyncRecord
+from ledgerbridge.companies.models import Company
+from ledgerbridge.errors import ApplicationError
+from ledgerbridge.invoicing.models import Document, DocumentType, LineDimension, Partner
+
+from .client import XeroClient
+from .connection import LinkNotUsable
+from .errors import XeroAuthRejected, XeroNotFound, XeroRateLimited, XeroUnavailable, XeroValidation
+from .mapping import tax_types_for_company, tracking_category_for
+from .models import XeroConnection, XeroContactLink
+
+T = TypeVar("T")
+
+BATCH_SIZE = 50  # Xero's advice for batched PUT/POST
+LOOKUP_CHUNK = 40  # numbers per GET, to keep URLs short
+
+XERO_TYPES = {
+    DocumentType.SALES_INVOICE: "ACCREC",
+    DocumentType.PURCHASE_INVOICE: "ACCPAY",
+    DocumentType.SALES_CREDIT_NOTE: "ACCRECCREDIT",
+    DocumentType.PURCHASE_CREDIT_NOTE: "ACCPAYCREDIT",
+}
+DEEP_LINKS = {
+    "ACCREC": "/AccountsReceivable/View.aspx?InvoiceID={id}",
+    "ACCPAY": "/AccountsPayable/View.aspx?InvoiceID={id}",
+    "ACCRECCREDIT": "/AccountsReceivable/ViewCreditNote.aspx?creditNoteID={id}",
+    "ACCPAYCREDIT": "/AccountsPayable/ViewCreditNote.aspx?creditNoteID={id}",
+}
+
+
+def _value(enum_or_str: Any) -> str:
+    return str(getattr(enum_or_str, "value", enum_or_str) or "")
+
+
+def xero_number(document: Document) -> str:
+    """Our number for sales documents; the supplier's number for purchase ones."""
+    return document.number if document.is_sales else document.supplier_reference
+
+
+def deep_link(short_code: str, xero_type: str, xero_id: str) -> str:
+    path = DEEP_LINKS[xero_type].format(id=xero_id)
+    return f"{settings.XERO_GO_URL}/organisationlogin/default.aspx?shortcode={short_code}&redirecturl={path}"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+class XeroConnector:
+    batch_size = BATCH_SIZE
+
+    # -- plumbing ----------------------------------------------------------------------
+    def _client(self, company: Company) -> XeroClient:
+        try:
+            return XeroClient(company)
+        except LinkNotUsable as error:
+            raise NotLinked(error.message) from error
+        except ApplicationError as error:
+            raise TryLater(error.message, maybe_sent=False) from error
+
+    def _call(
+        self,
+        client: XeroClient,
+        operation: Callable[..., T],
+        *args: Any,
+        write: bool = False,
+        **kwargs: Any,
+    ) -> T:
+        try:
+            return client.call(operation, *args, **kwargs)
+        except XeroRateLimited as error:
+            if error.problem == "day":
+                until = timezone.now() + dt.timedelta(seconds=error.retry_after or 3600)
+                raise PausedUntil(
+                    f"Xero's daily limit for this organisation is used up; posting resumes at "
+                    f"{timezone.localtime(until):%H:%M}.",
+                    until=until,
+                ) from error
+            raise TryLater(
+                error.message, retry_after=error.retry_after, maybe_sent=False
+            ) from error
+        except XeroUnavailable as error:
+            raise TryLater(error.message, maybe_sent=write) from error
+        except XeroAuthRejected as error:
+            raise NotLinked(error.message) from error
+
+    # -- contacts ----------------------------------------------------------------------
+    def _contacts(
+        self, client: XeroClient, partners: Iterable[Partner], request_key: str
+    ) -> dict[int, str]:
+        """ContactID per partner id: by stored link, else ContactNumber, else exact name, else created."""
+        tenant = client.tenant_id
+        partners = {p.pk: p for p in partners}
+        links = {
+            link.partner_id: link
+            for link in XeroContactLink.objects.filter(partner_id__in=partners, tenant_id=tenant)
+        }
+        found = {pid: link.contact_id for pid, link in links.items()}
+        missing = [p for pid, p in partners.items() if pid not in found]
+        if missing:
+            found.update(self._find_contacts(client, missing))
+        now = timezone.now()
+        to_create = [p for p in missing if p.pk not in found]
+        to_update = [
+            p for pid, p in partners.items() if pid in links and p.updated_at > links[pid].synced_at
+        ]
+        if to_create:
+            result = self._call(
+                client,
+                client.api.create_contacts,
+                Contacts(contacts=[self._contact(p) for p in to_create]),
+                summarize_errors=False,
+                idempotency_key=f"{request_key}:contacts",
+                write=True,
+            )
+            for partner, contact in zip(to_create, result.contacts or [], strict=False):
+                if contact.contact_id and _value(contact.status_attribute_string) != "ERROR":
+                    found[partner.pk] = str(contact.contact_id)
+        if to_update:
+            self._call(
+                client,
+                client.api.update_or_create_contacts,
+                Contacts(contacts=[self._contact(p, contact_id=found[p.pk]) for p in to_update]),
+                summarize_errors=False,
+                idempotency_key=f"{request_key}:contact-updates",
+                write=True,
+            )
+        for pid, contact_id in found.items():
+            XeroContactLink.objects.update_or_create(
+                partner_id=pid,
+                tenant_id=tenant,
+                defaults={"contact_id": contact_id, "synced_at": now},
+            )
+        return found
+
+    def _find_contacts(self, client: XeroClient, partners: Sequence[Partner]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        by_number = {p.number: p for p in partners}
+        for chunk in _chunks(list(by_number), LOOKUP_CHUNK):
+            where = " OR ".join(f'ContactNumber=="{_escape(n)}"' for n in chunk)
+            for contact in self._call(client, client.api.get_contacts, where=where).contacts or []:
+                partner = by_number.get(contact.contact_number or "")
+                if partner is not None:
+                    found[partner.pk] = str(contact.contact_id)
+        by_name = {p.name: p for p in partners if p.pk not in found}
+        for chunk in _chunks(list(by_name), LOOKUP_CHUNK):
+            where = " OR ".join(f'Name=="{_escape(n)}"' for n in chunk)
+            for contact in self._call(client, client.api.get_contacts, where=where).contacts or []:
+                partner = by_name.get(contact.name or "")
+                if partner is not None and partner.pk not in found:
+                    found[partner.pk] = str(contact.contact_id)
+        return found
+
+    @staticmethod
+    def _contact(partner: Partner, contact_id: str | None = None) -> Contact:
+        return Contact(
+            contact_id=contact_id,
+            name=partner.name,
+            contact_number=partner.number,
+            email_address=partner.email or None,
+            tax_number=partner.vat_number or None,
+            addresses=[
+                Address(
+                    address_type="POBOX",
+                    address_line1=partner.address_line1 or None,
+                    address_line2=partner.address_line2 or None,
+                    city=partner.city or None,
+                    postal_code=partner.postcode or None,
+                    country=partner.country or None,
+                )
+            ],
+        )
+
+    # -- documents ---------------------------------------------------------------------
+    def _lines(
+        self, document: Document, tax_types: dict[str, str], categories: dict[int, str]
+    ) -> list[LineItem]:
+        dimensions: dict[int, list[LineDimension]] = {}
+        for ld in LineDimension.objects.filter(line__document=document).select_related("value"):
+            dimensions.setdefault(ld.line_id, []).append(ld)
+        items = []
+        for line in document.lines.select_related("nominal_code", "tax_rate"):
+            items.append(
+                LineItem(
+                    description=line.description,
+                    quantity=line.quantity,
+                    unit_amount=line.unit_price,
+                    discount_rate=line.discount_percent or None,
+                    line_amount=line.net_amount,
+                    account_code=line.nominal_code.code,
+                    tax_type=tax_types[line.tax_rate.code],
+                    tax_amount=line.tax_amount,
+                    tracking=[
+                        LineItemTracking(name=categories[ld.dimension_id], option=ld.value.name)
+                        for ld in dimensions.get(line.pk, [])
+                        if ld.dimension_id in categories
+                    ]
+                    or None,
+                )
+            )
+        return items
+
+    def _reference(self, document: Document) -> str:
+        parts = [document.reference, document.order_reference, document.trip_reference]
+        if not document.is_sales:
+            parts.insert(0, document.number)  # our own number, to find the bill from the TMS
+        return " / ".join(p for p in parts if p)[:255]
+
+    def post(
+        self, company: Company, records: Sequence[SyncRecord], *, request_key: str
+    ) -> list[PostOutcome]:
+        client = self._client(company)
+        documents = {r.pk: r.document for r in records}
+        contacts = self._contacts(client, {d.partner for d in documents.values()}, request_key)
+        settings_row = AccountingSettings.objects.get(company=company)
+        status = "DRAFT" if settings_row.post_as_draft else "AUTHORISED"
+        tax_types = tax_types_for_company(company)
+        categories = {
+            d.pk: tracking_category_for(d) for d in company.dimensions.filter(active=True)
+        }
+        short_code = XeroConnection.objects.get(company=company).short_code
+        outcomes: list[PostOutcome] = []
+        invoices = [r for r in records if not documents[r.pk].is_credit_note]
+        credits = [r for r in records if documents[r.pk].is_credit_note]
+        no_contact = [r for r in records if documents[r.pk].partner_id not in contacts]
+        for record in no_contact:
+            outcomes.append(
+                PostOutcome(
+                    record.pk,
+                    messages=[
+                        f"The contact {documents[record.pk].partner.name} could not be created in Xero."
+                    ],
+                )
+            )
+        if invoices := [r for r in invoices if r not in no_contact]:
+            payload = Invoices(
+                invoices=[
+                    Invoice(
+                        type=XERO_TYPES[documents[r.pk].type],
+                        contact=Contact(contact_id=contacts[documents[r.pk].partner_id]),
+                        invoice_number=xero_number(documents[r.pk]),
+                        reference=self._reference(documents[r.pk]),
+                        date=documents[r.pk].issue_date,
+                        due_date=documents[r.pk].due_date,
+                        currency_code=CurrencyCode(documents[r.pk].currency),
+                        status=status,
+                        line_amount_types=LineAmountTypes.EXCLUSIVE,
+                        line_items=self._lines(documents[r.pk], tax_types, categories),
+                    )
+                    for r in invoices
+                ]
+            )
+            result = self._send(
+                client, client.api.create_invoices, payload, f"{request_key}:invoices"
+            )
+            items = result.invoices if result is not None else None
+            outcomes += self._outcomes(invoices, items, short_code, "invoice_id", "invoice_number")
+        if credits := [r for r in credits if r not in no_contact]:
+            payload_cn = CreditNotes(
+                credit_notes=[
+                    CreditNote(
+                        type=XERO_TYPES[documents[r.pk].type],
+                        contact=Contact(contact_id=contacts[documents[r.pk].partner_id]),
+                        credit_note_number=xero_number(documents[r.pk]),
+                        reference=self._reference(documents[r.pk]),
+                        date=documents[r.pk].issue_date,
+                        currency_code=CurrencyCode(documents[r.pk].currency),
+                        status=status,
+                        line_amount_types=LineAmountTypes.EXCLUSIVE,
+                        line_items=self._lines(documents[r.pk], tax_types, categories),
+                    )
+                    for r in credits
+                ]
+            )
+            result_cn = self._send(
+                client, client.api.create_credit_notes, payload_cn, f"{request_key}:credits"
+            )
+            items_cn = result_cn.credit_notes if result_cn is not None else None
+            outcomes += self._outcomes(
+                credits, items_cn, short_code, "credit_note_id", "credit_note_number"
+            )
+        return outcomes
+
+    def _send(
+        self, client: XeroClient, operation: Callable[..., Any], payload: Any, key: str
+    ) -> Any:
+        try:
+            return self._call(
+                client,
+                operation,
+                payload,
+                summarize_errors=False,
+                unitdp=4,
+                idempotency_key=key,
+                write=True,
+            )
+        except XeroValidation as error:
+            # A whole-request refusal: every item gets the message.
+            return _Refused(error.messages)
+
+    def _outcomes(
+        self,
+        records: Sequence[SyncRecord],
+        items: Any,
+        short_code: str,
+        id_field: str,
+        number_field: str,
+    ) -> list[PostOutcome]:
+        if isinstance(items, _Refused):
+            return [PostOutcome(r.pk, messages=items.messages) for r in records]
+        outcomes = []
+        # Xero answers item by item, in the order sent.
+        for record, item in zip(records, items or [], strict=False):
+            errors = [e.message for e in (item.validation_errors or []) if e.message]
+            if (
+                _value(item.status_attribute_string) == "ERROR"
+                or errors
+                or not getattr(item, id_field)
+            ):
+                outcomes.append(PostOutcome(record.pk, messages=errors or ["Xero refused it."]))
+                continue
+            xero_id = str(getattr(item, id_field))
+            outcomes.append(
+                PostOutcome(
+                    record.pk,
+                    posted=ExternalDocument(
+                        external_id=xero_id,
+                        number=getattr(item, number_field) or "",
+                        url=deep_link(short_code, _value(item.type), xero_id),
+                        total=_money(item.total),
+                        tax=_money(item.total_tax),
+                    ),
+                )
+            )
+        return outcomes
+
+    # -- settling unknown outcomes -----------------------------------------------------
+    def find(self, company: Company, records: Sequence[SyncRecord]) -> dict[int, ExternalDocument]:
+        client = self._client(company)
+        short_code = XeroConnection.objects.get(company=company).short_code
+        links = {
+            link.partner_id: link.contact_id
+            for link in XeroContactLink.objects.filter(
+                tenant_id=client.tenant_id, partner_id__in={r.document.partner_id for r in records}
+            )
+        }
+        found: dict[int, ExternalDocument] = {}
+        invoices = [r for r in records if not r.document.is_credit_note]
+        credits = [r for r in records if r.document.is_credit_note]
+        for chunk in _chunks(invoices, LOOKUP_CHUNK):
+            where = " OR ".join(
+                f'InvoiceNumber=="{_escape(xero_number(r.document))}"' for r in chunk
+            )
+            items = self._call(client, client.api.get_invoices, where=where).invoices or []
+            self._match(chunk, items, links, short_code, "invoice_id", "invoice_number", found)
+        for chunk in _chunks(credits, LOOKUP_CHUNK):
+            where = " OR ".join(
+                f'CreditNoteNumber=="{_escape(xero_number(r.document))}"' for r in chunk
+            )
+            items = self._call(client, client.api.get_credit_notes, where=where).credit_notes or []
+            self._match(
+                chunk, items, links, short_code, "credit_note_id", "credit_note_number", found
+            )
+        return found
+
+    def _match(
+        self,
+        records: Sequence[SyncRecord],
+        items: Sequence[Any],
+        links: dict[int, str],
+        short_code: str,
+        id_field: str,
+        number_field: str,
+        found: dict[int, ExternalDocument],
+    ) -> None:
+        for record in records:
+            document = record.document
+            for item in items:
+                if _value(item.type) != XERO_TYPES[document.type]:
+                    continue
+                if getattr(item, number_field) != xero_number(document):
+                    continue
+                # A supplier's number is not unique in Xero: the contact and total must match too.
+                if not document.is_sales and (
+                    str(item.contact.contact_id) != links.get(document.partner_id)
+                    or _money(item.total) != document.gross_total
+                ):
+                    continue
+                xero_id = str(getattr(item, id_field))
+                found[record.pk] = ExternalDocument(
+                    external_id=xero_id,
+                    number=getattr(item, number_field) or "",
+                    url=deep_link(short_code, _value(item.type), xero_id),
+                    total=_money(item.total),
+                    tax=_money(item.total_tax),
+                )
+                break
+
+    # -- follow-up steps ---------------------------------------------------------------
+    def attach(
+        self, company: Company, record: SyncRecord, *, filename: str, content: bytes
+    ) -> None:
+        client = self._client(company)
+        document = record.document
+        key = f"lb-attach-{record.pk}-{record.external_id}"[:128]
+        try:
+            if document.is_credit_note:
+                self._call(
+                    client,
+                    client.api.create_credit_note_attachment_by_file_name,
+                    record.external_id,
+                    filename,
+                    content,
+                    include_online=document.is_sales,
+                    idempotency_key=key,
+                    write=True,
+                )
+            else:
+                self._call(
+                    client,
+                    client.api.create_invoice_attachment_by_file_name,
+                    record.external_id,
+                    filename,
+                    content,
+                    include_online=document.is_sales,
+                    idempotency_key=key,
+                    write=True,
+                )
+        except (XeroValidation, XeroNotFound) as error:
+            raise Rejected(f"Xero refused the PDF: {error.message}") from error
+
+    def allocate(
+        self, company: Company, credit_note: SyncRecord, invoice: SyncRecord, *, now: dt.datetime
+    ) -> AllocationOutcome:
+        client = self._client(company)
+        try:
+            xero_invoice = self._call(client, client.api.get_invoice, invoice.external_id).invoices[
+                0
+            ]
+        except XeroNotFound as error:
+            raise Rejected(
+                "The invoice is no longer in Xero; the credit note stays unallocated."
+            ) from error
+        amount_due = _money(xero_invoice.amount_due) or Decimal("0")
+        if amount_due <= 0:
+            return AllocationOutcome(
+                allocated=Decimal("0"),
+                note=f"{invoice.external_number} is already paid in Xero; the credit note stays "
+                "unallocated (refund or allocate it to another invoice in Xero).",
+            )
+        amount = min(credit_note.document.gross_total, amount_due)
+        try:
+            self._call(
+                client,
+                client.api.create_credit_note_allocation,
+                credit_note.external_id,
+                Allocations(
+                    allocations=[
+                        Allocation(
+                            invoice=Invoice(invoice_id=invoice.external_id),
+                            amount=amount,
+                            date=timezone.localdate(now),
+                        )
+                    ]
+                ),
+                idempotency_key=f"lb-allocate-{credit_note.pk}-{invoice.pk}",
+                write=True,
+            )
+        except XeroValidation as error:
+            raise Rejected(f"Xero refused the allocation: {error.message}") from error
+        note = (
+            ""
+            if amount == credit_note.document.gross_total
+            else (
+                f"Allocated {amount} (what was left to pay on {invoice.external_number}); the rest "
+                "stays as credit."
+            )
+        )
+        return AllocationOutcome(allocated=amount, note=note)
+
+
+class _Refused(list):  # type: ignore[type-arg]
+    def __init__(self, messages: Sequence[str]) -> None:
+        super().__init__()
+        self.messages = list(messages) or ["Xero refused the request."]
+
+
+def _money(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def register() -> None:
+    connector_register(AccountingPackage.XERO_API, XeroConnector)
