@@ -429,9 +429,12 @@ def _allocate(
         document__type__in=list(CREDIT_NOTE_TYPES),
     ).select_related("document")
     for record in records:
-        invoice = SyncRecord.objects.filter(
-            document_id=record.document.original_id, status=SyncStatus.POSTED
-        ).first()
+        original_id = record.document.original_id
+        invoice = (
+            SyncRecord.objects.filter(document_id=original_id, status=SyncStatus.POSTED).first()
+            if original_id
+            else None
+        )
         if invoice is None:
             if record.allocation_message != "Waiting for the invoice to be posted.":
                 record.allocation_message = "Waiting for the invoice to be posted."

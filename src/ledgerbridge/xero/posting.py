@@ -58,7 +58,7 @@ T = TypeVar("T")
 BATCH_SIZE = 50  # Xero's advice for batched PUT/POST
 LOOKUP_CHUNK = 40  # numbers per GET, to keep URLs short
 
-XERO_TYPES = {
+XERO_TYPES: dict[str, str] = {
     DocumentType.SALES_INVOICE: "ACCREC",
     DocumentType.PURCHASE_INVOICE: "ACCPAY",
     DocumentType.SALES_CREDIT_NOTE: "ACCRECCREDIT",
@@ -134,19 +134,19 @@ class XeroConnector:
     ) -> dict[int, str]:
         """ContactID per partner id: by stored link, else ContactNumber, else exact name, else created."""
         tenant = client.tenant_id
-        partners = {p.pk: p for p in partners}
+        by_id: dict[int, Partner] = {p.pk: p for p in partners}
         links = {
             link.partner_id: link
-            for link in XeroContactLink.objects.filter(partner_id__in=partners, tenant_id=tenant)
+            for link in XeroContactLink.objects.filter(partner_id__in=list(by_id), tenant_id=tenant)
         }
         found = {pid: link.contact_id for pid, link in links.items()}
-        missing = [p for pid, p in partners.items() if pid not in found]
+        missing = [p for pid, p in by_id.items() if pid not in found]
         if missing:
             found.update(self._find_contacts(client, missing))
         now = timezone.now()
         to_create = [p for p in missing if p.pk not in found]
         to_update = [
-            p for pid, p in partners.items() if pid in links and p.updated_at > links[pid].synced_at
+            p for pid, p in by_id.items() if pid in links and p.updated_at > links[pid].synced_at
         ]
         if to_create:
             result = self._call(
