@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 import pytest
 
@@ -62,3 +64,232 @@ def test_a_final_sales_invoice_is_posted_with_lines_tracking_and_its_pdf(
     task = Task.objects.get(document=document, type="post_to_xero")
     assert task.status == TaskStatus.DONE
     assert "Posted to Xero" in task.message
+
+
+def post_all(company, runs: int = 3):
+    """Run the worker a few times, as the queue and the sweep would."""
+    from django.utils import timezone
+
+    from ledgerbridge.accounting.models import SyncRecord
+
+    for _ in range(runs):
+        SyncRecord.objects.filter(company=company, status=SyncStatus.PENDING).update(
+            next_attempt_at=None
+        )
+        sync_company_run(company_id=company.pk, now=timezone.now())
+
+
+def xero_numbers(sandbox) -> list[str]:
+    return sorted(i["InvoiceNumber"] for i in xero_get(sandbox, "Invoices")["Invoices"])
+
+
+@pytest.fixture
+def manual(linked):
+    AccountingSettings.objects.filter(company=linked.company).update(auto_post_sales_invoice=False)
+    return linked
+
+
+def test_manual_mode_leaves_the_task_open_until_a_user_completes_it(sandbox, manual):
+    from ledgerbridge.invoicing.workflow import task_complete
+
+    document = make_document(manual, finalise=True)
+    task = Task.objects.get(document=document, type="post_to_xero")
+    assert (
+        task.status == TaskStatus.OPEN and not SyncRecord.objects.filter(document=document).exists()
+    )
+    task_complete(actor=manual, task_id=task.pk)
+    post_all(manual.company)
+    assert SyncRecord.objects.get(document=document).status == SyncStatus.POSTED
+
+
+def test_one_contact_per_partner_however_many_documents(sandbox, manual):
+    partner = make_partner(manual.company, name="Brightwater Beverages plc")
+    for _ in range(3):
+        make_document(manual, partner=partner, finalise=True)
+    from ledgerbridge.invoicing.workflow import task_complete
+
+    for task in Task.objects.filter(document__company=manual.company, type="post_to_xero"):
+        task_complete(actor=manual, task_id=task.pk)
+        post_all(manual.company, runs=1)
+    contacts = xero_get(sandbox, "Contacts", where='Name=="Brightwater Beverages plc"')["Contacts"]
+    assert len(contacts) == 1
+    assert contacts[0]["ContactNumber"] == partner.number
+
+
+def _queue(manual, count, **kwargs):
+    from ledgerbridge.invoicing.workflow import task_complete
+
+    documents = [make_document(manual, lines=1, finalise=True, **kwargs) for _ in range(count)]
+    for document in documents:
+        task_complete(
+            actor=manual, task_id=Task.objects.get(document=document, type="post_to_xero").pk
+        )
+    return documents
+
+
+def test_fifty_documents_go_in_one_request(sandbox, manual):
+    documents = _queue(manual, 50)
+    sandbox.control.clear_calls()
+    post_all(manual.company, runs=1)
+    puts = [
+        c
+        for c in sandbox.control.calls()
+        if c["method"] == "PUT" and c["path"].endswith("/Invoices")
+    ]
+    assert len(puts) == 1
+    assert xero_numbers(sandbox) == sorted(d.number for d in documents)
+
+
+def test_one_bad_document_in_fifty_fails_alone_and_posts_after_the_fix(sandbox, manual):
+    from ledgerbridge.accounting.outbox import sync_record_retry
+
+    documents = _queue(manual, 49)
+    bad = _queue(manual, 1, issue_date=dt.date(2026, 3, 1))[0]
+    sandbox.control.set_lock_date(sandbox.tenant_id, "2026-06-30")
+    post_all(manual.company, runs=1)
+    records = {r.document_id: r for r in SyncRecord.objects.filter(company=manual.company)}
+    assert sum(r.status == SyncStatus.POSTED for r in records.values()) == 49
+    assert records[bad.pk].status == SyncStatus.FAILED
+    assert records[bad.pk].message  # Xero's words about the lock date
+    task = Task.objects.get(document=bad, type="post_to_xero")
+    assert task.status == TaskStatus.FAILED and "Xero refused it" in task.message
+
+    sandbox.control.set_lock_date(sandbox.tenant_id, None)
+    sync_record_retry(actor=manual, document_id=bad.pk)
+    post_all(manual.company, runs=1)
+    assert SyncRecord.objects.get(document=bad).status == SyncStatus.POSTED
+    assert xero_numbers(sandbox) == sorted(d.number for d in [*documents, bad])
+
+
+def test_a_response_dropped_after_commit_posts_exactly_once(sandbox, manual):
+    documents = _queue(manual, 3)
+    sandbox.control.add_fault("drop", method="PUT", path="/Invoices$", times=1)
+    post_all(manual.company, runs=3)
+    assert all(
+        r.status == SyncStatus.POSTED for r in SyncRecord.objects.filter(company=manual.company)
+    )
+    assert xero_numbers(sandbox) == sorted(d.number for d in documents)
+
+
+def test_server_errors_then_success_post_exactly_once(sandbox, manual):
+    documents = _queue(manual, 2)
+    sandbox.control.add_fault("error", status=503, method="PUT", path="/Invoices$", times=2)
+    post_all(manual.company, runs=4)
+    assert all(
+        r.status == SyncStatus.POSTED for r in SyncRecord.objects.filter(company=manual.company)
+    )
+    assert xero_numbers(sandbox) == sorted(d.number for d in documents)
+
+
+def test_a_429_storm_posts_everything_exactly_once(sandbox, manual):
+    documents = _queue(manual, 5)
+    sandbox.control.add_fault("rate_limit", retry_after=1, times=4)
+    post_all(manual.company, runs=6)
+    assert all(
+        r.status == SyncStatus.POSTED for r in SyncRecord.objects.filter(company=manual.company)
+    )
+    assert xero_numbers(sandbox) == sorted(d.number for d in documents)
+
+
+def test_an_expired_token_mid_batch_is_refreshed_and_posting_goes_on(sandbox, manual):
+    from django.utils import timezone
+
+    from ledgerbridge.xero.models import XeroConnection
+
+    documents = _queue(manual, 2)
+    XeroConnection.objects.filter(company=manual.company).update(
+        access_expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    post_all(manual.company, runs=1)
+    assert xero_numbers(sandbox) == sorted(d.number for d in documents)
+
+
+def test_a_worker_killed_after_sending_leaves_a_record_that_is_settled_by_lookup(sandbox, manual):
+    from django.utils import timezone
+
+    from ledgerbridge.accounting.connector import connector_for
+
+    [document] = _queue(manual, 1)
+    # The worker claimed it, stored its key and sent it... then died before saving the answer.
+    record = SyncRecord.objects.get(document=document)
+    record.status, record.attempts, record.request_key = SyncStatus.POSTING, 1, "lb-test-key"
+    record.claimed_at = timezone.now() - dt.timedelta(hours=1)
+    record.save()
+    connector_for("xero_api").post(manual.company, [record], request_key="lb-test-key")
+    sandbox.control.clear_calls()
+    post_all(manual.company, runs=2)
+    record.refresh_from_db()
+    assert record.status == SyncStatus.POSTED
+    assert xero_numbers(sandbox) == [document.number]
+    assert not [
+        c
+        for c in sandbox.control.calls()
+        if c["method"] == "PUT" and c["path"].endswith("/Invoices")
+    ]
+
+
+def test_documents_wait_while_the_link_is_not_connected(
+    sandbox, admin, django_capture_on_commit_callbacks
+):
+    AccountingSettings.objects.filter(company=admin.company).update(auto_post_sales_invoice=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        document = make_document(admin, finalise=True)
+    record = SyncRecord.objects.get(document=document)
+    assert record.status == SyncStatus.PENDING
+    assert "not connected to Xero" in record.message
+    with django_capture_on_commit_callbacks(execute=True):
+        authorise(sandbox, admin, [sandbox.tenant_id])
+    record.refresh_from_db()
+    assert record.status == SyncStatus.POSTED
+
+
+def test_a_credit_note_is_allocated_to_its_posted_invoice(
+    sandbox, linked, django_capture_on_commit_callbacks
+):
+    from ledgerbridge.invoicing.services import credit_note_create_from_invoice, document_finalise
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice = make_document(linked, lines=[line("freight", unit_price="100")], finalise=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        credit = credit_note_create_from_invoice(actor=linked, invoice_id=invoice.pk)
+        document_finalise(actor=linked, document_id=credit.pk)
+    record = SyncRecord.objects.get(document=credit)
+    assert record.status == SyncStatus.POSTED, record.message
+    assert record.allocation_status == StepStatus.DONE, record.allocation_message
+    [xero_invoice] = xero_get(
+        sandbox, f"Invoices/{SyncRecord.objects.get(document=invoice).external_id}"
+    )["Invoices"]
+    assert xero_invoice["AmountDue"] == 0
+
+
+def test_a_credit_note_for_a_paid_invoice_stays_unallocated_with_a_note(
+    sandbox, linked, django_capture_on_commit_callbacks
+):
+    from ledgerbridge.invoicing.services import credit_note_create_from_invoice, document_finalise
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice = make_document(linked, lines=[line("freight", unit_price="100")], finalise=True)
+    sandbox.control.record_payment(
+        sandbox.tenant_id, invoice_id=SyncRecord.objects.get(document=invoice).external_id
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        credit = credit_note_create_from_invoice(actor=linked, invoice_id=invoice.pk)
+        document_finalise(actor=linked, document_id=credit.pk)
+    record = SyncRecord.objects.get(document=credit)
+    assert record.allocation_status == StepStatus.SKIPPED
+    assert "already paid" in record.allocation_message
+
+
+def test_purchase_invoices_go_as_bills_with_the_suppliers_number(
+    sandbox, linked, django_capture_on_commit_callbacks
+):
+    from ledgerbridge.invoicing.workflow import task_complete
+
+    bill = make_document(linked, "purchase_invoice", supplier_reference="M62-88411", finalise=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        task_complete(actor=linked, task_id=Task.objects.get(document=bill, type="post_to_xero").pk)
+    record = SyncRecord.objects.get(document=bill)
+    [xero_bill] = xero_get(sandbox, f"Invoices/{record.external_id}")["Invoices"]
+    assert (xero_bill["Type"], xero_bill["InvoiceNumber"]) == ("ACCPAY", "M62-88411")
+    assert bill.number in xero_bill["Reference"]
+    assert "AccountsPayable/View.aspx" in record.external_url
