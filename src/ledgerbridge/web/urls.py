@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import account, accounting, configuration, documents, partners
+from .views import account, accounting, configuration, documents, exports, partners
 
 urlpatterns = [
     path("login/", account.LoginView.as_view(), name="login"),
@@ -22,6 +22,12 @@ urlpatterns = [
         documents.task_complete_view,
         name="task_complete",
     ),
+    # Invoices Exports (Xero import files)
+    path("invoices/exports/", exports.exports_page, name="exports_page"),
+    path("invoices/exports/batches", exports.exports_batches, name="exports_batches"),
+    path("invoices/exports/new", exports.exports_create, name="exports_create"),
+    path("invoices/exports/<int:pk>/download", exports.exports_download, name="exports_download"),
+    path("invoices/exports/<int:pk>/reexport", exports.exports_reexport, name="exports_reexport"),
     # Partners
     path("partners/", partners.partner_list_view, name="partner_list"),
     path("partners/new", partners.partner_new, name="partner_new"),

@@ -43,7 +43,7 @@ def test_export_filters_by_type_and_partner_number(company, finance, customer, s
         "--company", str(company.pk), "--type", "purchase_invoice", "--partner", supplier.number
     )
 
-    assert "Export 1: 1 documents" in out
+    assert "Export 1: 1 document," in out
 
 
 def test_documents_left_out_are_listed_with_reasons_on_stderr(company, finance, customer):
@@ -80,4 +80,4 @@ def test_reexport_from_the_command_line_needs_a_reason(company, finance, custome
     with pytest.raises(CommandError, match="Say why"):
         _run("--company", str(company.pk), "--reexport", "1")
     out, _ = _run("--company", str(company.pk), "--reexport", "1", "--reason", "file lost")
-    assert "Export 2: 1 documents" in out
+    assert "Export 2: 1 document," in out

@@ -73,7 +73,7 @@ def test_sales_file_with_an_invoice_and_a_credit_note_matches_the_golden_file(fi
 
 
 def test_bills_file_with_a_bill_and_a_credit_note_matches_the_golden_file(finance, supplier):
-    bill = purchase_invoice(finance, supplier)
+    bill = purchase_invoice(finance, supplier, supplier_reference="PF-00001")
     repairs = final_document(
         finance,
         DocumentType.PURCHASE_INVOICE,

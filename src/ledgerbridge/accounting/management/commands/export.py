@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.template.defaultfilters import pluralize
 
 from ledgerbridge.accounting import exports
 from ledgerbridge.accounting.models import ExportBatch, ExportBatchStatus, ExportFile
@@ -101,7 +102,8 @@ class Command(BaseCommand):
         if batch.status == ExportBatchStatus.FAILED:
             raise CommandError(f"Export {batch.number} failed: {batch.error}")
         self.stdout.write(
-            f"Export {batch.number}: {batch.document_count} documents, total {batch.gross_total}."
+            f"Export {batch.number}: {batch.document_count} document"
+            f"{pluralize(batch.document_count)}, total {batch.gross_total}."
         )
         self._write(actor, batch, output)
 

@@ -1,0 +1,137 @@
+"""Invoices > Invoices Exports: batches, "Export to Xero" with a preview, re-export, download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.views.decorators.http import require_POST
+
+from ledgerbridge.accounting import exports
+from ledgerbridge.accounting.models import ExportBatchStatus
+from ledgerbridge.companies.permissions import Actor, Permission
+from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from ledgerbridge.invoicing.models import DocumentType
+from ledgerbridge.invoicing.selectors import partner_list
+
+from ..forms import DATE
+from .common import actor_view
+
+
+class ExportFilterForm(forms.Form):
+    document_type = forms.ChoiceField(
+        required=False, choices=[("", "All types"), *DocumentType.choices], label="Type"
+    )
+    date_from = forms.DateField(required=False, widget=DATE, label="Issued from")
+    date_to = forms.DateField(required=False, widget=DATE, label="to")
+    partner = forms.ChoiceField(required=False, label="Partner")
+
+    def __init__(self, *args: Any, partners: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        field = self.fields["partner"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "All partners")] + [(str(p.pk), str(p)) for p in partners]
+
+    def filters(self) -> exports.ExportFilters:
+        if not self.is_bound:
+            return exports.ExportFilters()
+        self.is_valid()
+        data = self.cleaned_data
+        return exports.ExportFilters(
+            document_type=data.get("document_type") or None,
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            partner_id=int(data["partner"]) if data.get("partner") else None,
+        )
+
+
+def _batches_context(actor: Actor) -> dict[str, Any]:
+    batches = list(exports.export_batch_list(actor=actor)[:100])
+    return {
+        "batches": batches,
+        "building": any(b.status == ExportBatchStatus.BUILDING for b in batches),
+    }
+
+
+@actor_view()
+def exports_page(request: HttpRequest, actor: Actor) -> HttpResponse:
+    form = ExportFilterForm(request.GET or None, partners=partner_list(actor=actor))
+    context: dict[str, Any] = {"form": form, **_batches_context(actor)}
+    if "preview" in request.GET and actor.can(Permission.WORK_DOCUMENTS):
+        try:
+            context["preview"] = exports.export_preview(actor=actor, filters=form.filters())
+        except ApplicationError as error:
+            if isinstance(error, PermissionDeniedError | NotFoundError):
+                raise
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        if getattr(request, "htmx", False):
+            return render(request, "web/exports/_preview.html", context)
+    return render(request, "web/exports/page.html", context)
+
+
+@actor_view()
+def exports_batches(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """The batch table alone: polled while a large export is being built."""
+    return render(request, "web/exports/_batches.html", _batches_context(actor))
+
+
+@require_POST
+@actor_view(Permission.WORK_DOCUMENTS)
+def exports_create(request: HttpRequest, actor: Actor) -> HttpResponse:
+    form = ExportFilterForm(request.POST, partners=partner_list(actor=actor))
+    try:
+        result = exports.export_batch_create(actor=actor, filters=form.filters())
+    except ApplicationError as error:
+        if isinstance(error, PermissionDeniedError | NotFoundError):
+            raise
+        messages.error(request, error.message)
+        return redirect("exports_page")
+    _report(request, result)
+    return redirect("exports_page")
+
+
+@require_POST
+@actor_view(Permission.WORK_DOCUMENTS)
+def exports_reexport(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    try:
+        result = exports.export_reexport(
+            actor=actor, batch_id=pk, reason=request.POST.get("reason", "")
+        )
+    except ApplicationError as error:
+        if isinstance(error, PermissionDeniedError | NotFoundError):
+            raise
+        messages.error(request, error.message)
+        return redirect("exports_page")
+    _report(request, result)
+    return redirect("exports_page")
+
+
+def _report(request: HttpRequest, result: exports.ExportResult) -> None:
+    batch = result.batch
+    documents = f"{batch.document_count} document{pluralize(batch.document_count)}"
+    if batch.status == ExportBatchStatus.BUILDING:
+        text = f"Export {batch.number}: {documents} being written."
+    else:
+        text = f"Export {batch.number}: {documents} exported."
+    if result.left_out:
+        text += f" {len(result.left_out)} left out (see the preview for the reasons)."
+    messages.success(request, text)
+
+
+@actor_view()
+def exports_download(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    try:
+        download = exports.export_batch_download(actor=actor, batch_id=pk)
+    except ApplicationError as error:
+        if isinstance(error, PermissionDeniedError | NotFoundError):
+            raise
+        messages.error(request, error.message)
+        return redirect("exports_page")
+    response = HttpResponse(download.content, content_type=download.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
+    return response
