@@ -87,3 +87,23 @@ def posting_settings_set(*, actor: Actor, **flags: bool) -> AccountingSettings:
                 changes=changes,
             )
     return settings
+
+
+def documents_post_to_xero(*, actor: Actor, document_ids: list[int]) -> int:
+    """A Finance user sends several documents at once (their open or failed tasks)."""
+    from ledgerbridge.invoicing.models import Task, TaskStatus
+    from ledgerbridge.invoicing.workflow import task_complete
+
+    require(actor, Permission.WORK_DOCUMENTS)
+    tasks = Task.objects.filter(
+        document__company=actor.company,
+        document_id__in=document_ids,
+        type=POST_TASK,
+        hidden=False,
+        status__in=[TaskStatus.OPEN, TaskStatus.FAILED],
+    ).values_list("pk", flat=True)
+    count = 0
+    for task_id in tasks:
+        task_complete(actor=actor, task_id=task_id)
+        count += 1
+    return count

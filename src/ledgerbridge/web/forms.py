@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from ledgerbridge.accounting.selectors import SYNC_FILTERS
 from ledgerbridge.companies.models import Role
 from ledgerbridge.invoicing.models import (
     AccountType,
@@ -46,11 +47,20 @@ class DocumentFilterForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"placeholder": "Number, reference, order, trip, partner"}),
     )
+    xero = forms.ChoiceField(
+        required=False, label="Xero", choices=[("", "Any Xero status"), *SYNC_FILTERS]
+    )
 
     def __init__(self, *args: Any, partners: Iterable[Any], **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         _set_choices(self, "partner", _choices(partners, "All partners"))
+
+    def sync_status(self) -> str | None:
+        if not self.is_bound:
+            return None
+        self.is_valid()
+        return self.cleaned_data.get("xero") or None
 
     def filters(self) -> DocumentFilters:
         if not self.is_bound:

@@ -11,6 +11,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ledgerbridge.accounting.models import AccountingPackage
+from ledgerbridge.accounting.outbox import sync_record_retry
+from ledgerbridge.accounting.selectors import (
+    documents_filter_by_sync,
+    sync_attempts,
+    sync_progress,
+    sync_record_for,
+)
+from ledgerbridge.accounting.services import accounting_settings_get, documents_post_to_xero
 from ledgerbridge.companies.permissions import Actor, Permission
 from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from ledgerbridge.invoicing.models import (
@@ -54,8 +63,19 @@ def home(request: HttpRequest, actor: Actor) -> HttpResponse:
 @actor_view()
 def invoice_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = DocumentFilterForm(request.GET or None, partners=partner_list(actor=actor))
-    page = paginate(request, document_list_with_tasks(actor=actor, filters=form.filters()))
-    context = {"form": form, "page": page, "document_types": DocumentType.choices}
+    documents = document_list_with_tasks(actor=actor, filters=form.filters())
+    documents = documents_filter_by_sync(documents, form.sync_status()).select_related(
+        "sync_record"
+    )
+    page = paginate(request, documents)
+    uses_xero = accounting_settings_get(company=actor.company).package == AccountingPackage.XERO_API
+    context = {
+        "form": form,
+        "page": page,
+        "document_types": DocumentType.choices,
+        "uses_xero": uses_xero,
+        "progress": sync_progress(actor=actor) if uses_xero else None,
+    }
     if getattr(request, "htmx", False):
         return render(request, "web/documents/_results.html", context)
     return render(request, "web/documents/list.html", context)
@@ -65,10 +85,13 @@ def invoice_list(request: HttpRequest, actor: Actor) -> HttpResponse:
 def document_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     document = document_detail_get(actor=actor, document_id=pk)
     lines = list(document.lines.all())
+    record = sync_record_for(actor=actor, document_id=document.pk)
     return render(
         request,
         "web/documents/detail.html",
         {
+            "sync": record,
+            "sync_attempts": sync_attempts(record=record) if record else [],
             "document": document,
             "lines": lines,
             "tax_summary": tax_summary(document),
@@ -77,6 +100,41 @@ def document_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse
             "can_credit": not document.is_draft and document.type in CREDIT_NOTE_FOR,
         },
     )
+
+
+@require_POST
+@actor_view(Permission.WORK_DOCUMENTS)
+def documents_post_bulk(request: HttpRequest, actor: Actor) -> HttpResponse:
+    ids = [i for i in (int_or_none(v) for v in request.POST.getlist("document")) if i is not None]
+    try:
+        count = documents_post_to_xero(actor=actor, document_ids=ids)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        if count:
+            messages.success(request, f"{count} document(s) queued for Xero.")
+        else:
+            messages.info(request, "None of the chosen documents was waiting to be posted.")
+    return redirect(request.POST.get("next") or reverse("invoice_list"))
+
+
+@actor_view()
+def xero_progress(request: HttpRequest, actor: Actor) -> HttpResponse:
+    return render(request, "web/documents/_progress.html", {"progress": sync_progress(actor=actor)})
+
+
+@require_POST
+@actor_view(Permission.WORK_DOCUMENTS)
+def document_sync_retry(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    try:
+        sync_record_retry(actor=actor, document_id=pk)
+    except NotFoundError:
+        raise
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Sending to Xero again.")
+    return redirect("document_detail", pk=pk)
 
 
 @actor_view()
