@@ -130,3 +130,19 @@ class XeroContactLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner_id} → {self.contact_id}"
+
+
+class RateEvent(models.Model):
+    """One call counted against a Xero limit (the database limiter's log).
+
+    Used when the queue is not on Redis; Redis keeps the same log in sorted sets.
+    """
+
+    scope = models.CharField(max_length=100)
+    at = models.FloatField(help_text="Epoch seconds")
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.scope}@{self.at}"
