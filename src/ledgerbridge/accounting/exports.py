@@ -36,9 +36,16 @@ from ledgerbridge.invoicing.models import (
     DocumentStatus,
     DocumentType,
     LineDimension,
+    Partner,
 )
 
-from .export_format import ImportFileFormat, import_file_format_for
+from .export_format import (
+    ExportContact,
+    ExportDocument,
+    ExportLine,
+    ImportFileFormat,
+    import_file_format_for,
+)
 from .models import (
     AccountingSettings,
     ExportBatch,
@@ -95,7 +102,7 @@ class ExportSelection:
     """What an export would take (``included``) and leave out, with totals."""
 
     included_ids: list[int] = field(default_factory=list)
-    included_sample: list[Document] = field(default_factory=list)
+    included_sample: list[ExportDocument] = field(default_factory=list)
     left_out: list[LeftOut] = field(default_factory=list)
     already_exported: set[int] = field(default_factory=set)
     net_total: Decimal = Decimal("0.00")
@@ -196,25 +203,77 @@ def _filtered(qs: QuerySet[Document], filters: ExportFilters) -> QuerySet[Docume
     return qs
 
 
-def _with_lines(qs: QuerySet[Document]) -> QuerySet[Document]:
-    """Documents with what a file needs, in file order, lines and values prefetched."""
-    return (
-        qs.select_related("partner")
-        .prefetch_related(
-            Prefetch(
-                "lines",
-                queryset=DocumentLine.objects.order_by("position", "id").prefetch_related(
-                    Prefetch(
-                        "dimensions",
-                        queryset=LineDimension.objects.only(
-                            "id", "line_id", "dimension_id", "value_id"
-                        ),
-                    )
-                ),
-            )
+def _in_file_order(qs: QuerySet[Document]) -> list[int]:
+    return list(qs.order_by("issue_date", "number", "id").values_list("id", flat=True))
+
+
+# Columns read for the plain records, in the records' field order.
+_DOCUMENT_FIELDS = (
+    "id",
+    "type",
+    "number",
+    "supplier_reference",
+    "reference",
+    "issue_date",
+    "due_date",
+    "currency",
+    "net_total",
+    "tax_total",
+    "gross_total",
+)
+_CONTACT_FIELDS = ("name", "email", "address_line1", "address_line2", "city", "postcode", "country")
+_LINE_FIELDS = (
+    "position",
+    "description",
+    "quantity",
+    "unit_price",
+    "discount_percent",
+    "nominal_code_id",
+    "tax_rate_id",
+    "net_amount",
+    "tax_amount",
+)
+
+
+def export_documents_load(ids: list[int], *, chunk_size: int = 500) -> Iterator[ExportDocument]:
+    """The documents ``ids`` as plain records with partner, lines and dimension values,
+    in the given order, loaded ``chunk_size`` at a time (four queries a chunk)."""
+    contacts: dict[int, ExportContact] = {}
+    for chunk in _chunks(ids, chunk_size):
+        documents: dict[int, ExportDocument] = {}
+        partner_of: dict[int, int] = {}
+        for partner_id, *fields in Document.objects.filter(pk__in=chunk).values_list(
+            "partner_id", *_DOCUMENT_FIELDS
+        ):
+            document = ExportDocument(*fields, partner=_NO_CONTACT)  # type: ignore[arg-type, misc]
+            documents[document.id] = document
+            partner_of[document.id] = partner_id
+        wanted = set(partner_of.values()) - contacts.keys()
+        for pk, *contact in Partner.objects.filter(pk__in=wanted).values_list(
+            "id", *_CONTACT_FIELDS
+        ):
+            contacts[pk] = ExportContact(*contact)
+        for document_id, partner_id in partner_of.items():
+            documents[document_id].partner = contacts[partner_id]
+        lines: dict[int, ExportLine] = {}
+        ordered = DocumentLine.objects.filter(document_id__in=chunk).order_by(
+            "document_id", "position", "id"
         )
-        .order_by("issue_date", "number", "id")
-    )
+        for line_id, document_id, *fields in ordered.values_list(
+            "id", "document_id", *_LINE_FIELDS
+        ):
+            line = ExportLine(*fields)  # type: ignore[arg-type]
+            lines[line_id] = line
+            documents[document_id].lines.append(line)
+        for line_id, dimension_id, value_id in LineDimension.objects.filter(
+            line__document_id__in=chunk
+        ).values_list("line_id", "dimension_id", "value_id"):
+            lines[line_id].dimension_values.append((dimension_id, value_id))
+        for document_id in chunk:
+            yield documents[document_id]
+
+
+_NO_CONTACT = ExportContact("", "", "", "", "", "", "")
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -228,7 +287,7 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def _sign(document: Document) -> Decimal:
+def _sign(document: ExportDocument) -> Decimal:
     return Decimal(-1) if document.type in CREDIT_NOTE_TYPES else Decimal(1)
 
 
@@ -241,14 +300,14 @@ def _select(
             "document_id", flat=True
         )
     )
-    for document in _with_lines(qs).iterator(chunk_size=500):
+    for document in export_documents_load(_in_file_order(qs)):
         reasons = file_format.problems(document)
         if reasons:
-            selection.left_out.append(LeftOut(document.pk, str(document), reasons))
+            selection.left_out.append(LeftOut(document.id, document.label, reasons))
             continue
-        selection.included_ids.append(document.pk)
-        if document.pk in exported:
-            selection.already_exported.add(document.pk)
+        selection.included_ids.append(document.id)
+        if document.id in exported:
+            selection.already_exported.add(document.id)
         if len(selection.included_sample) < sample:
             selection.included_sample.append(document)
         sign = _sign(document)
@@ -457,7 +516,7 @@ def _build(batch: ExportBatch) -> None:
         types = [t for t in DocumentType.values if file_format.file_kind(t) == kind]
         for part, chunk in enumerate(
             _chunks(
-                _with_lines(documents.filter(type__in=types)).iterator(chunk_size=500),
+                export_documents_load(_in_file_order(documents.filter(type__in=types))),
                 file_format.max_documents_per_file,
             ),
             start=1,
@@ -465,15 +524,15 @@ def _build(batch: ExportBatch) -> None:
             for document in chunk:
                 reasons = file_format.problems(document)
                 if reasons:
-                    raise UnableToExport(f"{document}: {' '.join(reasons)}")
+                    raise UnableToExport(f"{document.label}: {' '.join(reasons)}")
             result = file_format.write(kind, chunk)
             for document in chunk:
                 expected = _sign(document) * document.gross_total
-                stated = _sign(document) * result.totals[document.pk]
+                stated = _sign(document) * result.totals[document.id]
                 if stated != expected:
                     raise UnableToExport(
-                        f"{document}: the file's total {stated} differs from the TMS total "
-                        f"{expected}."
+                        f"{document.label}: the file's total {stated} differs from the TMS "
+                        f"total {expected}."
                     )
             ExportFile.objects.create(
                 batch=batch,

@@ -35,16 +35,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ledgerbridge.accounting.export_format import WrittenFile
+from ledgerbridge.accounting.export_format import ExportDocument, ExportLine, WrittenFile
 from ledgerbridge.companies.models import Company
 from ledgerbridge.invoicing.models import (
     CREDIT_NOTE_TYPES,
     SALES_TYPES,
     Dimension,
     DimensionValue,
-    Document,
-    DocumentLine,
     NominalCode,
+    TaxRate,
 )
 from ledgerbridge.invoicing.money import line_net
 
@@ -157,8 +156,6 @@ def tax_names_for_company(company: Company) -> dict[int, str]:
         m.tax_rate_id: m.tax_name
         for m in XeroTaxMapping.objects.filter(tax_rate__company=company).exclude(tax_name="")
     }
-    from ledgerbridge.invoicing.models import TaxRate
-
     return {
         rate_id: named.get(rate_id) or DEFAULT_TAX_NAMES.get(types.get(code, ""), "")
         for rate_id, code in TaxRate.objects.filter(company=company).values_list("id", "code")
@@ -198,8 +195,6 @@ class XeroImportFile:
     kinds: tuple[str, ...] = (SALES, BILLS)
 
     def __init__(self, company: Company, *, date_format: str) -> None:
-        from ledgerbridge.invoicing.models import TaxRate
-
         self.date_format = date_format
         categories = {
             m.dimension_id: m.category_name
@@ -232,11 +227,11 @@ class XeroImportFile:
     def file_kind(self, document_type: str) -> str:
         return file_kind_of(document_type)
 
-    def problems(self, document: Document) -> list[str]:
+    def problems(self, document: ExportDocument) -> list[str]:
         """Why ``document`` cannot go into a file as it stands ([] when it can)."""
         maps = self._maps
         found: list[str] = []
-        lines = list(document.lines.all())
+        lines = document.lines
         if not lines:
             found.append("It has no lines.")
         if document.type not in SALES_TYPES and not document.supplier_reference:
@@ -251,22 +246,22 @@ class XeroImportFile:
                     f"{label}: tax rate {maps.tax_codes.get(line.tax_rate_id, '?')} has no "
                     "Xero tax rate name."
                 )
-            tracked = [ld for ld in line.dimensions.all()]
+            tracked = line.dimension_values
             if len(tracked) > MAX_TRACKING_CATEGORIES:
                 found.append(
                     f"{label}: it has {len(tracked)} dimension values; Xero takes at most "
                     f"{MAX_TRACKING_CATEGORIES} tracking categories."
                 )
-            for ld in tracked:
-                _, category, dimension_active = maps.dimensions[ld.dimension_id]
-                option, value_active = maps.values[ld.value_id]
+            for dimension_id, value_id in tracked:
+                _, category, dimension_active = maps.dimensions[dimension_id]
+                option, value_active = maps.values[value_id]
                 if not dimension_active:
                     found.append(f"{label}: dimension {category} is inactive.")
                 elif not value_active:
                     found.append(f"{label}: {category} value {option} is inactive.")
         return found
 
-    def write(self, kind: str, documents: Iterable[Document]) -> WrittenFile:
+    def write(self, kind: str, documents: Iterable[ExportDocument]) -> WrittenFile:
         """One import file; ``totals`` are each document's total as the file states it."""
         buffer = io.StringIO()
         # Xero's templates are plain comma-separated, double quotes where needed,
@@ -277,13 +272,13 @@ class XeroImportFile:
         count = 0
         for document in documents:
             count += 1
-            totals[document.pk] = self._write_document(writer, kind, document)
+            totals[document.id] = self._write_document(writer, kind, document)
         return WrittenFile(
             content=buffer.getvalue().encode("utf-8"), totals=totals, document_count=count
         )
 
     # -- rows -----------------------------------------------------------------------
-    def _write_document(self, writer: Any, kind: str, document: Document) -> Decimal:
+    def _write_document(self, writer: Any, kind: str, document: ExportDocument) -> Decimal:
         maps = self._maps
         sign = Decimal(-1) if document.type in CREDIT_NOTE_TYPES else Decimal(1)
         partner = document.partner
@@ -303,10 +298,10 @@ class XeroImportFile:
         due = document.due_date.strftime(self.date_format)
         total = _money(sign * document.gross_total)
         file_total = Decimal("0.00")
-        for line in document.lines.all():
+        for line in document.lines:
             tracking = sorted(
-                (*maps.dimensions[ld.dimension_id][:2], maps.values[ld.value_id][0])
-                for ld in line.dimensions.all()
+                (*maps.dimensions[dimension_id][:2], maps.values[value_id][0])
+                for dimension_id, value_id in line.dimension_values
             )
             tracking_cells: list[str] = []
             for _, category, option in tracking[:MAX_TRACKING_CATEGORIES]:
@@ -367,7 +362,7 @@ class XeroImportFile:
         return sign * file_total
 
 
-def _bill_amounts(line: DocumentLine) -> tuple[Decimal, Decimal]:
+def _bill_amounts(line: ExportLine) -> tuple[Decimal, Decimal]:
     """Quantity and unit amount of a bill row, which has no Discount column.
 
     A discounted line is written with its unit amount after discount when that is

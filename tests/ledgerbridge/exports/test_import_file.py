@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ledgerbridge.accounting.export_format import import_file_format_for
+from ledgerbridge.accounting.export_format import ExportDocument, import_file_format_for
+from ledgerbridge.accounting.exports import export_documents_load
 from ledgerbridge.accounting.models import AccountingSettings
 from ledgerbridge.invoicing.models import Document, DocumentType
 from ledgerbridge.invoicing.services import credit_note_create_from_invoice, document_finalise
@@ -27,10 +28,9 @@ from .conftest import FINALISED_AT, final_document, purchase_invoice, sales_invo
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def _loaded(ids: list[int]) -> list[Document]:
-    from ledgerbridge.accounting.exports import _with_lines
-
-    return list(_with_lines(Document.objects.filter(pk__in=ids)))
+def _loaded(ids: list[int]) -> list[ExportDocument]:
+    in_file_order = Document.objects.filter(pk__in=ids).order_by("issue_date", "number", "id")
+    return list(export_documents_load(list(in_file_order.values_list("id", flat=True))))
 
 
 def _credit(actor, invoice: Document, **fields) -> Document:
