@@ -323,9 +323,7 @@ def _format_for(actor: Actor) -> ImportFileFormat:
 
 
 def _not_exported(actor: Actor, filters: ExportFilters) -> QuerySet[Document]:
-    return _filtered(_final_documents(actor), filters.clean()).exclude(
-        pk__in=ExportBatchDocument.objects.values("document_id")
-    )
+    return _filtered(_final_documents(actor), filters.clean()).filter(export_entries__isnull=True)
 
 
 def export_preview(

@@ -244,7 +244,8 @@ class XeroImportFile:
             if not maps.tax_names.get(line.tax_rate_id):
                 found.append(
                     f"{label}: tax rate {maps.tax_codes.get(line.tax_rate_id, '?')} has no "
-                    "Xero tax rate name."
+                    "Xero tax rate name (map it to a standard Xero tax type in "
+                    "Configuration > Accounting)."
                 )
             tracked = line.dimension_values
             if len(tracked) > MAX_TRACKING_CATEGORIES:
