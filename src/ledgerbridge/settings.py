@@ -159,6 +159,9 @@ XERO_IDENTITY_URL = os.environ.get(
     "LEDGERBRIDGE_XERO_IDENTITY_URL", "https://identity.xero.com"
 ).rstrip("/")
 XERO_API_URL = os.environ.get("LEDGERBRIDGE_XERO_API_URL", "https://api.xero.com").rstrip("/")
+# Only for benchmarks against a sandbox on a fast clock: Xero's minute lasts
+# 60 / scale real seconds there, and our limiter must count the same way.
+XERO_LIMIT_TIME_SCALE = float(os.environ.get("LEDGERBRIDGE_XERO_LIMIT_TIME_SCALE", "1"))
 # Where "Open in Xero" links go (Xero's web app).
 XERO_GO_URL = os.environ.get("LEDGERBRIDGE_XERO_GO_URL", "https://go.xero.com").rstrip("/")
 XERO_CLIENT_ID = os.environ.get("LEDGERBRIDGE_XERO_CLIENT_ID", "")

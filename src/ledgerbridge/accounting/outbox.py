@@ -50,7 +50,10 @@ from .models import (
 log = structlog.get_logger(__name__)
 
 POST_TASK = "post_to_xero"
-CLAIM_LIMIT = 500
+# Work per run is bounded so that one company's backlog does not hold a worker:
+# the run re-queues itself behind the other companies' jobs.
+CLAIM_LIMIT = 100
+STEP_LIMIT = 100
 # A claim older than this belongs to a worker that died.
 STALE_CLAIM = dt.timedelta(minutes=10)
 MAX_TRANSIENT_ATTEMPTS = 8
@@ -132,6 +135,12 @@ class RunReport:
     attached: int = 0
     allocated: int = 0
     waiting: str = ""
+    retry_in: float | None = None  # seconds until it is worth running again
+    more: bool = False  # work left over for another run
+
+    def later(self, seconds: float | None) -> None:
+        if seconds is not None and (self.retry_in is None or seconds < self.retry_in):
+            self.retry_in = seconds
 
 
 def sync_company_run(*, company_id: int, now: dt.datetime | None = None) -> RunReport:
@@ -161,6 +170,7 @@ def sync_company_run(*, company_id: int, now: dt.datetime | None = None) -> RunR
             )
         _attach(connector, company, now, report)
         _allocate(connector, company, now, report)
+        report.more = len(claimed) >= CLAIM_LIMIT or report.attached >= STEP_LIMIT
     except NotLinked as error:
         _release(company, error.message, now=now, delay=None)
         report.waiting = error.message
@@ -274,6 +284,7 @@ def _post(
         except TryLater as error:
             for record in batch:
                 _retry_later(record, error, now=now, keep_key=error.maybe_sent)
+            report.later(error.retry_after)
             continue
         except NotLinked:
             SyncRecord.objects.filter(pk__in=[r.pk for r in batch]).update(request_key="")
@@ -396,7 +407,7 @@ def _attach(
 ) -> None:
     records = SyncRecord.objects.filter(
         company=company, status=SyncStatus.POSTED, attachment_status=StepStatus.PENDING
-    ).select_related("document", "document__company", "document__partner")
+    ).select_related("document", "document__company", "document__partner")[:STEP_LIMIT]
     for record in records:
         pdf = document_pdf_ensure(document=record.document)
         try:
@@ -405,6 +416,7 @@ def _attach(
             record.attachment_message = f"Will try again: {error.message}"
             record.save(update_fields=["attachment_message", "updated_at"])
             _log(record, now=now, action="attach", outcome="retry", message=error.message)
+            report.later(error.retry_after or 60)
             return  # the rest wait for the next run too
         except Rejected as error:
             record.attachment_status = StepStatus.FAILED
@@ -444,6 +456,7 @@ def _allocate(
             outcome = connector.allocate(company, record, invoice, now=now)
         except TryLater as error:
             _log(record, now=now, action="allocate", outcome="retry", message=error.message)
+            report.later(error.retry_after or 60)
             return
         except Rejected as error:
             record.allocation_status = StepStatus.FAILED

@@ -13,7 +13,11 @@ def sync_company(company_id: int) -> None:
     # One run per company at a time; a second nudge while it runs is a no-op
     # for claimed records, and the sweep catches anything left.
     with lock_task(f"sync-company-{company_id}"):
-        sync_company_run(company_id=company_id)
+        report = sync_company_run(company_id=company_id)
+    if report.more:
+        sync_company(company_id)  # behind the jobs already queued
+    elif report.retry_in is not None:
+        sync_company.schedule((company_id,), delay=max(1.0, report.retry_in))
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -7,8 +7,9 @@ The adapter owns what the SDK leaves to us: fresh credentials per call (see
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import urllib3
 from django.conf import settings
@@ -28,9 +29,13 @@ from .errors import (
     XeroUnavailable,
     XeroValidation,
 )
+from .ratelimit import MINUTE, rate_limiter
 
 T = TypeVar("T")
 REQUEST_TIMEOUT = 30.0
+# Waits longer than this are not slept through: the job is rescheduled instead,
+# so one company's backlog does not hold a worker that others need.
+MAX_INLINE_WAIT = 5.0
 
 
 def accounting_base_url() -> str:
@@ -57,14 +62,14 @@ class XeroClient:
         self.company = company
         self._credentials = connection.xero_credentials(company=company)
         # No expiry given: the SDK then never tries to refresh; ``connection`` does.
-        token: dict[str, Any] = {
+        self._token: dict[str, Any] = {
             "access_token": self._credentials.access_token,
             "token_type": "Bearer",
             "scope": [],
             "expires_in": None,
         }
         api_client = ApiClient(
-            sdk_configuration(), pool_threads=1, oauth2_token_getter=lambda: token
+            sdk_configuration(), pool_threads=1, oauth2_token_getter=lambda: self._token
         )
         self.api = AccountingApi(api_client, base_url=accounting_base_url())
 
@@ -72,19 +77,62 @@ class XeroClient:
     def tenant_id(self) -> str:
         return self._credentials.tenant_id
 
+    def _wait_for_room(self) -> None:
+        limiter = rate_limiter()
+        deadline = time.monotonic() + MAX_INLINE_WAIT
+        while True:
+            wait = limiter.acquire(self.tenant_id)
+            if wait <= 0:
+                return
+            if time.monotonic() + wait > deadline:
+                day = wait > 2 * MINUTE / limiter.scale
+                raise XeroRateLimited(
+                    f"Holding back to stay within Xero's {'daily' if day else 'per-minute'} limit; "
+                    f"next call in {wait:.0f} s.",
+                    retry_after=wait,
+                    problem="day" if day else "minute",
+                )
+            time.sleep(wait)
+
     def call(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run one SDK operation for this tenant, mapping failures to XeroError."""
-        try:
-            result = operation(self.tenant_id, *args, _request_timeout=REQUEST_TIMEOUT, **kwargs)
-        except ApiException as error:
-            mapped = map_api_exception(error)
-            if isinstance(mapped, XeroAuthRejected):
-                connection.xero_call_rejected(company=self.company, message=mapped.message)
-            raise mapped from error
-        except (urllib3.exceptions.HTTPError, OSError) as error:
-            raise XeroUnavailable(f"Xero could not be reached ({type(error).__name__}).") from error
-        connection.xero_call_succeeded(company=self.company)
-        return result
+        """Run one SDK operation for this tenant within the limits, mapping failures to XeroError.
+
+        A 401 gets one fresh token and one more try; a second 401 (or a 403)
+        means the link needs a person.
+        """
+        for attempt in (1, 2):
+            self._wait_for_room()
+            try:
+                # With _return_http_data_only=False the SDK answers (data, status, headers).
+                answer: Any = operation(
+                    self.tenant_id,
+                    *args,
+                    _request_timeout=REQUEST_TIMEOUT,
+                    _return_http_data_only=False,
+                    **kwargs,
+                )
+                data, _status, headers = answer
+            except ApiException as error:
+                rate_limiter().observe(self.tenant_id, dict(error.headers or {}))
+                mapped = map_api_exception(error)
+                if isinstance(mapped, XeroAuthRejected):
+                    if mapped.status == 401 and attempt == 1:
+                        self._renew_token()
+                        continue
+                    connection.xero_call_rejected(company=self.company, message=mapped.message)
+                raise mapped from error
+            except (urllib3.exceptions.HTTPError, OSError) as error:
+                raise XeroUnavailable(
+                    f"Xero could not be reached ({type(error).__name__})."
+                ) from error
+            rate_limiter().observe(self.tenant_id, dict(headers or {}))
+            connection.xero_call_succeeded(company=self.company)
+            return cast(T, data)
+        raise AssertionError("unreachable")
+
+    def _renew_token(self) -> None:
+        self._credentials = connection.xero_credentials(company=self.company, force_refresh=True)
+        self._token["access_token"] = self._credentials.access_token
 
 
 def map_api_exception(error: ApiException) -> XeroError:

@@ -197,20 +197,29 @@ class Credentials:
     tenant_id: str
 
 
-def xero_credentials(*, company: Company, now: dt.datetime | None = None) -> Credentials:
-    """A valid access token for the company's organisation, refreshing it if due."""
+def xero_credentials(
+    *, company: Company, now: dt.datetime | None = None, force_refresh: bool = False
+) -> Credentials:
+    """A valid access token for the company's organisation, refreshing it if due.
+
+    ``force_refresh``: Xero refused the current token (401) although it had not
+    expired by our clock; get a new one unless another process just did.
+    """
     now = now or timezone.now()
     link = XeroConnection.objects.filter(company=company).first()
     if link is None or link.status != LinkStatus.CONNECTED:
         raise LinkNotUsable(_not_usable_message(link))
-    if link.access_expires_at and link.access_expires_at > now + REFRESH_MARGIN:
+    refused_token = link.access_token if force_refresh else None
+    fresh = link.access_expires_at and link.access_expires_at > now + REFRESH_MARGIN
+    if fresh and not force_refresh:
         return Credentials(access_token=link.access_token, tenant_id=link.tenant_id)
     failure: oauth.IdentityError | None = None
     with transaction.atomic():
         link = XeroConnection.objects.select_for_update().get(pk=link.pk)
         if link.status != LinkStatus.CONNECTED:
             raise LinkNotUsable(_not_usable_message(link))
-        if link.access_expires_at and link.access_expires_at > now + REFRESH_MARGIN:
+        fresh = link.access_expires_at and link.access_expires_at > now + REFRESH_MARGIN
+        if fresh and link.access_token != refused_token:
             return Credentials(access_token=link.access_token, tenant_id=link.tenant_id)
         try:
             tokens = _refresh_with_grace(link.refresh_token, now=now)
