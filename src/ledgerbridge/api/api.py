@@ -10,9 +10,12 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI, Query, Router, Schema, Status
+from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
+from ledgerbridge.accounting.outbox import sync_record_retry
+from ledgerbridge.accounting.selectors import documents_filter_by_sync
+from ledgerbridge.accounting.services import documents_post_to_xero
 from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from ledgerbridge.invoicing import selectors, services
@@ -118,6 +121,9 @@ documents = Router(tags=["documents"])
 
 
 class DocumentQuery(Schema):
+    xero: str | None = Field(
+        None, description="not_sent, pending, posting, posted, failed, needs_attention"
+    )
     type: str | None = None
     status: str | None = None
     partner_id: int | None = None
@@ -135,15 +141,35 @@ def _input(payload: DocumentIn) -> services.DocumentInput:
 @documents.get("", response=list[DocumentSummary])
 @paginate(PageNumberPagination, page_size=50)
 def document_list(request: HttpRequest, filters: Query[DocumentQuery]) -> Any:
-    return selectors.document_list(
-        actor=actor_of(request), filters=selectors.DocumentFilters(**filters.dict())
+    data = filters.dict()
+    xero = data.pop("xero")
+    documents = selectors.document_list(
+        actor=actor_of(request), filters=selectors.DocumentFilters(**data)
     )
+    return documents_filter_by_sync(documents, xero)
 
 
 @documents.post("", response={201: DocumentOut, 403: ErrorOut, 422: Any})
 def document_create(request: HttpRequest, payload: DocumentIn) -> Any:
     document = services.document_create(actor=actor_of(request), data=_input(payload))
     return Status(201, DocumentOut.from_document(document))
+
+
+# Before the /{document_id} routes, which would otherwise take the path.
+class QueuedOut(Schema):
+    queued: int
+
+
+class DocumentIds(Schema):
+    document_ids: list[int]
+
+
+@documents.post("/post-to-xero", response={200: QueuedOut, 403: ErrorOut})
+def documents_post(request: HttpRequest, payload: DocumentIds) -> Any:
+    """Complete the open or failed "Post to Xero" task of each document."""
+    return {
+        "queued": documents_post_to_xero(actor=actor_of(request), document_ids=payload.document_ids)
+    }
 
 
 @documents.get("/{document_id}", response={200: DocumentOut, 404: ErrorOut})
@@ -199,6 +225,17 @@ def document_pdf(request: HttpRequest, document_id: int) -> Any:
     response["Content-Disposition"] = f'inline; filename="{pdf.filename}"'
     response["ETag"] = f'"{pdf.sha256}"'
     return response
+
+
+@documents.post(
+    "/{document_id}/xero/retry",
+    response={200: DocumentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+)
+def document_xero_retry(request: HttpRequest, document_id: int) -> Any:
+    sync_record_retry(actor=actor_of(request), document_id=document_id)
+    return DocumentOut.from_document(
+        selectors.document_get(actor=actor_of(request), document_id=document_id)
+    )
 
 
 # ------------------------------------------------------------------ tasks

@@ -126,6 +126,17 @@ class TaskOut(Schema):
     completed_at: dt.datetime | None
 
 
+class SyncOut(Schema):
+    status: str = Field(description="pending, posting, posted, failed, needs_attention")
+    message: str
+    xero_id: str
+    xero_number: str
+    xero_url: str
+    posted_at: dt.datetime | None
+    attachment: str
+    allocation: str
+
+
 class DocumentSummary(Schema):
     id: int
     type: str
@@ -151,6 +162,7 @@ class DocumentOut(DocumentSummary):
     lines: list[LineOut]
     tasks: list[TaskOut]
     pdf_url: str | None
+    xero: SyncOut | None = Field(None, description="The document's journey to Xero, once asked for")
 
     @staticmethod
     def from_document(document: Document) -> DocumentOut:
@@ -197,7 +209,26 @@ class DocumentOut(DocumentSummary):
             lines=lines,
             tasks=[TaskOut.from_orm(t) for t in document.tasks.filter(hidden=False)],
             pdf_url=None if document.is_draft else f"/api/documents/{document.pk}/pdf",
+            xero=_sync_out(document),
         )
+
+
+def _sync_out(document: Document) -> SyncOut | None:
+    from ledgerbridge.accounting.models import SyncRecord
+
+    record = SyncRecord.objects.filter(document=document).first()
+    if record is None:
+        return None
+    return SyncOut(
+        status=record.status,
+        message=record.message,
+        xero_id=record.external_id,
+        xero_number=record.external_number,
+        xero_url=record.external_url,
+        posted_at=record.posted_at,
+        attachment=record.attachment_status,
+        allocation=record.allocation_status,
+    )
 
 
 class ErrorOut(Schema):

@@ -102,6 +102,9 @@ urlpatterns = [
         "configuration/accounting/package", accounting.accounting_package, name="accounting_package"
     ),
     path(
+        "configuration/accounting/posting", accounting.accounting_posting, name="accounting_posting"
+    ),
+    path(
         "configuration/accounting/xero/authorise", accounting.xero_authorise, name="xero_authorise"
     ),
     path("configuration/accounting/xero/callback", accounting.xero_callback, name="xero_callback"),

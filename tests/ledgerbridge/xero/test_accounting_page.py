@@ -118,3 +118,27 @@ def test_api_super_admin_reads_the_link_but_cannot_change_the_package(client, ad
     )
     assert answer.status_code == 403
     assert "platform staff" in answer.json()["detail"]
+
+
+def test_switching_auto_posting_on_needs_a_passing_setup_check(client, sandbox, admin):
+    from ledgerbridge.invoicing.models import TaxRate
+    from ledgerbridge.xero.models import XeroTaxMapping
+
+    from .conftest import authorise
+
+    AccountingSettings.objects.filter(company=admin.company).update(
+        auto_post_purchase_invoice=False
+    )
+    authorise(sandbox, admin, [sandbox.tenant_id])
+    XeroTaxMapping.objects.create(
+        tax_rate=TaxRate.objects.get(company=admin.company, code="S20P"), tax_type="INPUT9"
+    )
+    login(client, admin.company)
+    answer = client.post(
+        "/configuration/accounting/posting", {"auto_post_purchase_invoice": "on"}, follow=True
+    )
+    assert "Auto-posting stays off until the setup check passes" in answer.content.decode()
+    assert not AccountingSettings.objects.get(company=admin.company).auto_post_purchase_invoice
+    XeroTaxMapping.objects.all().delete()
+    client.post("/configuration/accounting/posting", {"auto_post_purchase_invoice": "on"})
+    assert AccountingSettings.objects.get(company=admin.company).auto_post_purchase_invoice

@@ -293,3 +293,26 @@ def test_purchase_invoices_go_as_bills_with_the_suppliers_number(
     assert (xero_bill["Type"], xero_bill["InvoiceNumber"]) == ("ACCPAY", "M62-88411")
     assert bill.number in xero_bill["Reference"]
     assert "AccountsPayable/View.aspx" in record.external_url
+
+
+def test_the_api_posts_documents_and_shows_their_xero_status(
+    client, sandbox, manual, django_capture_on_commit_callbacks
+):
+    from ledgerbridge.companies.models import Role
+    from ledgerbridge.companies.services import api_token_create
+
+    _, raw = api_token_create(actor=manual, name="TMS", role=Role.FINANCE)
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
+    document = make_document(manual, finalise=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(
+            "/api/documents/post-to-xero",
+            {"document_ids": [document.pk]},
+            content_type="application/json",
+        )
+    assert answer.json() == {"queued": 1}
+    body = client.get(f"/api/documents/{document.pk}").json()
+    assert body["xero"]["status"] == "posted"
+    assert body["xero"]["xero_number"] == document.number
+    listing = client.get("/api/documents", {"xero": "posted"}).json()
+    assert [item["id"] for item in listing["items"]] == [document.pk]

@@ -13,7 +13,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ledgerbridge.accounting.models import AccountingPackage
-from ledgerbridge.accounting.services import accounting_package_set, accounting_settings_get
+from ledgerbridge.accounting.services import (
+    accounting_package_set,
+    accounting_settings_get,
+    posting_settings_set,
+)
 from ledgerbridge.companies.permissions import Actor, Permission
 from ledgerbridge.errors import ApplicationError
 from ledgerbridge.invoicing.models import Dimension, TaxRate
@@ -51,6 +55,9 @@ def config_accounting(request: HttpRequest, actor: Actor) -> HttpResponse:
             "settings": settings,
             "packages": AccountingPackage.choices,
             "can_change_package": actor.is_platform_staff,
+            "posting_flags": [
+                (name, label, getattr(settings, name)) for name, label in POSTING_FLAGS
+            ],
             "is_api": settings.package == AccountingPackage.XERO_API,
             "link": link,
             "check": check,
@@ -64,6 +71,47 @@ def config_accounting(request: HttpRequest, actor: Actor) -> HttpResponse:
             ],
         },
     )
+
+
+POSTING_FLAGS = [
+    ("auto_post_sales_invoice", "Sales invoices"),
+    ("auto_post_sales_credit_note", "Sales credit notes"),
+    ("auto_post_purchase_invoice", "Purchase invoices"),
+    ("auto_post_purchase_credit_note", "Purchase credit notes"),
+]
+
+
+@require_POST
+@configure
+def accounting_posting(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Auto-complete or manual "Post to Xero" per document type; drafts or approved.
+
+    Switching auto-posting on runs the setup check first: documents would
+    otherwise fail one by one on what the check finds at once.
+    """
+    current = accounting_settings_get(company=actor.company)
+    flags = {name: request.POST.get(name) == "on" for name, _ in POSTING_FLAGS}
+    flags["post_as_draft"] = request.POST.get("post_as_draft") == "on"
+    switching_on = [name for name, _ in POSTING_FLAGS if flags[name] and not getattr(current, name)]
+    if switching_on:
+        try:
+            check = xero_setup_check_run(actor=actor)
+        except ApplicationError as error:
+            messages.error(request, f"Auto-posting stays off: {error.message}")
+            return _back()
+        if not check.ok:
+            messages.error(
+                request,
+                "Auto-posting stays off until the setup check passes; fix the lines marked below.",
+            )
+            return _back()
+    try:
+        posting_settings_set(actor=actor, **flags)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Posting settings saved.")
+    return _back()
 
 
 @require_POST
