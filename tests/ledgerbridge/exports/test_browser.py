@@ -31,7 +31,8 @@ def test_export_from_the_page_download_and_import_into_xero(
     page.get_by_label("Username").fill("fiona")
     page.get_by_label("Password").fill("lorry-load-42")
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name="Invoices Exports").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Exports").click()
+    expect(page.get_by_role("heading", name="Invoices Exports")).to_be_visible()
     page.get_by_label("Type").select_option("sales_invoice")
     page.get_by_role("button", name="Preview").click()
     expect(page.get_by_role("table", name="Documents to export")).to_contain_text(

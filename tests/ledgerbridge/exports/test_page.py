@@ -28,7 +28,7 @@ def browser_for(company):
 def test_the_main_navigation_links_to_invoices_exports(browser_for):
     page = browser_for().get("/invoices/").content.decode()
 
-    assert f'href="{PAGE}"' in page and "Invoices Exports" in page
+    assert f'href="{PAGE}"' in page and 'title="Invoices Exports">Exports</a>' in page
 
 
 def test_preview_lists_what_goes_in_and_what_is_left_out_with_reasons(
