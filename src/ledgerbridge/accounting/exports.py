@@ -14,6 +14,7 @@ its files are deleted and its documents are free to be exported again.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import logging
 import zipfile
@@ -38,6 +39,7 @@ from ledgerbridge.invoicing.models import (
     LineDimension,
     Partner,
 )
+from ledgerbridge.invoicing.selectors import DocumentFilters, document_list
 
 from .export_format import (
     ExportContact,
@@ -144,15 +146,6 @@ def export_batch_get(*, actor: Actor, batch_id: int) -> ExportBatch:
     return batch
 
 
-def export_batch_documents(*, actor: Actor, batch_id: int) -> QuerySet[Document]:
-    batch = export_batch_get(actor=actor, batch_id=batch_id)
-    return (
-        Document.objects.filter(export_entries__batch=batch)
-        .select_related("partner")
-        .order_by("type", "issue_date", "number", "id")
-    )
-
-
 def export_batch_download(*, actor: Actor, batch_id: int) -> Download:
     """The batch's file, or its files in a ZIP; the same bytes on every download."""
     batch = export_batch_get(actor=actor, batch_id=batch_id)
@@ -176,31 +169,21 @@ def export_batch_download(*, actor: Actor, batch_id: int) -> Download:
     return Download(_batch_stem(batch) + ".zip", "application/zip", buffer.getvalue())
 
 
-def export_file_download(*, actor: Actor, batch_id: int, file_id: int) -> Download:
-    batch = export_batch_get(actor=actor, batch_id=batch_id)
-    export_file = ExportFile.objects.filter(batch=batch, pk=file_id).first()
-    if export_file is None or batch.status != ExportBatchStatus.READY:
-        raise NotFoundError("No such export file.")
-    return Download(export_file.name, "text/csv; charset=utf-8", bytes(export_file.content))
-
-
 # ------------------------------------------------------------------ choosing documents
 
 
-def _final_documents(actor: Actor) -> QuerySet[Document]:
-    return Document.objects.filter(company=actor.company, status=DocumentStatus.FINAL)
-
-
-def _filtered(qs: QuerySet[Document], filters: ExportFilters) -> QuerySet[Document]:
-    if filters.document_type:
-        qs = qs.filter(type=filters.document_type)
-    if filters.date_from:
-        qs = qs.filter(issue_date__gte=filters.date_from)
-    if filters.date_to:
-        qs = qs.filter(issue_date__lte=filters.date_to)
-    if filters.partner_id:
-        qs = qs.filter(partner_id=filters.partner_id)
-    return qs
+def _final_documents(actor: Actor, filters: ExportFilters | None = None) -> QuerySet[Document]:
+    filters = (filters or ExportFilters()).clean()
+    return document_list(
+        actor=actor,
+        filters=DocumentFilters(
+            type=filters.document_type,
+            status=DocumentStatus.FINAL,
+            partner_id=filters.partner_id,
+            date_from=filters.date_from,
+            date_to=filters.date_to,
+        ),
+    )
 
 
 def _in_file_order(qs: QuerySet[Document]) -> list[int]:
@@ -292,7 +275,7 @@ def _sign(document: ExportDocument) -> Decimal:
 
 
 def _select(
-    actor: Actor, qs: QuerySet[Document], file_format: ImportFileFormat, *, sample: int = 0
+    qs: QuerySet[Document], file_format: ImportFileFormat, *, sample: int = 0
 ) -> ExportSelection:
     selection = ExportSelection()
     exported = set(
@@ -323,7 +306,7 @@ def _format_for(actor: Actor) -> ImportFileFormat:
 
 
 def _not_exported(actor: Actor, filters: ExportFilters) -> QuerySet[Document]:
-    return _filtered(_final_documents(actor), filters.clean()).filter(export_entries__isnull=True)
+    return _final_documents(actor, filters).filter(export_entries__isnull=True)
 
 
 def export_preview(
@@ -331,7 +314,7 @@ def export_preview(
 ) -> ExportSelection:
     """What "Export to Xero" with these filters would take and leave out, and why."""
     require(actor, Permission.VIEW)
-    return _select(actor, _not_exported(actor, filters), _format_for(actor), sample=sample)
+    return _select(_not_exported(actor, filters), _format_for(actor), sample=sample)
 
 
 # ------------------------------------------------------------------ exporting
@@ -343,7 +326,7 @@ def export_batch_create(
     """Export the final documents not yet exported that match ``filters``."""
     require(actor, Permission.WORK_DOCUMENTS)
     file_format = _format_for(actor)
-    selection = _select(actor, _not_exported(actor, filters), file_format)
+    selection = _select(_not_exported(actor, filters), file_format)
     if not selection.included_count:
         if selection.left_out:
             raise ApplicationError(
@@ -388,7 +371,7 @@ def export_reexport(
             raise NotFoundError("Some of these documents do not exist or are not final.")
     else:
         raise ApplicationError("Choose a batch or documents to export again.")
-    selection = _select(actor, qs.distinct(), _format_for(actor))
+    selection = _select(qs.distinct(), _format_for(actor))
     if not selection.included_count:
         raise ApplicationError(
             "None of these documents can be exported; fix their coding first (see the reasons)."
@@ -554,6 +537,4 @@ def _batch_stem(batch: ExportBatch) -> str:
 
 
 def _sha256(content: bytes) -> str:
-    import hashlib
-
     return hashlib.sha256(content).hexdigest()
