@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledgerbridge.accounting.exports import ExportFilters, export_batch_create
+from ledgerbridge.accounting.models import AccountingSettings
 from ledgerbridge.invoicing.models import DocumentType, PartnerKind
 from ledgerbridge.invoicing.services import LineInput
 from ledgerbridge.invoicing.starter import DEFAULT_CODING
@@ -52,7 +53,8 @@ def lines(draw, sales: bool):
 def documents(draw):
     type_ = draw(st.sampled_from(DocumentType.values))
     sales = type_ in (DocumentType.SALES_INVOICE, DocumentType.SALES_CREDIT_NOTE)
-    return type_, draw(st.lists(lines(sales), min_size=1, max_size=4))
+    issued = draw(st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2027, 12, 31)))
+    return type_, issued, draw(st.lists(lines(sales), min_size=1, max_size=4))
 
 
 @settings(
@@ -60,12 +62,18 @@ def documents(draw):
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(batch=st.lists(documents(), min_size=1, max_size=3))
-def test_random_documents_reimport_with_equal_totals(finance, xero, org, batch):
+@given(
+    batch=st.lists(documents(), min_size=1, max_size=3),
+    date_format=st.sampled_from(["%d/%m/%Y", "%m/%d/%Y", "%Y-%m-%d"]),
+)
+def test_random_documents_reimport_with_equal_totals(finance, xero, org, batch, date_format):
+    AccountingSettings.objects.update_or_create(
+        company=finance.company, defaults={"import_date_format": date_format}
+    )
     customer = make_partner(finance.company, PartnerKind.CUSTOMER)
     supplier = make_partner(finance.company, PartnerKind.SUPPLIER)
     made = []
-    for type_, document_lines in batch:
+    for type_, issued, document_lines in batch:
         sales = type_ in (DocumentType.SALES_INVOICE, DocumentType.SALES_CREDIT_NOTE)
         made.append(
             final_document(
@@ -73,19 +81,30 @@ def test_random_documents_reimport_with_equal_totals(finance, xero, org, batch):
                 type_,
                 customer if sales else supplier,
                 document_lines,
-                issue_date=dt.date(2026, 10, 1),
+                issue_date=issued,
             )
         )
 
     exported = export_batch_create(actor=finance, filters=ExportFilters()).batch
     imported: dict[str, Decimal] = {}
     for export_file in exported.files.all():
-        answer = xero_import(xero, org, export_file.kind, bytes(export_file.content))
+        answer = xero_import(
+            xero, org, export_file.kind, bytes(export_file.content), date_format=date_format
+        )
         assert answer.status_code == 200, answer.text
         body = answer.json()
         for item in body["Invoices"] + body["CreditNotes"]:
-            imported[item["Number"]] = money(item["Total"])
+            stored = xero.sandbox.store.get_doc(org, _store_kind(item["Type"]), item["ID"])
+            imported[item["Number"]] = (money(item["Total"]), stored["DateString"][:10])
 
     assert imported == {
-        (d.number if d.is_sales else d.supplier_reference): d.gross_total for d in made
+        (d.number if d.is_sales else d.supplier_reference): (
+            d.gross_total,
+            d.issue_date.isoformat(),
+        )
+        for d in made
     }
+
+
+def _store_kind(xero_type: str) -> str:
+    return "creditnote" if xero_type.endswith("CREDIT") else "invoice"

@@ -206,3 +206,20 @@ def test_export_dates_follow_the_company_setting_through_to_xero(finance, custom
 
     stored = xero.sandbox.store.get_doc_by_number(org, "invoice", invoice.number)[0]
     assert answer.status_code == 200 and stored["DateString"] == "2026-10-13T00:00:00"
+
+
+def test_the_importer_refuses_more_than_500_documents_in_one_file(xero, org):
+    rows = "".join(
+        f"Acme,INV-{n},01/12/2026,31/12/2026,Freight,1,10,200,20% (VAT on Income),,,\r\n"
+        for n in range(501)
+    )
+
+    answer = xero_import(xero, org, "sales", (HEADER + rows).encode())
+
+    assert answer.json()["Errors"] == [
+        {
+            "Row": 0,
+            "InvoiceNumber": "",
+            "Message": "The file has 501 documents; import at most 500.",
+        }
+    ]
