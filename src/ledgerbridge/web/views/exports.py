@@ -87,10 +87,7 @@ def exports_create(request: HttpRequest, actor: Actor) -> HttpResponse:
     try:
         result = exports.export_batch_create(actor=actor, filters=form.filters())
     except ApplicationError as error:
-        if isinstance(error, PermissionDeniedError | NotFoundError):
-            raise
-        messages.error(request, error.message)
-        return redirect("exports_page")
+        return _back_with(request, error)
     _report(request, result)
     return redirect("exports_page")
 
@@ -103,11 +100,16 @@ def exports_reexport(request: HttpRequest, actor: Actor, pk: int) -> HttpRespons
             actor=actor, batch_id=pk, reason=request.POST.get("reason", "")
         )
     except ApplicationError as error:
-        if isinstance(error, PermissionDeniedError | NotFoundError):
-            raise
-        messages.error(request, error.message)
-        return redirect("exports_page")
+        return _back_with(request, error)
     _report(request, result)
+    return redirect("exports_page")
+
+
+def _back_with(request: HttpRequest, error: ApplicationError) -> HttpResponse:
+    """Back to the page with the service's message; 403/404 stay what they are."""
+    if isinstance(error, PermissionDeniedError | NotFoundError):
+        raise error
+    messages.error(request, error.message)
     return redirect("exports_page")
 
 
@@ -128,10 +130,7 @@ def exports_download(request: HttpRequest, actor: Actor, pk: int) -> HttpRespons
     try:
         download = exports.export_batch_download(actor=actor, batch_id=pk)
     except ApplicationError as error:
-        if isinstance(error, PermissionDeniedError | NotFoundError):
-            raise
-        messages.error(request, error.message)
-        return redirect("exports_page")
+        return _back_with(request, error)
     response = HttpResponse(download.content, content_type=download.content_type)
     response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
     return response
