@@ -465,10 +465,25 @@ def _enqueue_build(batch_id: int) -> None:
 
 
 def export_batch_build(*, batch_id: int) -> ExportBatch:
-    """Write a building batch's files (the worker's job). All or nothing."""
-    batch = ExportBatch.objects.select_related("company").get(pk=batch_id)
-    if batch.status != ExportBatchStatus.BUILDING:
-        return batch
+    """Write a building batch's files (the worker's job). All or nothing.
+
+    The queue's lock keeps two builders (a worker and ``ledgerbridge export``, or a
+    redelivered job) from writing the same batch twice.
+    """
+    from huey.contrib.djhuey import HUEY
+    from huey.exceptions import TaskLockedException
+
+    try:
+        with HUEY.lock_task(f"export-batch-{batch_id}"):
+            batch = ExportBatch.objects.select_related("company").get(pk=batch_id)
+            if batch.status == ExportBatchStatus.BUILDING:
+                _build_or_fail(batch)
+    except TaskLockedException:
+        pass  # another process is building it; its progress shows on the row
+    return ExportBatch.objects.get(pk=batch_id)
+
+
+def _build_or_fail(batch: ExportBatch) -> None:
     try:
         _build(batch)
     except Exception as exc:
@@ -481,10 +496,6 @@ def export_batch_build(*, batch_id: int) -> ExportBatch:
             ExportBatch.objects.filter(pk=batch.pk).update(
                 status=ExportBatchStatus.FAILED, error=message[:2000], progress=0
             )
-        batch.refresh_from_db()
-        return batch
-    batch.refresh_from_db()
-    return batch
 
 
 def _build(batch: ExportBatch) -> None:
