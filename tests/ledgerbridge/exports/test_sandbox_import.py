@@ -223,3 +223,13 @@ def test_the_importer_refuses_more_than_500_documents_in_one_file(xero, org):
             "Message": "The file has 501 documents; import at most 500.",
         }
     ]
+
+
+def test_the_importer_reads_tax_inclusive_prices_when_told(xero, org):
+    content = (
+        HEADER + "Acme,INV-5,01/12/2026,31/12/2026,Freight,1,12,200,20% (VAT on Income),,,\r\n"
+    ).encode()
+
+    invoice = xero_import(xero, org, "sales", content, amounts="inclusive").json()["Invoices"][0]
+
+    assert (money(invoice["Total"]), money(invoice["TotalTax"])) == (money(12), money(2))
