@@ -33,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         return up(argv[1:])
     if argv[:1] == ["sandbox"]:
         return _sandbox_main(argv[1:])
+    if argv[:1] == ["bench"]:
+        from ledgerbridge.benchmarks import main as bench_main
+
+        return bench_main(argv[1:])
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["ledgerbridge", *argv])

@@ -46,7 +46,7 @@ def configure(*, json: bool, level: str) -> dict[str, Any]:
         "loggers": {
             "django.db.backends": {"level": "WARNING"},
             # A handler of its own stops run_huey from adding a second one.
-            "huey": {"level": "INFO", "handlers": ["console"], "propagate": False},
+            "huey": {"level": level, "handlers": ["console"], "propagate": False},
             "weasyprint": {"level": "WARNING"},
             # Request lines can carry query strings; ours are logged with context instead.
             "httpx": {"level": "WARNING"},

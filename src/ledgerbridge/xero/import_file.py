@@ -56,6 +56,9 @@ BILLS = "bills"
 # Xero refuses files with more than 500 documents.
 MAX_DOCUMENTS_PER_FILE = 500
 
+# Xero's account codes are at most 10 characters; nominal codes are used as they are.
+MAX_ACCOUNT_CODE = 10
+
 # Xero allows at most two active tracking categories per organisation.
 MAX_TRACKING_CATEGORIES = 2
 
@@ -241,6 +244,11 @@ class XeroImportFile:
             code, active = maps.accounts.get(line.nominal_code_id, ("?", False))
             if not active:
                 found.append(f"{label}: nominal code {code} is inactive.")
+            elif len(code) > MAX_ACCOUNT_CODE:
+                found.append(
+                    f"{label}: nominal code {code} is longer than a Xero account code "
+                    f"({MAX_ACCOUNT_CODE} characters)."
+                )
             if not maps.tax_names.get(line.tax_rate_id):
                 found.append(
                     f"{label}: tax rate {maps.tax_codes.get(line.tax_rate_id, '?')} has no "

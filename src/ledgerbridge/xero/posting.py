@@ -56,7 +56,8 @@ from .models import XeroConnection, XeroContactLink
 T = TypeVar("T")
 
 BATCH_SIZE = 50  # Xero's advice for batched PUT/POST
-LOOKUP_CHUNK = 40  # numbers per GET, to keep URLs short
+LOOKUP_CHUNK = 40  # document numbers per GET, to keep URLs short
+CONTACT_LOOKUP_CHUNK = 50  # partners per GET (two conditions each)
 
 XERO_TYPES: dict[str, str] = {
     DocumentType.SALES_INVOICE: "ACCREC",
@@ -178,20 +179,18 @@ class XeroConnector:
         return found
 
     def _find_contacts(self, client: XeroClient, partners: Sequence[Partner]) -> dict[int, str]:
+        """One GET per 50 partners: by ContactNumber, else by exact name."""
         found: dict[int, str] = {}
-        by_number = {p.number: p for p in partners}
-        for chunk in _chunks(list(by_number), LOOKUP_CHUNK):
-            where = " OR ".join(f'ContactNumber=="{_escape(n)}"' for n in chunk)
-            for contact in self._call(client, client.api.get_contacts, where=where).contacts or []:
-                partner = by_number.get(contact.contact_number or "")
-                if partner is not None:
-                    found[partner.pk] = str(contact.contact_id)
-        by_name = {p.name: p for p in partners if p.pk not in found}
-        for chunk in _chunks(list(by_name), LOOKUP_CHUNK):
-            where = " OR ".join(f'Name=="{_escape(n)}"' for n in chunk)
-            for contact in self._call(client, client.api.get_contacts, where=where).contacts or []:
-                partner = by_name.get(contact.name or "")
-                if partner is not None and partner.pk not in found:
+        for chunk in _chunks(list(partners), CONTACT_LOOKUP_CHUNK):
+            where = " OR ".join(
+                f'ContactNumber=="{_escape(p.number)}" OR Name=="{_escape(p.name)}"' for p in chunk
+            )
+            contacts = self._call(client, client.api.get_contacts, where=where).contacts or []
+            by_number = {c.contact_number: c for c in contacts if c.contact_number}
+            by_name = {c.name: c for c in contacts if c.name}
+            for partner in chunk:
+                contact = by_number.get(partner.number) or by_name.get(partner.name)
+                if contact is not None:
                     found[partner.pk] = str(contact.contact_id)
         return found
 

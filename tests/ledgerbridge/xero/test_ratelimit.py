@@ -23,10 +23,12 @@ def make(kind: str) -> RateLimiter:
 @pytest.mark.parametrize("kind", backends())
 def test_sixty_calls_a_rolling_minute_then_a_wait_until_the_oldest_leaves(kind):
     limiter, tenant = make(kind), uuid.uuid4().hex
-    for second in range(60):
+    for second in range(59):
         assert limiter.acquire(tenant, now=1_000.0 + second * 0.5) == 0
     wait = limiter.acquire(tenant, now=1_030.0)
-    assert wait == pytest.approx(30.0)  # the first call leaves the window at 1,060
+    assert wait == pytest.approx(
+        30.0
+    )  # the first call leaves the window at 1,060 (59 a minute, one below Xero)
     assert limiter.acquire(tenant, now=1_060.5) == 0
 
 
@@ -43,7 +45,7 @@ def test_each_organisation_has_its_own_minute(kind):
 def test_xeros_remaining_headers_correct_our_count(kind):
     limiter, tenant = make(kind), uuid.uuid4().hex
     limiter.observe(
-        tenant, {"X-MinLimit-Remaining": "2", "X-DayLimit-Remaining": "4990"}, now=3_000.0
+        tenant, {"X-MinLimit-Remaining": "3", "X-DayLimit-Remaining": "4990"}, now=3_000.0
     )
     assert limiter.acquire(tenant, now=3_000.1) == 0
     assert limiter.acquire(tenant, now=3_000.2) == 0
@@ -78,4 +80,4 @@ def test_eight_workers_at_once_never_exceed_the_minute(kind):
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(granted) == 60
+    assert len(granted) == 59  # one below Xero's 60, as a margin
