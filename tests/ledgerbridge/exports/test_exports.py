@@ -315,3 +315,21 @@ def test_a_batch_another_process_is_building_is_not_written_twice(
         assert exports.export_batch_build(batch_id=batch.pk).status == "building"
     assert exports.export_batch_build(batch_id=batch.pk).status == "ready"
     assert exports.export_batch_build(batch_id=batch.pk).files.count() == 1
+
+
+def test_a_nominal_code_too_long_for_a_xero_account_code_leaves_its_documents_out(
+    finance, customer
+):
+    invoice = make_document(finance, partner=customer, lines=[line("freight")], finalise=True)
+    NominalCode.objects.filter(company=finance.company, code="200").update(code="40000-FREIGHT")
+
+    preview = export_preview(actor=finance, filters=EVERYTHING)
+
+    assert [(i.document_id, i.reasons) for i in preview.left_out] == [
+        (
+            invoice.pk,
+            [
+                "Line 1: nominal code 40000-FREIGHT is longer than a Xero account code (10 characters)."
+            ],
+        )
+    ]
