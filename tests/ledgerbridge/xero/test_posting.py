@@ -316,3 +316,20 @@ def test_the_api_posts_documents_and_shows_their_xero_status(
     assert body["xero"]["xero_number"] == document.number
     listing = client.get("/api/documents", {"xero": "posted"}).json()
     assert [item["id"] for item in listing["items"]] == [document.pk]
+
+
+def test_switching_away_from_xero_api_hides_post_tasks_and_keeps_their_history(linked):
+    from ledgerbridge.accounting.services import accounting_package_set
+    from ledgerbridge.companies.permissions import Actor
+    from ledgerbridge.invoicing.workflow import document_tasks
+
+    AccountingSettings.objects.filter(company=linked.company).update(auto_post_sales_invoice=False)
+    document = make_document(linked, finalise=True)
+    staff = Actor(company=linked.company, role="", user=linked.user, is_platform_staff=True)
+    accounting_package_set(actor=staff, package="xero_file")
+    assert document_tasks(document=document) == []
+    assert Task.objects.filter(document=document, type="post_to_xero", hidden=True).exists()
+    later = make_document(linked, finalise=True)
+    assert not Task.objects.filter(document=later).exists()
+    accounting_package_set(actor=staff, package="xero_api")
+    assert [t.type for t in document_tasks(document=document)] == ["post_to_xero"]
