@@ -57,6 +57,7 @@ STEP_LIMIT = 100
 # A claim older than this belongs to a worker that died.
 STALE_CLAIM = dt.timedelta(minutes=10)
 MAX_TRANSIENT_ATTEMPTS = 8
+NOT_LINKED_RECHECK = dt.timedelta(minutes=15)
 
 
 def _backoff(attempts: int) -> dt.timedelta:
@@ -172,7 +173,9 @@ def sync_company_run(*, company_id: int, now: dt.datetime | None = None) -> RunR
         _allocate(connector, company, now, report)
         report.more = len(claimed) >= CLAIM_LIMIT or report.attached >= STEP_LIMIT
     except NotLinked as error:
-        _release(company, error.message, now=now, delay=None)
+        # Linking the company wakes it at once (sync_records_resume); until then
+        # the sweep need not try again every minute.
+        _release(company, error.message, now=now, delay=NOT_LINKED_RECHECK)
         report.waiting = error.message
     except PausedUntil as error:
         AccountingSettings.objects.filter(pk=settings.pk).update(paused_until=error.until)
@@ -475,6 +478,14 @@ def _allocate(
             message=outcome.note or f"Allocated {outcome.allocated}.",
         )
         report.allocated += 1
+
+
+def sync_records_resume(*, company_id: int) -> None:
+    """The company's link works again: everything waiting goes now (after commit)."""
+    SyncRecord.objects.filter(company_id=company_id, status=SyncStatus.PENDING).update(
+        next_attempt_at=None
+    )
+    transaction.on_commit(lambda: wake(company_id))
 
 
 def companies_with_due_work(*, now: dt.datetime | None = None) -> list[int]:

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ledgerbridge.accounting.models import AccountingPackage
-from ledgerbridge.accounting.outbox import wake
+from ledgerbridge.accounting.outbox import sync_records_resume
 from ledgerbridge.accounting.services import accounting_settings_get
 from ledgerbridge.companies.models import Company
 from ledgerbridge.companies.permissions import Actor, Permission, require
@@ -170,8 +170,7 @@ def xero_tenant_choose(
         )
     _read_short_code(link)
     # Documents waiting for the link go now.
-    company_id = actor.company.pk
-    transaction.on_commit(lambda: wake(company_id))
+    sync_records_resume(company_id=actor.company.pk)
     return link
 
 
