@@ -288,7 +288,8 @@ def prepare_document(
 
     # Currency
     currency = str(doc.get("CurrencyCode") or org.get("BaseCurrency") or "GBP").upper()
-    if currency != org.get("BaseCurrency"):
+    enabled = org.get("_currencies") or [org.get("BaseCurrency") or "GBP"]
+    if currency not in enabled:
         errors.append(f"Organisation is not subscribed to currency {currency}")
     doc["CurrencyCode"] = currency
     doc.setdefault("CurrencyRate", 1.0)

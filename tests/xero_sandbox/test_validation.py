@@ -284,9 +284,16 @@ def test_payment_above_the_amount_due(api: XeroApi) -> None:
 
 
 def test_currency_the_organisation_does_not_use(api: XeroApi) -> None:
+    response = put_invoice(api, CurrencyCode="NZD")
+
+    assert_validation_exception(response, "Organisation is not subscribed to currency NZD")
+
+
+def test_a_currency_the_organisation_has_enabled_is_accepted(api: XeroApi) -> None:
     response = put_invoice(api, CurrencyCode="EUR")
 
-    assert_validation_exception(response, "Organisation is not subscribed to currency EUR")
+    assert response.status_code == 200
+    assert response.json()["Invoices"][0]["CurrencyCode"] == "EUR"
 
 
 def test_authorised_invoice_needs_line_items(api: XeroApi) -> None:

@@ -333,3 +333,17 @@ def test_switching_away_from_xero_api_hides_post_tasks_and_keeps_their_history(l
     assert not Task.objects.filter(document=later).exists()
     accounting_package_set(actor=staff, package="xero_api")
     assert [t.type for t in document_tasks(document=document)] == ["post_to_xero"]
+
+
+def test_a_euro_invoice_goes_in_euros(sandbox, linked, django_capture_on_commit_callbacks):
+    customer = make_partner(
+        linked.company, name="Bretagne Primeurs SARL", country="FR", currency="EUR"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        document = make_document(
+            linked, partner=customer, lines=[line(tax_rate="Z0S")], finalise=True
+        )
+    record = SyncRecord.objects.get(document=document)
+    assert record.status == SyncStatus.POSTED, record.message
+    [invoice] = xero_get(sandbox, f"Invoices/{record.external_id}")["Invoices"]
+    assert invoice["CurrencyCode"] == "EUR"
