@@ -53,6 +53,29 @@ def tracking_category_for(dimension: Dimension) -> str:
     return mapping.category_name if mapping is not None else dimension.name
 
 
+def xero_tax_name_set(*, actor: Actor, tax_rate_id: int, tax_name: str) -> None:
+    """The name Xero's import files use for this tax rate; blank means Xero's standard name."""
+    require(actor, Permission.CONFIGURE)
+    tax_rate = TaxRate.objects.filter(company=actor.company, pk=tax_rate_id).first()
+    if tax_rate is None:
+        raise NotFoundError("No such tax rate.")
+    tax_name = tax_name.strip()[:100]
+    with transaction.atomic():
+        mapping = XeroTaxMapping.objects.filter(tax_rate=tax_rate).first()
+        old = mapping.tax_name if mapping else ""
+        if old == tax_name:
+            return
+        XeroTaxMapping.objects.update_or_create(tax_rate=tax_rate, defaults={"tax_name": tax_name})
+        XeroTaxMapping.objects.filter(tax_rate=tax_rate, tax_type="", tax_name="").delete()
+        audit_record(
+            actor=actor,
+            company=actor.company,
+            action="Xero tax name changed",
+            target=tax_rate.code,
+            changes={"tax_name": [old, tax_name]},
+        )
+
+
 def xero_tax_mapping_set(*, actor: Actor, tax_rate_id: int, tax_type: str) -> None:
     """Map our tax code to a Xero TaxType; blank returns it to the default."""
     require(actor, Permission.CONFIGURE)

@@ -142,3 +142,17 @@ def test_switching_auto_posting_on_needs_a_passing_setup_check(client, sandbox, 
     XeroTaxMapping.objects.all().delete()
     client.post("/configuration/accounting/posting", {"auto_post_purchase_invoice": "on"})
     assert AccountingSettings.objects.get(company=admin.company).auto_post_purchase_invoice
+
+
+def test_a_custom_xero_tax_name_for_import_files_is_saved_and_audited(client, admin):
+    from ledgerbridge.invoicing.models import TaxRate
+    from ledgerbridge.xero.import_file import tax_names_for_company
+
+    login(client, admin.company)
+    s20 = TaxRate.objects.get(company=admin.company, code="S20")
+    assert tax_names_for_company(admin.company)[s20.pk] == "20% (VAT on Income)"
+    client.post(
+        "/configuration/accounting/xero/mapping", {f"taxname_{s20.pk}": "Standard 20% Haulage"}
+    )
+    assert tax_names_for_company(admin.company)[s20.pk] == "Standard 20% Haulage"
+    assert AuditEntry.objects.filter(company=admin.company, action="Xero tax name changed").exists()

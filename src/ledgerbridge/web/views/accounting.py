@@ -22,13 +22,15 @@ from ledgerbridge.companies.permissions import Actor, Permission
 from ledgerbridge.errors import ApplicationError
 from ledgerbridge.invoicing.models import Dimension, TaxRate
 from ledgerbridge.xero import connection
+from ledgerbridge.xero.import_file import tax_names_for_company
 from ledgerbridge.xero.mapping import (
     tax_types_for_company,
     tracking_category_for,
     xero_tax_mapping_set,
+    xero_tax_name_set,
     xero_tracking_mapping_set,
 )
-from ledgerbridge.xero.models import XeroSetupCheck
+from ledgerbridge.xero.models import XeroSetupCheck, XeroTaxMapping
 from ledgerbridge.xero.setup_check import xero_setup_check_run, xero_tracking_options_create
 
 from .common import actor_view
@@ -47,6 +49,11 @@ def config_accounting(request: HttpRequest, actor: Actor) -> HttpResponse:
     link = connection.xero_link_get(company=actor.company)
     check = XeroSetupCheck.objects.filter(company=actor.company).first()
     tax_types = tax_types_for_company(actor.company)
+    tax_names = tax_names_for_company(actor.company)
+    explicit_names = {
+        m.tax_rate_id: m.tax_name
+        for m in XeroTaxMapping.objects.filter(tax_rate__company=actor.company).exclude(tax_name="")
+    }
     return render(
         request,
         "web/config/accounting.html",
@@ -62,7 +69,12 @@ def config_accounting(request: HttpRequest, actor: Actor) -> HttpResponse:
             "link": link,
             "check": check,
             "tax_rows": [
-                (rate, tax_types[rate.code])
+                (
+                    rate,
+                    tax_types[rate.code],
+                    tax_names.get(rate.pk, ""),
+                    explicit_names.get(rate.pk, ""),
+                )
                 for rate in TaxRate.objects.filter(company=actor.company, active=True)
             ],
             "dimension_rows": [
@@ -247,7 +259,9 @@ def xero_mapping(request: HttpRequest, actor: Actor) -> HttpResponse:
     try:
         for key in request.POST:
             value = request.POST.get(key, "")
-            if key.startswith("tax_"):
+            if key.startswith("taxname_"):
+                xero_tax_name_set(actor=actor, tax_rate_id=int(key[8:]), tax_name=value)
+            elif key.startswith("tax_"):
                 xero_tax_mapping_set(actor=actor, tax_rate_id=int(key[4:]), tax_type=value)
             elif key.startswith("dimension_"):
                 xero_tracking_mapping_set(
