@@ -220,3 +220,102 @@ class SyncAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.outcome}"
+
+
+class PaymentStatus(models.TextChoices):
+    UNPAID = "unpaid", "Unpaid"
+    PARTLY_PAID = "partly_paid", "Partly paid"
+    PAID = "paid", "Paid"
+    VOIDED = "voided", "Voided"
+    DELETED = "deleted", "Deleted"
+
+
+class PaymentState(models.Model):
+    """What the package says a posted document has been paid (or credited).
+
+    One row per posted document, refreshed from webhooks and polling. Amounts
+    are the package's, so they include payments made there that we never saw.
+    """
+
+    record = models.OneToOneField(SyncRecord, on_delete=models.CASCADE, related_name="payment")
+    # Kept beside the record so lists and totals filter without a join.
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="payment_states")
+    status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
+    )
+    total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    amount_paid = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    amount_credited = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    amount_due = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    fully_paid_on = models.DateField(null=True, blank=True)
+    remote_updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the package last changed the document"
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.record_id}: {self.get_status_display()}"
+
+
+class PaymentLine(models.Model):
+    """One payment against a document, as the package records it (link table row)."""
+
+    state = models.ForeignKey(PaymentState, on_delete=models.CASCADE, related_name="payments")
+    external_id = models.CharField(max_length=64)
+    date = models.DateField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    reference = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["state", "external_id"], name="payment_once_per_doc")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.amount}"
+
+
+class CreditAllocation(models.Model):
+    """Credit applied to a document: a credit note (or over/prepayment) and the amount."""
+
+    state = models.ForeignKey(PaymentState, on_delete=models.CASCADE, related_name="allocations")
+    kind = models.CharField(max_length=20, default="credit_note")
+    external_id = models.CharField(max_length=64)
+    number = models.CharField(max_length=60, blank=True)
+    date = models.DateField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+
+    class Meta:
+        ordering = ["date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["state", "kind", "external_id"], name="allocation_once_per_doc"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.number or self.external_id}: {self.amount}"
+
+
+class PaymentEvent(models.Model):
+    """A change of a document's payment state: what changed, when, and how we learnt it."""
+
+    state = models.ForeignKey(PaymentState, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    source = models.CharField(max_length=20)  # webhook, poll, check
+    old_status = models.CharField(max_length=20, blank=True)
+    new_status = models.CharField(max_length=20)
+    amount_paid = models.DecimalField(max_digits=16, decimal_places=2)
+    amount_due = models.DecimalField(max_digits=16, decimal_places=2)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.old_status}→{self.new_status}"

@@ -146,3 +146,42 @@ class RateEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}@{self.at}"
+
+
+class XeroWebhookEvent(models.Model):
+    """One event Xero sent us, stored as received before anything else happens.
+
+    Processing only marks ``processed_at`` and an outcome: the event is a hint
+    to look at the resource again, so duplicates and any order are harmless.
+    """
+
+    tenant_id = models.CharField(max_length=64)
+    resource_id = models.CharField(max_length=64)
+    category = models.CharField(max_length=20)
+    event_type = models.CharField(max_length=20)
+    event_date = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["processed_at", "tenant_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.category} {self.event_type} {self.resource_id}"
+
+
+class XeroPaymentPoll(models.Model):
+    """Where a company's payment polling got to (Xero's UpdatedDateUTC watermark)."""
+
+    company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="xero_poll")
+    invoices_since = models.DateTimeField(null=True, blank=True)
+    credit_notes_since = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.company}: polled {self.last_polled_at}"
