@@ -289,7 +289,8 @@ def _post(
                 _retry_later(record, error, now=now, keep_key=error.maybe_sent)
             report.later(error.retry_after)
             continue
-        except NotLinked:
+        except (NotLinked, PausedUntil):
+            # Refused before Xero acted on anything (401/403/429): nothing to settle.
             SyncRecord.objects.filter(pk__in=[r.pk for r in batch]).update(request_key="")
             raise
         by_id = {r.pk: r for r in batch}

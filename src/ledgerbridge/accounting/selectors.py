@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.invoicing.models import Document
 
-from .models import SyncAttempt, SyncRecord, SyncStatus
+from .models import AccountingSettings, SyncAttempt, SyncRecord, SyncStatus
 
 NOT_SENT = "not_sent"
 SYNC_FILTERS = [(NOT_SENT, "Not sent"), *SyncStatus.choices]
@@ -38,3 +41,11 @@ def sync_progress(*, actor: Actor) -> dict[str, int]:
         .annotate(n=Count("id"))
     }
     return {status: counts.get(status, 0) for status in SyncStatus.values}
+
+
+def posting_paused_until(*, actor: Actor) -> datetime | None:
+    """When posting resumes, if the package's daily limit stopped it."""
+    settings = AccountingSettings.objects.filter(company=actor.company).first()
+    if settings and settings.paused_until and settings.paused_until > timezone.now():
+        return settings.paused_until
+    return None

@@ -32,7 +32,8 @@ from .errors import (
 from .ratelimit import MINUTE, rate_limiter
 
 T = TypeVar("T")
-REQUEST_TIMEOUT = 30.0
+# (connect, read) seconds. The SDK ignores a float, so this must be a tuple or an int.
+REQUEST_TIMEOUT = (5, 30)
 # Waits longer than this are not slept through: the job is rescheduled instead,
 # so one company's backlog does not hold a worker that others need.
 MAX_INLINE_WAIT = 5.0
@@ -70,6 +71,11 @@ class XeroClient:
         }
         api_client = ApiClient(
             sdk_configuration(), pool_threads=1, oauth2_token_getter=lambda: self._token
+        )
+        # urllib3 would otherwise retry 429/503 by itself, sleeping Retry-After
+        # (an hour, for the daily limit) inside the worker. We decide instead.
+        api_client.rest_client.pool_manager.connection_pool_kw["retries"] = urllib3.Retry(
+            total=0, redirect=0, raise_on_status=False, respect_retry_after_header=False
         )
         self.api = AccountingApi(api_client, base_url=accounting_base_url())
 

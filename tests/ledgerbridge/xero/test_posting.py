@@ -347,3 +347,23 @@ def test_a_euro_invoice_goes_in_euros(sandbox, linked, django_capture_on_commit_
     assert record.status == SyncStatus.POSTED, record.message
     [invoice] = xero_get(sandbox, f"Invoices/{record.external_id}")["Invoices"]
     assert invoice["CurrencyCode"] == "EUR"
+
+
+def test_the_daily_limit_pauses_posting_until_xero_says(sandbox, manual):
+    _queue(manual, 2)
+    sandbox.control.add_fault("rate_limit", problem="day", retry_after=7200, times=10)
+    post_all(manual.company, runs=1)
+    settings_row = AccountingSettings.objects.get(company=manual.company)
+    assert settings_row.paused_until is not None
+    records = SyncRecord.objects.filter(company=manual.company)
+    assert {r.status for r in records} == {SyncStatus.PENDING}
+    assert all("daily limit" in r.message for r in records)
+    calls = [c for c in sandbox.control.calls() if c["status"] == 429]
+    assert len(calls) == 1  # asked once, then waited: no retry storm
+
+
+def test_every_call_has_a_timeout():
+    from ledgerbridge.xero.client import REQUEST_TIMEOUT
+
+    connect, read = REQUEST_TIMEOUT
+    assert 0 < connect <= 10 and 0 < read <= 60

@@ -111,3 +111,16 @@ def test_finalising_in_the_browser_with_auto_post_posts_it_with_lines_tracking_a
         },
     ).content
     assert content.startswith(b"%PDF")
+
+
+@pytest.mark.django_db
+def test_the_list_says_when_posting_is_paused_by_the_daily_limit(admin, finance_client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    until = timezone.now() + dt.timedelta(hours=3)
+    AccountingSettings.objects.filter(company=admin.company).update(paused_until=until)
+    html = finance_client.get("/invoices/").content.decode()
+    assert "Posting paused until" in html
+    assert "daily limit" in html

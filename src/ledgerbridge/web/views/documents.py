@@ -15,6 +15,7 @@ from ledgerbridge.accounting.models import AccountingPackage
 from ledgerbridge.accounting.outbox import sync_record_retry
 from ledgerbridge.accounting.selectors import (
     documents_filter_by_sync,
+    posting_paused_until,
     sync_attempts,
     sync_progress,
     sync_record_for,
@@ -75,6 +76,7 @@ def invoice_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         "document_types": DocumentType.choices,
         "uses_xero": uses_xero,
         "progress": sync_progress(actor=actor) if uses_xero else None,
+        "paused_until": posting_paused_until(actor=actor),
     }
     if getattr(request, "htmx", False):
         return render(request, "web/documents/_results.html", context)
@@ -120,7 +122,11 @@ def documents_post_bulk(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 @actor_view()
 def xero_progress(request: HttpRequest, actor: Actor) -> HttpResponse:
-    return render(request, "web/documents/_progress.html", {"progress": sync_progress(actor=actor)})
+    return render(
+        request,
+        "web/documents/_progress.html",
+        {"progress": sync_progress(actor=actor), "paused_until": posting_paused_until(actor=actor)},
+    )
 
 
 @require_POST
