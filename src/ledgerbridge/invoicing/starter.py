@@ -75,55 +75,48 @@ def starter_configuration_load(*, actor: Actor) -> None:
         _dimensions(actor)
 
 
-def _dimensions(actor: Actor) -> None:
-    unit = config.dimension_save(actor=actor, name="Business unit", position=1)
-    domestic = config.dimension_value_save(
-        actor=actor, dimension_id=unit.pk, code="DOM", name="Domestic"
-    )
-    international = config.dimension_value_save(
-        actor=actor, dimension_id=unit.pk, code="INT", name="International"
-    )
-    config.dimension_value_save(actor=actor, dimension_id=unit.pk, code="WHS", name="Warehousing")
-    config.dimension_rule_save(
-        actor=actor,
-        dimension_id=unit.pk,
-        position=1,
-        value_id=international.pk,
-        conditions=[{"field": "partner.country", "op": "not_equals", "value": "GB"}],
-    )
-    config.dimension_rule_save(
-        actor=actor,
-        dimension_id=unit.pk,
-        position=2,
-        value_id=international.pk,
-        conditions=[{"field": "document.trip_reference", "op": "starts_with", "value": "INT-"}],
-    )
-    config.dimension_save(
-        actor=actor, pk=unit.pk, name=unit.name, position=1, default_value_id=domestic.pk
-    )
+# name -> (values (code, name), default code, rules (value code, field, op, value))
+DIMENSIONS = {
+    "Business unit": (
+        [("DOM", "Domestic"), ("INT", "International"), ("WHS", "Warehousing")],
+        "DOM",
+        [
+            ("INT", "partner.country", "not_equals", "GB"),
+            ("INT", "document.trip_reference", "starts_with", "INT-"),
+        ],
+    ),
+    "Vehicle type": (
+        [("ART", "Articulated"), ("RIG", "Rigid"), ("VAN", "Van")],
+        "ART",
+        [
+            ("VAN", "line.description", "contains", "van"),
+            ("RIG", "line.description", "contains", "rigid"),
+        ],
+    ),
+}
 
-    vehicle = config.dimension_save(actor=actor, name="Vehicle type", position=2)
-    artic = config.dimension_value_save(
-        actor=actor, dimension_id=vehicle.pk, code="ART", name="Articulated"
-    )
-    rigid = config.dimension_value_save(
-        actor=actor, dimension_id=vehicle.pk, code="RIG", name="Rigid"
-    )
-    van = config.dimension_value_save(actor=actor, dimension_id=vehicle.pk, code="VAN", name="Van")
-    config.dimension_rule_save(
-        actor=actor,
-        dimension_id=vehicle.pk,
-        position=1,
-        value_id=van.pk,
-        conditions=[{"field": "line.description", "op": "contains", "value": "van"}],
-    )
-    config.dimension_rule_save(
-        actor=actor,
-        dimension_id=vehicle.pk,
-        position=2,
-        value_id=rigid.pk,
-        conditions=[{"field": "line.description", "op": "contains", "value": "rigid"}],
-    )
-    config.dimension_save(
-        actor=actor, pk=vehicle.pk, name=vehicle.name, position=2, default_value_id=artic.pk
-    )
+
+def _dimensions(actor: Actor) -> None:
+    for position, (name, (values, default, rules)) in enumerate(DIMENSIONS.items(), start=1):
+        dimension = config.dimension_save(actor=actor, name=name, position=position)
+        by_code = {
+            code: config.dimension_value_save(
+                actor=actor, dimension_id=dimension.pk, code=code, name=value_name
+            )
+            for code, value_name in values
+        }
+        for rule_position, (code, field, op, value) in enumerate(rules, start=1):
+            config.dimension_rule_save(
+                actor=actor,
+                dimension_id=dimension.pk,
+                position=rule_position,
+                value_id=by_code[code].pk,
+                conditions=[{"field": field, "op": op, "value": value}],
+            )
+        config.dimension_save(
+            actor=actor,
+            pk=dimension.pk,
+            name=name,
+            position=position,
+            default_value_id=by_code[default].pk,
+        )
