@@ -167,6 +167,8 @@ XERO_GO_URL = os.environ.get("LEDGERBRIDGE_XERO_GO_URL", "https://go.xero.com").
 XERO_CLIENT_ID = os.environ.get("LEDGERBRIDGE_XERO_CLIENT_ID", "")
 XERO_CLIENT_SECRET = os.environ.get("LEDGERBRIDGE_XERO_CLIENT_SECRET", "")
 XERO_WEBHOOK_KEY = os.environ.get("LEDGERBRIDGE_XERO_WEBHOOK_KEY", "")
+# How often payment status is polled per company, as the safety net for webhooks.
+XERO_PAYMENT_POLL_SECONDS = float(os.environ.get("LEDGERBRIDGE_XERO_PAYMENT_POLL_SECONDS", "900"))
 # Apps created before 2 March 2026 may keep the broad accounting.transactions
 # scope until September 2027; new apps must use granular scopes.
 XERO_BROAD_SCOPES = _env_bool("LEDGERBRIDGE_XERO_BROAD_SCOPES", False)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import account, accounting, configuration, documents, exports, partners
+from .views import account, accounting, configuration, documents, exports, partners, payments
 
 urlpatterns = [
     path("login/", account.LoginView.as_view(), name="login"),
@@ -16,6 +16,9 @@ urlpatterns = [
     path("invoices/<int:pk>/pdf", documents.document_pdf, name="document_pdf"),
     path("invoices/post-to-xero", documents.documents_post_bulk, name="documents_post_bulk"),
     path("invoices/xero-progress", documents.xero_progress, name="xero_progress"),
+    path("invoices/check-payments", payments.payments_check_now, name="payments_check_now"),
+    path("invoices/outstanding", payments.outstanding, name="payments_outstanding"),
+    path("webhooks/xero", payments.xero_webhook, name="xero_webhook"),
     path("invoices/<int:pk>/xero/retry", documents.document_sync_retry, name="document_sync_retry"),
     path("invoices/<int:pk>/finalise", documents.document_finalise_view, name="document_finalise"),
     path("invoices/<int:pk>/delete", documents.document_delete, name="document_delete"),

@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+
+from ledgerbridge.companies.models import Company
 
 from .connection import xero_links_keep_alive
+from .payments import companies_due_for_poll, xero_payments_poll, xero_webhook_events_process
 
 
 @db_periodic_task(crontab(minute="17", hour="3"))
 def keep_xero_links_alive() -> None:
     xero_links_keep_alive()
+
+
+@db_task(retries=3, retry_delay=10)
+def process_xero_webhooks() -> None:
+    """Read the documents named by stored webhook events (one run at a time)."""
+    # A nudge arriving while a run is busy finds the lock taken; the running
+    # one loops until no event is left, so nothing waits for the next poll.
+    with lock_task("xero-webhooks"):
+        while xero_webhook_events_process(now=timezone.now()).events:
+            pass
+
+
+@db_task(retries=2, retry_delay=30)
+def poll_xero_payments(company_id: int) -> None:
+    company = Company.objects.filter(pk=company_id).first()
+    if company is None:
+        return
+    with lock_task(f"xero-poll-{company_id}"):
+        xero_payments_poll(company=company, now=timezone.now())
+
+
+@db_periodic_task(crontab(minute="*"))
+def poll_xero_payments_due() -> None:
+    """Every minute, poll the companies whose polling interval has passed."""
+    for company_id in companies_due_for_poll(now=timezone.now()):
+        poll_xero_payments(company_id)
