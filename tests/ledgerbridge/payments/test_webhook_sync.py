@@ -58,7 +58,7 @@ def test_a_deleted_payment_brings_the_invoice_back_to_unpaid(signed_sandbox, lin
     state = deliver_until(signed_sandbox, document, "unpaid")
     assert state.amount_paid == 0 and state.amount_due == document.gross_total
     assert not state.payments.exists()
-    assert [e.new_status for e in state.events.order_by("id")] == ["paid", "unpaid"]
+    assert [e.new_status for e in state.events.order_by("id")][-2:] == ["paid", "unpaid"]
 
 
 def test_an_invoice_voided_in_xero_shows_voided(signed_sandbox, linked, receiver):
