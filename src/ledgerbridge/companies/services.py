@@ -167,3 +167,30 @@ def api_token_revoke(*, actor: Actor, token_id: int, now: datetime | None = None
     token.revoked_at = now or timezone.now()
     token.save(update_fields=["revoked_at"])
     audit_record(actor=actor, company=actor.company, action="API token revoked", target=token.name)
+
+
+LOGO_MAX_BYTES = 512 * 1024
+_LOGO_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+
+
+def company_logo_set(*, actor: Actor, content: bytes | None) -> Company:
+    """Set (PNG or JPEG, at most 512 KB) or remove (None) the logo printed on documents."""
+    require(actor, Permission.CONFIGURE)
+    company = actor.company
+    if content is None:
+        company.logo, company.logo_content_type = None, ""
+        action = "company logo removed"
+    else:
+        if len(content) > LOGO_MAX_BYTES:
+            raise ApplicationError("The logo must be at most 512 KB.", field="logo")
+        content_type = next(
+            (kind for magic, kind in _LOGO_SIGNATURES.items() if content.startswith(magic)), None
+        )
+        if content_type is None:
+            raise ApplicationError("The logo must be a PNG or JPEG image.", field="logo")
+        company.logo, company.logo_content_type = content, content_type
+        action = "company logo changed"
+    with transaction.atomic():
+        company.save(update_fields=["logo", "logo_content_type"])
+        audit_record(actor=actor, company=company, action=action, target=company.legal_name)
+    return company

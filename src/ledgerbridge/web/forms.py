@@ -178,6 +178,10 @@ class CompanyForm(forms.Form):
     country = forms.CharField(max_length=2, help_text="2-letter ISO code")
     base_currency = forms.CharField(max_length=3, help_text="3-letter ISO code")
     email = forms.EmailField(required=False)
+    logo = forms.FileField(
+        required=False, help_text="PNG or JPEG, at most 512 KB; printed on documents"
+    )
+    remove_logo = forms.BooleanField(required=False, label="Remove the current logo")
 
     def clean_country(self) -> str:
         return self.cleaned_data["country"].strip().upper()

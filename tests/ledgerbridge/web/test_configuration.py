@@ -253,3 +253,36 @@ def test_a_duplicate_dimension_name_is_refused_next_to_the_name(admin, company):
     assert response.status_code == 200
     assert b"A dimension named Business unit already exists." in response.content
     assert b'id="id_name_error"' in response.content
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _company_post(company):
+    return {"legal_name": company.legal_name, "country": "GB", "base_currency": "GBP"}
+
+
+def test_a_logo_can_be_uploaded_and_appears_on_the_pdf(client_for, company):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from ledgerbridge.invoicing.pdf import render_document_html
+    from tests.ledgerbridge.factories import make_actor, make_document
+
+    client = client_for(Role.SUPER_ADMIN)
+    logo = SimpleUploadedFile("logo.png", PNG, content_type="image/png")
+    client.post("/configuration/company", {**_company_post(company), "logo": logo})
+    company.refresh_from_db()
+    assert bytes(company.logo) == PNG and company.logo_content_type == "image/png"
+    document = make_document(make_actor(company, Role.FINANCE), finalise=True)
+    assert "data:image/png;base64," in render_document_html(document)
+
+
+def test_a_logo_that_is_not_an_image_is_refused_next_to_the_field(client_for, company):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for(Role.SUPER_ADMIN)
+    bad = SimpleUploadedFile("logo.png", b"<svg>not really</svg>", content_type="image/png")
+    answer = client.post("/configuration/company", {**_company_post(company), "logo": bad})
+    assert "The logo must be a PNG or JPEG image." in answer.content.decode()
+    company.refresh_from_db()
+    assert not company.logo

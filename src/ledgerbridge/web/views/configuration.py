@@ -9,13 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from ledgerbridge.companies.permissions import Actor, Permission
 from ledgerbridge.companies.selectors import api_token_get, api_token_list, audit_entries
-from ledgerbridge.companies.services import api_token_create, api_token_revoke, company_update
+from ledgerbridge.companies.services import (
+    api_token_create,
+    api_token_revoke,
+    company_logo_set,
+    company_update,
+)
 from ledgerbridge.errors import ApplicationError
 from ledgerbridge.invoicing import configuration as config
 from ledgerbridge.invoicing.dimensions import FIELDS, OPERATORS, conditions_validate
@@ -59,10 +65,17 @@ def config_home(request: HttpRequest, actor: Actor) -> HttpResponse:
 def config_company(request: HttpRequest, actor: Actor) -> HttpResponse:
     company = actor.company
     if request.method == "POST":
-        form = CompanyForm(request.POST)
+        form = CompanyForm(request.POST, request.FILES)
         if form.is_valid():
+            details = dict(form.cleaned_data)
+            logo, remove_logo = details.pop("logo"), details.pop("remove_logo")
             try:
-                company_update(actor=actor, **form.cleaned_data)
+                with transaction.atomic():
+                    company_update(actor=actor, **details)
+                    if logo is not None:
+                        company_logo_set(actor=actor, content=logo.read())
+                    elif remove_logo:
+                        company_logo_set(actor=actor, content=None)
             except ApplicationError as exc:
                 apply_error(form, exc)
             else:
@@ -70,9 +83,13 @@ def config_company(request: HttpRequest, actor: Actor) -> HttpResponse:
                 return redirect("config_company")
     else:
         form = CompanyForm(
-            initial={name: getattr(company, name) for name in CompanyForm.base_fields}
+            initial={
+                name: getattr(company, name)
+                for name in CompanyForm.base_fields
+                if name not in ("logo", "remove_logo")
+            }
         )
-    return _page(request, "company.html", "config_company", form=form)
+    return _page(request, "company.html", "config_company", form=form, has_logo=bool(company.logo))
 
 
 # ---------------------------------------------------------------- nominal codes
