@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "ledgerbridge.companies.middleware.CurrentCompanyMiddleware",
+    "ledgerbridge.web.request_context.RequestContextMiddleware",
 ]
 
 ROOT_URLCONF = "ledgerbridge.urls"
