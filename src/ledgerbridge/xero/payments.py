@@ -51,6 +51,7 @@ BATCH = 100
 # well within URL limits at 50.
 CREDIT_NOTE_BATCH = 50
 INVOICE = "INVOICE"
+STRANGER_GRACE = dt.timedelta(minutes=10)
 CREDITNOTE = "CREDITNOTE"
 
 
@@ -254,6 +255,7 @@ class RefreshReport:
     changed: int = 0
     checked: int = 0
     events: int = 0
+    deferred: int = 0
 
 
 def _apply(
@@ -391,9 +393,19 @@ def xero_webhook_events_process(*, now: dt.datetime, limit: int = 5000) -> Refre
         XeroWebhookEvent.objects.filter(pk__in=mine).update(
             processed_at=now, outcome="checked", company=company
         )
-        XeroWebhookEvent.objects.filter(pk__in=ids).exclude(pk__in=mine).update(
-            processed_at=now, outcome="not a document we posted", company=company
-        )
+        strangers = [e for e in events if e.resource_id.lower() not in ours]
+        # Xero tells us about a document we are posting before our worker has
+        # committed its ID: those events wait (a while) for the record instead
+        # of being dropped.
+        in_flight = SyncRecord.objects.filter(
+            company=company, status__in=[SyncStatus.PENDING, SyncStatus.POSTING]
+        ).exists()
+        waiting = [e.pk for e in strangers if in_flight and now - e.received_at < STRANGER_GRACE]
+        total.deferred += len(waiting)
+        total.events -= len(waiting)
+        XeroWebhookEvent.objects.filter(pk__in=[e.pk for e in strangers]).exclude(
+            pk__in=waiting
+        ).update(processed_at=now, outcome="not a document we posted", company=company)
     return total
 
 

@@ -9,7 +9,10 @@ from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 from ledgerbridge.companies.models import Company
 
 from .connection import xero_links_keep_alive
+from .models import XeroWebhookEvent
 from .payments import companies_due_for_poll, xero_payments_poll, xero_webhook_events_process
+
+DEFERRED_RETRY_SECONDS = 5.0
 
 
 @db_periodic_task(crontab(minute="17", hour="3"))
@@ -23,8 +26,18 @@ def process_xero_webhooks() -> None:
     # A nudge arriving while a run is busy finds the lock taken; the running
     # one loops until no event is left, so nothing waits for the next poll.
     with lock_task("xero-webhooks"):
-        while xero_webhook_events_process(now=timezone.now()).events:
+        while (report := xero_webhook_events_process(now=timezone.now())).events:
             pass
+    if report.deferred:
+        # Events for documents still being posted: look again once they are.
+        process_xero_webhooks.schedule(delay=DEFERRED_RETRY_SECONDS)
+
+
+@db_periodic_task(crontab(minute="*"))
+def process_xero_webhooks_left() -> None:
+    """The safety net for a lost nudge: any event still unprocessed gets a run."""
+    if XeroWebhookEvent.objects.filter(processed_at__isnull=True).exists():
+        process_xero_webhooks()
 
 
 @db_task(retries=2, retry_delay=30)

@@ -9,14 +9,25 @@ from typing import Any
 import pytest
 
 from ledgerbridge.accounting.models import PaymentState, SyncRecord, SyncStatus
-from tests.ledgerbridge.xero.conftest import admin, authorise, sandbox  # noqa: F401
+from tests.ledgerbridge.xero.conftest import admin, authorise  # noqa: F401
+from xero_sandbox.testing import running_sandbox
 
 
 @pytest.fixture
-def signed_sandbox(sandbox, settings):  # noqa: F811
-    """The sandbox, with our webhook key set to its app's signing key."""
-    settings.XERO_WEBHOOK_KEY = sandbox.webhook_key
-    return sandbox
+def signed_sandbox(settings):
+    """A sandbox that delivers webhooks only when flushed, signed with our key.
+
+    The test server shares the test's SQLite connection, so deliveries must
+    not arrive while the test itself uses the database: the tests flush.
+    """
+    with running_sandbox(webhook_batch_seconds=3600) as running:
+        settings.XERO_LOGIN_URL = running.base_url
+        settings.XERO_IDENTITY_URL = running.base_url
+        settings.XERO_API_URL = running.base_url
+        settings.XERO_CLIENT_ID = running.client_id
+        settings.XERO_CLIENT_SECRET = running.client_secret
+        settings.XERO_WEBHOOK_KEY = running.webhook_key
+        yield running
 
 
 @pytest.fixture
@@ -33,7 +44,7 @@ def receiver(signed_sandbox, live_server) -> str:
     return url
 
 
-def wait_for(check: Callable[[], Any], *, timeout: float = 10.0, every: float = 0.05) -> Any:
+def wait_for(check: Callable[[], Any], *, timeout: float = 20.0, every: float = 0.05) -> Any:
     """Poll ``check`` until it returns something truthy, or fail at the deadline."""
     deadline = time.monotonic() + timeout
     while True:
@@ -55,13 +66,30 @@ def posted(document) -> SyncRecord:
     return record
 
 
-def deliver_until(running, document, status: str, *, timeout: float = 10.0) -> PaymentState:
-    """Flush the sandbox's webhooks until the document reaches ``status``."""
+def deliver_until(running, document, status: str, *, timeout: float = 20.0) -> PaymentState:
+    """Flush the sandbox's webhooks until the document reaches ``status``.
+
+    Events that arrived while their document was still being posted wait for a
+    scheduled re-run, which the test queue does not keep: run it here.
+    """
+    from ledgerbridge.xero.tasks import process_xero_webhooks
 
     def check() -> PaymentState | None:
         running.control.flush_webhooks()
+        process_xero_webhooks()
         state = state_of(document)
         return state if state is not None and state.status == status else None
 
-    result: PaymentState = wait_for(check, timeout=timeout, every=0.1)
+    try:
+        result: PaymentState = wait_for(check, timeout=timeout, every=0.1)
+    except AssertionError:
+        from ledgerbridge.xero.models import XeroWebhookEvent
+
+        record = SyncRecord.objects.get(document=document)
+        raise AssertionError(
+            f"{status} not reached: state={state_of(document)!r} record={record.status} "
+            f"alloc={record.allocation_status} {record.allocation_message!r} events="
+            f"{list(XeroWebhookEvent.objects.values_list('category', 'resource_id', 'outcome'))} "
+            f"ext={record.external_id}"
+        ) from None
     return result
