@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from ninja import Field, Schema
 
 from ledgerbridge.invoicing.models import Document
+
+if TYPE_CHECKING:
+    from ledgerbridge.accounting.models import SyncRecord
 
 
 class PartnerIn(Schema):
@@ -126,6 +130,33 @@ class TaskOut(Schema):
     completed_at: dt.datetime | None
 
 
+class PaymentLineOut(Schema):
+    xero_id: str
+    date: dt.date | None
+    amount: Decimal
+    reference: str
+
+
+class CreditAllocationOut(Schema):
+    kind: str = Field(description="credit_note, overpayment, prepayment; invoice on a credit note")
+    xero_id: str
+    number: str
+    date: dt.date | None
+    amount: Decimal
+
+
+class PaymentOut(Schema):
+    status: str = Field(description="unpaid, partly_paid, paid, voided, deleted")
+    total: Decimal
+    amount_paid: Decimal
+    amount_credited: Decimal
+    amount_due: Decimal
+    fully_paid_on: dt.date | None
+    last_checked_at: dt.datetime | None
+    payments: list[PaymentLineOut]
+    allocations: list[CreditAllocationOut]
+
+
 class SyncOut(Schema):
     status: str = Field(description="pending, posting, posted, failed, needs_attention")
     message: str
@@ -135,6 +166,7 @@ class SyncOut(Schema):
     posted_at: dt.datetime | None
     attachment: str
     allocation: str
+    payment: PaymentOut | None = Field(None, description="Payment status as Xero last told us")
 
 
 class DocumentSummary(Schema):
@@ -228,6 +260,36 @@ def _sync_out(document: Document) -> SyncOut | None:
         posted_at=record.posted_at,
         attachment=record.attachment_status,
         allocation=record.allocation_status,
+        payment=_payment_out(record),
+    )
+
+
+def _payment_out(record: SyncRecord) -> PaymentOut | None:
+    from ledgerbridge.accounting.models import PaymentState
+
+    state = PaymentState.objects.filter(record=record).first()
+    if state is None:
+        return None
+    return PaymentOut(
+        status=state.status,
+        total=state.total,
+        amount_paid=state.amount_paid,
+        amount_credited=state.amount_credited,
+        amount_due=state.amount_due,
+        fully_paid_on=state.fully_paid_on,
+        last_checked_at=state.last_checked_at,
+        payments=[
+            PaymentLineOut(
+                xero_id=p.external_id, date=p.date, amount=p.amount, reference=p.reference
+            )
+            for p in state.payments.all()
+        ],
+        allocations=[
+            CreditAllocationOut(
+                kind=a.kind, xero_id=a.external_id, number=a.number, date=a.date, amount=a.amount
+            )
+            for a in state.allocations.all()
+        ],
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from ledgerbridge.accounting.payments import PAYMENT_FILTERS
 from ledgerbridge.accounting.selectors import SYNC_FILTERS
 from ledgerbridge.companies.models import Role
 from ledgerbridge.invoicing.models import (
@@ -50,6 +51,9 @@ class DocumentFilterForm(forms.Form):
     xero = forms.ChoiceField(
         required=False, label="Xero", choices=[("", "Any Xero status"), *SYNC_FILTERS]
     )
+    payment = forms.ChoiceField(
+        required=False, label="Payment", choices=[("", "Any payment status"), *PAYMENT_FILTERS]
+    )
 
     def __init__(self, *args: Any, partners: Iterable[Any], **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
@@ -61,6 +65,12 @@ class DocumentFilterForm(forms.Form):
             return None
         self.is_valid()
         return self.cleaned_data.get("xero") or None
+
+    def payment_status(self) -> str | None:
+        if not self.is_bound:
+            return None
+        self.is_valid()
+        return self.cleaned_data.get("payment") or None
 
     def filters(self) -> DocumentFilters:
         if not self.is_bound:

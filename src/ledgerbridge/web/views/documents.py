@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from ledgerbridge.accounting.models import AccountingPackage
 from ledgerbridge.accounting.outbox import sync_record_retry
+from ledgerbridge.accounting.payments import documents_filter_by_payment
 from ledgerbridge.accounting.selectors import (
     documents_filter_by_sync,
     posting_paused_until,
@@ -65,8 +66,9 @@ def home(request: HttpRequest, actor: Actor) -> HttpResponse:
 def invoice_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = DocumentFilterForm(request.GET or None, partners=partner_list(actor=actor))
     documents = document_list_with_tasks(actor=actor, filters=form.filters())
-    documents = documents_filter_by_sync(documents, form.sync_status()).select_related(
-        "sync_record"
+    documents = documents_filter_by_sync(documents, form.sync_status())
+    documents = documents_filter_by_payment(documents, form.payment_status()).select_related(
+        "sync_record", "sync_record__payment"
     )
     page = paginate(request, documents)
     uses_xero = accounting_settings_get(company=actor.company).package == AccountingPackage.XERO_API
