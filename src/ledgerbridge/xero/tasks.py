@@ -20,7 +20,9 @@ def keep_xero_links_alive() -> None:
     xero_links_keep_alive()
 
 
-@db_task(retries=3, retry_delay=10)
+# A nudge that finds another run holding the lock fails and retries soon: its
+# events may have arrived just after that run's last look.
+@db_task(retries=5, retry_delay=1)
 def process_xero_webhooks() -> None:
     """Read the documents named by stored webhook events (one run at a time)."""
     # A nudge arriving while a run is busy finds the lock taken; the running
