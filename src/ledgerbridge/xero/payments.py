@@ -24,6 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -52,6 +53,7 @@ BATCH = 100
 CREDIT_NOTE_BATCH = 50
 INVOICE = "INVOICE"
 STRANGER_GRACE = dt.timedelta(minutes=10)
+FIRST_POLL_MARGIN = dt.timedelta(days=1)
 CREDITNOTE = "CREDITNOTE"
 
 
@@ -419,13 +421,29 @@ def xero_payments_poll(*, company: Company, now: dt.datetime) -> RefreshReport:
     """
     report = RefreshReport()
     poll, _ = XeroPaymentPoll.objects.get_or_create(company=company)
+    first_posted = SyncRecord.objects.filter(
+        company=company, status=SyncStatus.POSTED, posted_at__isnull=False
+    ).aggregate(first=Min("posted_at"))["first"]
+    if first_posted is None:
+        # Nothing of ours in Xero yet: nothing to ask about.
+        poll.last_polled_at = now
+        poll.save(update_fields=["last_polled_at"])
+        return report
+    # The first poll starts a day before our first posting (a margin for the
+    # two clocks), not at the beginning of the organisation's history.
+    floor = first_posted - FIRST_POLL_MARGIN
     client = XeroClient(company)
     try:
         invoices_since = _poll_kind(
-            client, company, poll.invoices_since, "invoices", now=now, report=report
+            client, company, poll.invoices_since or floor, "invoices", now=now, report=report
         )
         credits_since = _poll_kind(
-            client, company, poll.credit_notes_since, "credit_notes", now=now, report=report
+            client,
+            company,
+            poll.credit_notes_since or floor,
+            "credit_notes",
+            now=now,
+            report=report,
         )
     except XeroError as error:
         poll.last_error = error.message
