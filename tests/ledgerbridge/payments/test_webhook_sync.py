@@ -110,3 +110,27 @@ def test_a_credit_note_allocated_to_the_invoice_is_shown_on_both(signed_sandbox,
     assert allocation.external_id == credit_record.external_id
     assert allocation.amount == credit.gross_total
     assert state.amount_due == invoice.gross_total - Decimal("100.00") - credit.gross_total
+
+
+@pytest.mark.browser
+def test_in_the_browser_check_payments_now_shows_the_invoice_paid(
+    page, live_server, signed_sandbox, linked
+):
+    from playwright.sync_api import expect
+
+    from ledgerbridge.companies.models import Role
+    from tests.ledgerbridge.factories import make_user
+
+    document, record = _invoice(linked)
+    signed_sandbox.control.update_app(signed_sandbox.client_id, webhook_url="")
+    signed_sandbox.control.record_payment(signed_sandbox.tenant_id, invoice_id=record.external_id)
+    make_user(linked.company, Role.FINANCE, username="fiona", password="lorry-load-42")
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("fiona")
+    page.get_by_label("Password").fill("lorry-load-42")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/invoices/")
+    page.locator("#check-payments").click()
+    expect(page.locator(".badge.pay-paid")).to_have_count(1)
+    page.get_by_role("link", name=document.number).click()
+    expect(page.locator("#payment-status")).to_have_text("Paid")
