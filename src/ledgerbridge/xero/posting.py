@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -275,60 +276,65 @@ class XeroConnector:
                     ],
                 )
             )
+
+        def common(record: SyncRecord) -> dict[str, Any]:
+            document = documents[record.pk]
+            return {
+                "type": XERO_TYPES[document.type],
+                "contact": Contact(contact_id=contacts[document.partner_id]),
+                "reference": self._reference(document),
+                "date": document.issue_date,
+                "currency_code": CurrencyCode(document.currency),
+                "status": status,
+                "line_amount_types": LineAmountTypes.EXCLUSIVE,
+                "line_items": self._lines(document, tax_types, categories),
+            }
+
         if invoices := [r for r in invoices if r not in no_contact]:
             payload = Invoices(
                 invoices=[
                     Invoice(
-                        type=XERO_TYPES[documents[r.pk].type],
-                        contact=Contact(contact_id=contacts[documents[r.pk].partner_id]),
+                        **common(r),
                         invoice_number=xero_number(documents[r.pk]),
-                        reference=self._reference(documents[r.pk]),
-                        date=documents[r.pk].issue_date,
                         due_date=documents[r.pk].due_date,
-                        currency_code=CurrencyCode(documents[r.pk].currency),
-                        status=status,
-                        line_amount_types=LineAmountTypes.EXCLUSIVE,
-                        line_items=self._lines(documents[r.pk], tax_types, categories),
                     )
                     for r in invoices
                 ]
             )
-            result = self._send(
-                client, client.api.create_invoices, payload, f"{request_key}:invoices"
+            items = self._send(
+                client, client.api.create_invoices, payload, f"{request_key}:invoices", "invoices"
             )
-            items = result.invoices if result is not None else None
             outcomes += self._outcomes(invoices, items, short_code, "invoice_id", "invoice_number")
         if credits := [r for r in credits if r not in no_contact]:
             payload_cn = CreditNotes(
                 credit_notes=[
-                    CreditNote(
-                        type=XERO_TYPES[documents[r.pk].type],
-                        contact=Contact(contact_id=contacts[documents[r.pk].partner_id]),
-                        credit_note_number=xero_number(documents[r.pk]),
-                        reference=self._reference(documents[r.pk]),
-                        date=documents[r.pk].issue_date,
-                        currency_code=CurrencyCode(documents[r.pk].currency),
-                        status=status,
-                        line_amount_types=LineAmountTypes.EXCLUSIVE,
-                        line_items=self._lines(documents[r.pk], tax_types, categories),
-                    )
+                    CreditNote(**common(r), credit_note_number=xero_number(documents[r.pk]))
                     for r in credits
                 ]
             )
-            result_cn = self._send(
-                client, client.api.create_credit_notes, payload_cn, f"{request_key}:credits"
+            items = self._send(
+                client,
+                client.api.create_credit_notes,
+                payload_cn,
+                f"{request_key}:credits",
+                "credit_notes",
             )
-            items_cn = result_cn.credit_notes if result_cn is not None else None
             outcomes += self._outcomes(
-                credits, items_cn, short_code, "credit_note_id", "credit_note_number"
+                credits, items, short_code, "credit_note_id", "credit_note_number"
             )
         return outcomes
 
     def _send(
-        self, client: XeroClient, operation: Callable[..., Any], payload: Any, key: str
-    ) -> Any:
+        self,
+        client: XeroClient,
+        operation: Callable[..., Any],
+        payload: Any,
+        key: str,
+        items_field: str,
+    ) -> list[Any] | _Refused:
+        """Xero's per-item answers, or why it refused the whole request."""
         try:
-            return self._call(
+            result = self._call(
                 client,
                 operation,
                 payload,
@@ -338,13 +344,13 @@ class XeroConnector:
                 write=True,
             )
         except XeroValidation as error:
-            # A whole-request refusal: every item gets the message.
-            return _Refused(error.messages)
+            return _Refused(error.messages or ["Xero refused the request."])
+        return list(getattr(result, items_field, None) or [])
 
     def _outcomes(
         self,
         records: Sequence[SyncRecord],
-        items: Any,
+        items: list[Any] | _Refused,
         short_code: str,
         id_field: str,
         number_field: str,
@@ -353,7 +359,7 @@ class XeroConnector:
             return [PostOutcome(r.pk, messages=items.messages) for r in records]
         outcomes = []
         # Xero answers item by item, in the order sent.
-        for record, item in zip(records, items or [], strict=False):
+        for record, item in zip(records, items, strict=False):
             errors = [e.message for e in (item.validation_errors or []) if e.message]
             if (
                 _value(item.status_attribute_string) == "ERROR"
@@ -522,10 +528,11 @@ class XeroConnector:
         return AllocationOutcome(allocated=amount, note=note)
 
 
-class _Refused(list):  # type: ignore[type-arg]
-    def __init__(self, messages: Sequence[str]) -> None:
-        super().__init__()
-        self.messages = list(messages) or ["Xero refused the request."]
+@dataclass(frozen=True)
+class _Refused:
+    """A whole-request refusal: every item of the request gets these messages."""
+
+    messages: list[str]
 
 
 def _money(value: Any) -> Decimal | None:

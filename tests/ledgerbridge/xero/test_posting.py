@@ -367,3 +367,12 @@ def test_every_call_has_a_timeout():
 
     connect, read = REQUEST_TIMEOUT
     assert 0 < connect <= 10 and 0 < read <= 60
+
+
+def test_a_whole_request_refused_by_xero_fails_each_document_with_the_reason(sandbox, manual):
+    documents = _queue(manual, 2)
+    sandbox.control.add_fault("error", status=400, method="PUT", path="/Invoices$", times=1)
+    post_all(manual.company, runs=1)
+    records = SyncRecord.objects.filter(document__in=documents)
+    assert {r.status for r in records} == {SyncStatus.FAILED}
+    assert all(r.message for r in records)
