@@ -100,6 +100,10 @@ def sync_record_request(*, document: Document, now: dt.datetime) -> SyncRecord:
     return record
 
 
+def _post_task(document_id: int) -> Task | None:
+    return Task.objects.filter(document_id=document_id, type=POST_TASK).first()
+
+
 def wake(company_id: int) -> None:
     from .tasks import sync_company
 
@@ -119,7 +123,7 @@ def sync_record_retry(*, actor: Actor, document_id: int) -> SyncRecord:
             raise NotFoundError("This document has not been sent yet.")
         if record.status in (SyncStatus.PENDING, SyncStatus.POSTING):
             raise ApplicationError("This document is already on its way.")
-        task = Task.objects.filter(document_id=document_id, type=POST_TASK).first()
+        task = _post_task(document_id)
         if task is not None and task.status == TaskStatus.FAILED:
             task_reopen(task=task)
         return sync_record_request(document=record.document, now=timezone.now())
@@ -341,7 +345,7 @@ def _mark_posted(
         key=posted.external_id,
         message=f"Posted as {posted.number}." + (f" {record.message}" if record.message else ""),
     )
-    task = Task.objects.filter(document=document, type=POST_TASK).first()
+    task = _post_task(document.pk)
     if task is not None:
         task.message = f"Posted to Xero as {posted.number}."
         if record.message:
@@ -356,7 +360,7 @@ def _mark_failed(record: SyncRecord, message: str, *, now: dt.datetime) -> None:
     record.request_key = ""
     record.save()
     _log(record, now=now, action="post", outcome="failed", message=message)
-    task = Task.objects.filter(document=record.document, type=POST_TASK).first()
+    task = _post_task(record.document_id)
     if task is not None:
         task_fail(task=task, message=f"Xero refused it: {message} Fix it and retry.")
 
@@ -365,7 +369,7 @@ def _retry_later(record: SyncRecord, error: TryLater, *, now: dt.datetime, keep_
     if record.attempts >= MAX_TRANSIENT_ATTEMPTS:
         record.status = SyncStatus.NEEDS_ATTENTION
         record.message = f"Still failing after {record.attempts} attempts: {error.message}"
-        task = Task.objects.filter(document=record.document, type=POST_TASK).first()
+        task = _post_task(record.document_id)
         if task is not None:
             task_fail(task=task, message=record.message + " Retry when Xero is reachable.")
     else:
