@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from ledgerbridge.validation import country_code, currency_code
 
 from .models import ApiToken, AuditEntry, Company, Membership, Role, User
 from .permissions import Actor, Permission, require
@@ -62,19 +63,11 @@ def _company_clean(fields: dict[str, Any]) -> dict[str, Any]:
         if not clean["legal_name"]:
             raise ApplicationError("Enter the company's legal name.", field="legal_name")
     if "country" in clean:
-        country = str(clean["country"] or "").strip().upper()
-        if len(country) != 2 or not country.isalpha():
-            raise ApplicationError(
-                "Country must be a 2-letter ISO code such as GB.", field="country"
-            )
-        clean["country"] = country
+        clean["country"] = country_code(clean["country"])
     if "base_currency" in clean:
-        currency = str(clean["base_currency"] or "").strip().upper()
-        if len(currency) != 3 or not currency.isalpha():
-            raise ApplicationError(
-                "Base currency must be a 3-letter ISO code such as GBP.", field="base_currency"
-            )
-        clean["base_currency"] = currency
+        clean["base_currency"] = currency_code(
+            clean["base_currency"], field="base_currency", label="Base currency"
+        )
     return clean
 
 

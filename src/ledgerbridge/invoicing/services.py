@@ -19,6 +19,7 @@ from django.utils import timezone
 from ledgerbridge.companies.permissions import Actor, Permission, require
 from ledgerbridge.companies.services import audit_record
 from ledgerbridge.errors import ApplicationError, NotFoundError
+from ledgerbridge.validation import country_code, currency_code
 
 from . import dimensions as dims
 from .models import (
@@ -66,14 +67,9 @@ def _partner_clean(data: dict[str, Any]) -> dict[str, Any]:
     if "name" in clean and not str(clean["name"]).strip():
         raise ApplicationError("Enter the partner's name.", field="name")
     if "currency" in clean:
-        clean["currency"] = _currency(clean["currency"])
+        clean["currency"] = currency_code(clean["currency"])
     if "country" in clean:
-        country = str(clean["country"]).strip().upper()
-        if len(country) != 2 or not country.isalpha():
-            raise ApplicationError(
-                "Country must be a 2-letter ISO code such as GB.", field="country"
-            )
-        clean["country"] = country
+        clean["country"] = country_code(clean["country"])
     if "payment_terms_days" in clean:
         try:
             days = int(clean["payment_terms_days"])
@@ -87,15 +83,6 @@ def _partner_clean(data: dict[str, Any]) -> dict[str, Any]:
             )
         clean["payment_terms_days"] = days
     return clean
-
-
-def _currency(value: Any) -> str:
-    currency = str(value or "").strip().upper()
-    if len(currency) != 3 or not currency.isalpha():
-        raise ApplicationError(
-            "Currency must be a 3-letter ISO code such as GBP.", field="currency"
-        )
-    return currency
 
 
 def partner_create(*, actor: Actor, kind: str, number: str, name: str, **data: Any) -> Partner:
@@ -302,7 +289,7 @@ def _apply_header(*, actor: Actor, document: Document, data: DocumentInput) -> N
     document.partner = partner
     document.issue_date = data.issue_date
     document.due_date = due
-    document.currency = _currency(data.currency or partner.currency)
+    document.currency = currency_code(data.currency or partner.currency)
     document.reference = data.reference.strip()[:100]
     document.order_reference = data.order_reference.strip()[:60]
     document.trip_reference = data.trip_reference.strip()[:60]
