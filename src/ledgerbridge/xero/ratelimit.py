@@ -69,11 +69,10 @@ class DatabaseBackend:
             wait = 0.0
             for window in windows:
                 events = RateEvent.objects.filter(scope=window.scope, at__gt=now - window.span)
-                if events.count() >= window.limit:
+                used = events.count()
+                if used >= window.limit:
                     # Room again when enough of the oldest calls leave the window.
-                    oldest = events.order_by("at").values_list("at", flat=True)[
-                        events.count() - window.limit
-                    ]
+                    oldest = events.order_by("at").values_list("at", flat=True)[used - window.limit]
                     wait = max(wait, oldest + window.span - now)
             if wait > 0:
                 return wait
