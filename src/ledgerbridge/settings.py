@@ -6,6 +6,7 @@ defaults give a zero-setup SQLite install under ``var/`` in the project root.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "django_htmx",
     "huey.contrib.djhuey",
     "ledgerbridge.companies",
@@ -79,6 +81,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "ledgerbridge.companies.middleware.CurrentCompanyMiddleware",
     "ledgerbridge.web.request_context.RequestContextMiddleware",
+    # Last: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ledgerbridge.urls"
@@ -136,13 +140,44 @@ STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = Path(os.environ.get("LEDGERBRIDGE_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
 
+# Cookies, HSTS and TLS follow the public URL: an https one (production, behind
+# a TLS-terminating proxy that sets X-Forwarded-Proto) switches them all on;
+# ./run's plain http on 127.0.0.1 keeps working with them off.
+HTTPS = PUBLIC_URL.lower().startswith("https://")
 SESSION_COOKIE_HTTPONLY = True
+# Templates send the token from {% csrf_token %}; no script needs the cookie.
+CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = _env_bool("LEDGERBRIDGE_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = _env_bool("LEDGERBRIDGE_SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # Load balancers probe /health over plain http inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^health$"]
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+SILENCED_SYSTEM_CHECKS = [
+    # HSTS for every subdomain, or a preload list entry, binds the operator's
+    # whole domain to https for a year: their decision, not this app's.
+    "security.W005",
+    "security.W021",
+]
+
+# Login throttling (django-axes): a username from one address is locked out
+# after AXES_FAILURE_LIMIT failed logins until the cool-off has passed.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "ledgerbridge.web.views.account.login_locked_out"
+AXES_VERBOSE = False
+AUTHENTICATION_BACKENDS = [
+    "ledgerbridge.companies.throttling.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 # Queue: SQLite file by default (zero setup); Redis when HUEY_URL says so.
 # The database is the truth; a queued job is only a nudge to look now.

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -19,6 +23,26 @@ from .common import int_or_none
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+
+def login_locked_out(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: Any
+) -> HttpResponse:
+    """The login page again, saying why and for how long (django-axes' lockout)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(
+        request,
+        "registration/login.html",
+        {
+            "form": AuthenticationForm(request),
+            "locked_out": (
+                f"Too many failed logins for this username. Logging in is blocked for "
+                f"{minutes} minutes from the last attempt; try again later or ask a "
+                f"Super Admin to check the username."
+            ),
+        },
+        status=429,
+    )
 
 
 @require_POST

@@ -1,0 +1,89 @@
+"""Secure cookies, HSTS and TLS follow an https public URL; plain http stays usable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.test import Client
+
+from tests.ledgerbridge.factories import PASSWORD, make_user
+
+PRODUCTION = {
+    "LEDGERBRIDGE_PUBLIC_URL": "https://ledgerbridge.example.com",
+    "LEDGERBRIDGE_ALLOWED_HOSTS": "ledgerbridge.example.com",
+    "LEDGERBRIDGE_SECRET_KEY": "k" * 20 + "-Pz4!qT9#mW2&xL7^vB5*nR8@cF3$hJ6%",
+    "LEDGERBRIDGE_ENCRYPTION_KEYS": "u2dPmxrL8i5ZsQ6fN8J0cY3wVqI2e7o9l1bKp4tR5Wg=",
+    "LEDGERBRIDGE_DEBUG": "0",
+}
+
+
+def settings_in(env: dict[str, str], tmp_path, *code: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERBRIDGE_")}
+    base.pop("DATABASE_URL", None)
+    base.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by tests/conftest.py for Playwright
+    return subprocess.run(
+        [sys.executable, *code],
+        env={**base, **env, "LEDGERBRIDGE_VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_passes_with_production_settings(tmp_path):
+    done = settings_in(PRODUCTION, tmp_path, "-m", "ledgerbridge.cli", "check", "--deploy")
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    # Only the checks silenced in settings.py, each with its reason written there.
+    assert "System check identified no issues (2 silenced)." in output, output
+
+
+def test_check_deploy_warns_about_plain_http(tmp_path):
+    env = {**PRODUCTION, "LEDGERBRIDGE_PUBLIC_URL": "http://ledgerbridge.example.com"}
+    done = settings_in(env, tmp_path, "-m", "ledgerbridge.cli", "check", "--deploy")
+    output = done.stdout + done.stderr
+    for check in ("security.W004", "security.W008", "security.W012", "security.W016"):
+        assert check in output
+
+
+def test_an_https_public_url_switches_on_secure_cookies_hsts_and_the_proxy_header(tmp_path):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, "
+        "s.CSRF_COOKIE_HTTPONLY, s.SESSION_COOKIE_SAMESITE, s.SECURE_SSL_REDIRECT, "
+        "s.SECURE_HSTS_SECONDS, s.SECURE_PROXY_SSL_HEADER)"
+    )
+    env = {**PRODUCTION, "DJANGO_SETTINGS_MODULE": "ledgerbridge.settings"}
+    done = settings_in(env, tmp_path, "-c", code)
+    assert done.stdout.split() == [
+        "True", "True", "True", "True", "Lax", "True", "31536000",
+        "('HTTP_X_FORWARDED_PROTO',", "'https')",
+    ], done.stderr  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_behind_the_proxy_plain_http_redirects_to_https_and_responses_carry_hsts(settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_REDIRECT_EXEMPT = [r"^health$"]
+    client = Client()
+    response = client.get("/login/")
+    assert response.status_code == 301
+    assert response["Location"] == "https://testserver/login/"
+    secure = client.get("/login/", headers={"x-forwarded-proto": "https"})
+    assert secure.status_code == 200
+    assert secure["Strict-Transport-Security"] == "max-age=31536000"
+    assert client.get("/health").status_code in (200, 503)
+
+
+@pytest.mark.django_db
+def test_local_http_run_sets_cookies_without_secure_but_httponly_and_lax():
+    client = Client()
+    user = make_user()
+    response = client.post("/login/", {"username": user.username, "password": PASSWORD})
+    session = response.cookies["sessionid"]
+    assert session["httponly"] and session["samesite"] == "Lax" and not session["secure"]
