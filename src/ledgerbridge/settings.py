@@ -203,6 +203,9 @@ XERO_GO_URL = os.environ.get("LEDGERBRIDGE_XERO_GO_URL", "https://go.xero.com").
 XERO_CLIENT_ID = os.environ.get("LEDGERBRIDGE_XERO_CLIENT_ID", "")
 XERO_CLIENT_SECRET = os.environ.get("LEDGERBRIDGE_XERO_CLIENT_SECRET", "")
 XERO_WEBHOOK_KEY = os.environ.get("LEDGERBRIDGE_XERO_WEBHOOK_KEY", "")
+# A worker holds a company (or a poll, an export build) for this long between
+# renewals; a worker that dies frees it after this time at most.
+WORKER_LEASE_SECONDS = float(os.environ.get("LEDGERBRIDGE_WORKER_LEASE_SECONDS", "120"))
 # How often payment status is polled per company, as the safety net for webhooks.
 XERO_PAYMENT_POLL_SECONDS = float(os.environ.get("LEDGERBRIDGE_XERO_PAYMENT_POLL_SECONDS", "900"))
 # Apps created before 2 March 2026 may keep the broad accounting.transactions

@@ -467,19 +467,17 @@ def _enqueue_build(batch_id: int) -> None:
 def export_batch_build(*, batch_id: int) -> ExportBatch:
     """Write a building batch's files (the worker's job). All or nothing.
 
-    The queue's lock keeps two builders (a worker and ``ledgerbridge export``, or a
+    A lease keeps two builders (a worker and ``ledgerbridge export``, or a
     redelivered job) from writing the same batch twice.
     """
-    from huey.contrib.djhuey import HUEY
-    from huey.exceptions import TaskLockedException
+    from .leases import leased
 
-    try:
-        with HUEY.lock_task(f"export-batch-{batch_id}"):
+    with leased(f"export-batch-{batch_id}") as lease:
+        # Without the lease another process is building it; its progress shows on the row.
+        if lease is not None:
             batch = ExportBatch.objects.select_related("company").get(pk=batch_id)
             if batch.status == ExportBatchStatus.BUILDING:
                 _build_or_fail(batch)
-    except TaskLockedException:
-        pass  # another process is building it; its progress shows on the row
     return ExportBatch.objects.get(pk=batch_id)
 
 

@@ -319,3 +319,18 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.old_status}→{self.new_status}"
+
+
+class WorkerLease(models.Model):
+    """One worker at a time on a named piece of work, for a limited time.
+
+    Unlike a queue lock, a lease runs out: a worker killed while holding one
+    holds nothing once ``until`` has passed (see ``ledgerbridge.accounting.leases``).
+    """
+
+    name = models.CharField(max_length=100, primary_key=True)
+    holder = models.CharField(max_length=32, blank=True)
+    until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} until {self.until:%H:%M:%S}"

@@ -38,6 +38,7 @@ from .connector import (
     TryLater,
     connector_for,
 )
+from .leases import Lease, LeaseLost, lease_take, leases_held
 from .models import (
     AccountingPackage,
     AccountingSettings,
@@ -54,8 +55,8 @@ POST_TASK = "post_to_xero"
 # the run re-queues itself behind the other companies' jobs.
 CLAIM_LIMIT = 100
 STEP_LIMIT = 100
-# A claim older than this belongs to a worker that died.
-STALE_CLAIM = dt.timedelta(minutes=10)
+# Only the holder of this lease works on a company's outbox (see leases.py).
+LEASE_PREFIX = "sync-company-"
 MAX_TRANSIENT_ATTEMPTS = 8
 NOT_LINKED_RECHECK = dt.timedelta(minutes=15)
 
@@ -149,7 +150,8 @@ class RunReport:
 
 
 def sync_company_run(*, company_id: int, now: dt.datetime | None = None) -> RunReport:
-    """Do everything that is due for one company. Safe to run twice at once."""
+    """Do everything that is due for one company. Safe to run twice at once:
+    the second run finds the company's lease taken and does nothing."""
     now = now or timezone.now()
     report = RunReport()
     settings = AccountingSettings.objects.filter(company_id=company_id).first()
@@ -161,21 +163,49 @@ def sync_company_run(*, company_id: int, now: dt.datetime | None = None) -> RunR
     connector = connector_for(settings.package)
     if connector is None:
         return report
+    lease = lease_take(f"{LEASE_PREFIX}{company_id}", now=now)
+    if lease is None:
+        report.waiting = "another worker is on it"
+        return report
+    with structlog.contextvars.bound_contextvars(company_id=company_id):
+        try:
+            _run(connector, settings, lease, now, report)
+        finally:
+            lease.release()
+        # Documents that arrived while this run held the lease: their nudge
+        # found it taken, so this run asks for another.
+        if not report.more and report.retry_in is None and _due(company_id, timezone.now()):
+            report.more = True
+    return report
+
+
+def _run(
+    connector: AccountingConnector,
+    settings: AccountingSettings,
+    lease: Lease,
+    now: dt.datetime,
+    report: RunReport,
+) -> None:
     company = settings.company
     try:
-        claimed = _claim(company, now)
+        claimed = _claim(company, lease, now)
         if claimed:
-            _settle(connector, company, [r for r in claimed if r.request_key], now, report)
+            _settle(connector, company, [r for r in claimed if r.request_key], now, report, lease)
             _post(
                 connector,
                 company,
                 [r for r in claimed if r.status == SyncStatus.POSTING and not r.request_key],
                 now,
                 report,
+                lease,
             )
-        _attach(connector, company, now, report)
-        _allocate(connector, company, now, report)
+        _attach(connector, company, now, report, lease)
+        _allocate(connector, company, now, report, lease)
         report.more = len(claimed) >= CLAIM_LIMIT or report.attached >= STEP_LIMIT
+    except LeaseLost as error:
+        # Too slow to renew: whoever holds the lease now settles what this run
+        # left in ``posting``, by lookup, so nothing goes twice.
+        log.warning("outbox.lease_lost", message=str(error))
     except NotLinked as error:
         # Linking the company wakes it at once (sync_records_resume); until then
         # the sweep need not try again every minute.
@@ -185,14 +215,23 @@ def sync_company_run(*, company_id: int, now: dt.datetime | None = None) -> RunR
         AccountingSettings.objects.filter(pk=settings.pk).update(paused_until=error.until)
         _release(company, error.message, now=now, delay=error.until - now)
         report.waiting = error.message
-    return report
 
 
-def _claim(company: Company, now: dt.datetime) -> list[SyncRecord]:
+def _due(company_id: int, now: dt.datetime) -> bool:
+    return SyncRecord.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        company_id=company_id,
+        status=SyncStatus.PENDING,
+    ).exists()
+
+
+def _claim(company: Company, lease: Lease, now: dt.datetime) -> list[SyncRecord]:
     due = Q(status=SyncStatus.PENDING) & (
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
-    stale = Q(status=SyncStatus.POSTING, claimed_at__lt=now - STALE_CLAIM)
+    # Whatever is still ``posting`` from before this lease was taken belongs to
+    # a run that is over (ended, died or lost its lease): settle it now.
+    stale = Q(status=SyncStatus.POSTING, claimed_at__lt=lease.started)
     with transaction.atomic():
         records = list(
             SyncRecord.objects.select_for_update(skip_locked=True)
@@ -219,6 +258,13 @@ def _log(
     message: str = "",
     key: str = "",
 ) -> None:
+    log.info(
+        "outbox.attempt",
+        document_id=record.document_id,
+        action=action,
+        outcome=outcome,
+        message=message[:300],
+    )
     SyncAttempt.objects.create(
         record=record,
         at=now,
@@ -235,10 +281,12 @@ def _settle(
     records: Sequence[SyncRecord],
     now: dt.datetime,
     report: RunReport,
+    lease: Lease,
 ) -> None:
     """Records whose last request may or may not have reached the package."""
     if not records:
         return
+    lease.renew()
     try:
         found = connector.find(company, records)
     except TryLater as error:
@@ -261,7 +309,7 @@ def _settle(
             record.request_key = ""
             record.save(update_fields=["request_key", "updated_at"])
     remaining = [r for r in records if r.pk not in found]
-    _post(connector, company, remaining, now, report)
+    _post(connector, company, remaining, now, report, lease)
 
 
 def _request_key(company: Company, records: Sequence[SyncRecord]) -> str:
@@ -276,10 +324,12 @@ def _post(
     records: Sequence[SyncRecord],
     now: dt.datetime,
     report: RunReport,
+    lease: Lease,
 ) -> None:
     size = max(1, connector.batch_size)
     for start in range(0, len(records), size):
         batch = list(records[start : start + size])
+        lease.renew()
         key = _request_key(company, batch)
         # The key is saved before sending, so a worker that dies mid-request
         # leaves evidence that the outcome must be settled by lookup.
@@ -411,12 +461,17 @@ def _release(
 
 
 def _attach(
-    connector: AccountingConnector, company: Company, now: dt.datetime, report: RunReport
+    connector: AccountingConnector,
+    company: Company,
+    now: dt.datetime,
+    report: RunReport,
+    lease: Lease,
 ) -> None:
     records = SyncRecord.objects.filter(
         company=company, status=SyncStatus.POSTED, attachment_status=StepStatus.PENDING
     ).select_related("document", "document__company", "document__partner")[:STEP_LIMIT]
     for record in records:
+        lease.renew()
         pdf = document_pdf_ensure(document=record.document)
         try:
             connector.attach(company, record, filename=pdf.filename, content=bytes(pdf.content))
@@ -440,7 +495,11 @@ def _attach(
 
 
 def _allocate(
-    connector: AccountingConnector, company: Company, now: dt.datetime, report: RunReport
+    connector: AccountingConnector,
+    company: Company,
+    now: dt.datetime,
+    report: RunReport,
+    lease: Lease,
 ) -> None:
     records = SyncRecord.objects.filter(
         company=company,
@@ -460,6 +519,7 @@ def _allocate(
                 record.allocation_message = "Waiting for the invoice to be posted."
                 record.save(update_fields=["allocation_message", "updated_at"])
             continue
+        lease.renew()
         try:
             outcome = connector.allocate(company, record, invoice, now=now)
         except TryLater as error:
@@ -499,8 +559,15 @@ def companies_with_due_work(*, now: dt.datetime | None = None) -> list[int]:
     due = (
         Q(status=SyncStatus.PENDING, next_attempt_at__isnull=True)
         | Q(status=SyncStatus.PENDING, next_attempt_at__lte=now)
-        | Q(status=SyncStatus.POSTING, claimed_at__lt=now - STALE_CLAIM)
+        | Q(status=SyncStatus.POSTING)  # left by a run that died, unless one is on it
         | Q(status=SyncStatus.POSTED, attachment_status=StepStatus.PENDING)
         | Q(status=SyncStatus.POSTED, allocation_status=StepStatus.WAITING)
     )
-    return list(SyncRecord.objects.filter(due).values_list("company_id", flat=True).distinct())
+    busy = {int(name.removeprefix(LEASE_PREFIX)) for name in leases_held(LEASE_PREFIX, now=now)}
+    return [
+        company_id
+        for company_id in SyncRecord.objects.filter(due)
+        .values_list("company_id", flat=True)
+        .distinct()
+        if company_id not in busy
+    ]

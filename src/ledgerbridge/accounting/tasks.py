@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from .outbox import companies_with_due_work, sync_company_run
 
 
 @db_task(retries=2, retry_delay=30)
 def sync_company(company_id: int) -> None:
-    # One run per company at a time; a second nudge while it runs is a no-op
-    # for claimed records, and the sweep catches anything left.
-    with lock_task(f"sync-company-{company_id}"):
-        report = sync_company_run(company_id=company_id)
+    # One run per company at a time (a lease, see leases.py): a nudge that finds
+    # the company taken does nothing; the run holding it looks for new work
+    # before it lets go, and the sweep catches anything left.
+    report = sync_company_run(company_id=company_id)
     if report.more:
         sync_company(company_id)  # behind the jobs already queued
     elif report.retry_in is not None:

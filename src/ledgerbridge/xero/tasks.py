@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.exceptions import TaskLockedException
 
+from ledgerbridge.accounting.leases import leased
 from ledgerbridge.companies.models import Company
 
 from .connection import xero_links_keep_alive
@@ -27,9 +29,11 @@ def process_xero_webhooks() -> None:
     """Read the documents named by stored webhook events (one run at a time)."""
     # A nudge arriving while a run is busy finds the lock taken; the running
     # one loops until no event is left, so nothing waits for the next poll.
-    with lock_task("xero-webhooks"):
+    with leased("xero-webhooks") as lease:
+        if lease is None:
+            raise TaskLockedException("Another worker is reading webhook events.")
         while (report := xero_webhook_events_process(now=timezone.now())).events:
-            pass
+            lease.renew()
     if report.deferred:
         # Events for documents still being posted: look again once they are.
         process_xero_webhooks.schedule(delay=DEFERRED_RETRY_SECONDS)
@@ -47,8 +51,9 @@ def poll_xero_payments(company_id: int) -> None:
     company = Company.objects.filter(pk=company_id).first()
     if company is None:
         return
-    with lock_task(f"xero-poll-{company_id}"):
-        xero_payments_poll(company=company, now=timezone.now())
+    with leased(f"xero-poll-{company_id}") as lease:
+        if lease is not None:  # else another worker is polling this company now
+            xero_payments_poll(company=company, now=timezone.now())
 
 
 @db_periodic_task(crontab(minute="*"))

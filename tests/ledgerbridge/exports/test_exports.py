@@ -304,14 +304,14 @@ def test_a_file_whose_totals_differ_from_the_tms_is_never_kept(finance, customer
 def test_a_batch_another_process_is_building_is_not_written_twice(
     finance, customer, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from huey.contrib.djhuey import HUEY
+    from ledgerbridge.accounting.leases import leased
 
     monkeypatch.setattr(exports, "BUILD_NOW_LIMIT", 0)
     sales_invoice(finance, customer)
     with django_capture_on_commit_callbacks(execute=False):
         batch = export_batch_create(actor=finance, filters=EVERYTHING).batch
 
-    with HUEY.lock_task(f"export-batch-{batch.pk}"):
+    with leased(f"export-batch-{batch.pk}"):
         assert exports.export_batch_build(batch_id=batch.pk).status == "building"
     assert exports.export_batch_build(batch_id=batch.pk).status == "ready"
     assert exports.export_batch_build(batch_id=batch.pk).files.count() == 1
