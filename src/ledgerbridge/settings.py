@@ -211,6 +211,12 @@ XERO_PAYMENT_POLL_SECONDS = float(os.environ.get("LEDGERBRIDGE_XERO_PAYMENT_POLL
 # Apps created before 2 March 2026 may keep the broad accounting.transactions
 # scope until September 2027; new apps must use granular scopes.
 XERO_BROAD_SCOPES = _env_bool("LEDGERBRIDGE_XERO_BROAD_SCOPES", False)
+# Webhook events older than this are recorded and ignored (replay defence).
+# Xero retries a failed delivery for up to 24 hours; 2 more cover its delivery
+# lag and clock skew. Polling reads anything ignored here anyway.
+XERO_WEBHOOK_MAX_AGE = dt.timedelta(
+    hours=float(os.environ.get("LEDGERBRIDGE_XERO_WEBHOOK_MAX_AGE_HOURS", "26"))
+)
 
 LOG_JSON = _env_bool("LEDGERBRIDGE_LOG_JSON", not DEBUG)
 LOGGING_CONFIG = "ledgerbridge.logging.setup"

@@ -174,6 +174,23 @@ class XeroWebhookEvent(models.Model):
         return f"{self.category} {self.event_type} {self.resource_id}"
 
 
+class XeroWebhookDelivery(models.Model):
+    """A signed delivery seen, by the SHA-256 of its body: the replay defence.
+
+    Xero retries a delivery it thinks failed; the same body again is answered
+    200 but stores no events twice. Rows older than the replay window are
+    pruned, since a body that old carries only events the window ignores.
+    """
+
+    body_sha256 = models.CharField(max_length=64, unique=True)
+    received_at = models.DateTimeField(db_index=True)
+    event_count = models.PositiveIntegerField(default=0)
+    repeats = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.body_sha256[:12]} ({self.event_count} events)"
+
+
 class XeroPaymentPoll(models.Model):
     """Where a company's payment polling got to (Xero's UpdatedDateUTC watermark)."""
 

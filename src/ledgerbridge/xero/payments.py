@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import F, Min
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -42,7 +42,13 @@ from ledgerbridge.errors import ApplicationError
 
 from .client import XeroClient
 from .errors import XeroError
-from .models import LinkStatus, XeroConnection, XeroPaymentPoll, XeroWebhookEvent
+from .models import (
+    LinkStatus,
+    XeroConnection,
+    XeroPaymentPoll,
+    XeroWebhookDelivery,
+    XeroWebhookEvent,
+)
 
 log = logging.getLogger(__name__)
 
@@ -80,32 +86,58 @@ def _event_date(raw: Any) -> dt.datetime | None:
     return parsed
 
 
+REPLAYED = "older than the replay window"
+
+
 def xero_webhook_receive(*, body: bytes, now: dt.datetime) -> int:
     """Store a verified delivery's events and nudge the worker; returns how many.
 
     Only inserts: the processing (Xero calls) happens in the worker, so the
     answer goes back well within Xero's 5 seconds even for large batches.
+    Replay defence: a body seen before (Xero's retry, or someone replaying a
+    captured delivery) stores nothing again; events older than
+    ``XERO_WEBHOOK_MAX_AGE`` are stored already processed, as ignored.
     """
     try:
         payload = json.loads(body or b"{}")
         events = payload.get("events") or []
     except (ValueError, AttributeError) as error:
         raise InvalidWebhookBody("The webhook body is not Xero's JSON.") from error
-    rows = [
-        XeroWebhookEvent(
-            tenant_id=str(event.get("tenantId") or "")[:64],
-            resource_id=str(event.get("resourceId") or "")[:64],
-            category=str(event.get("eventCategory") or "")[:20],
-            event_type=str(event.get("eventType") or "")[:20],
-            event_date=_event_date(event.get("eventDateUtc")),
-            received_at=now,
+    if not isinstance(events, list):
+        raise InvalidWebhookBody("The webhook body's events are not a list.")
+    oldest = now - settings.XERO_WEBHOOK_MAX_AGE
+    rows = []
+    for event in events:
+        if not isinstance(event, dict):
+            continue
+        event_date = _event_date(event.get("eventDateUtc"))
+        stale = event_date is not None and event_date < oldest
+        rows.append(
+            XeroWebhookEvent(
+                tenant_id=str(event.get("tenantId") or "")[:64],
+                resource_id=str(event.get("resourceId") or "")[:64],
+                category=str(event.get("eventCategory") or "")[:20],
+                event_type=str(event.get("eventType") or "")[:20],
+                event_date=event_date,
+                received_at=now,
+                processed_at=now if stale else None,
+                outcome=REPLAYED if stale else "",
+            )
         )
-        for event in events
-        if isinstance(event, dict)
-    ]
-    if rows:
-        with transaction.atomic():
-            XeroWebhookEvent.objects.bulk_create(rows, batch_size=500)
+    if not rows:
+        return 0
+    digest = hashlib.sha256(body).hexdigest()
+    with transaction.atomic():
+        _, first = XeroWebhookDelivery.objects.get_or_create(
+            body_sha256=digest, defaults={"received_at": now, "event_count": len(rows)}
+        )
+        if not first:
+            XeroWebhookDelivery.objects.filter(body_sha256=digest).update(repeats=F("repeats") + 1)
+            log.info("xero webhook delivery seen before: %s", digest[:12])
+            return 0
+        XeroWebhookDelivery.objects.filter(received_at__lt=oldest).delete()
+        XeroWebhookEvent.objects.bulk_create(rows, batch_size=500)
+        if any(row.processed_at is None for row in rows):
             transaction.on_commit(_enqueue_processing)
     return len(rows)
 

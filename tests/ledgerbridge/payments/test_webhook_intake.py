@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -25,11 +26,15 @@ def sign(key: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(key.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def event(tenant_id: str, resource_id: str, category: str = "INVOICE") -> dict:
+def event(
+    tenant_id: str, resource_id: str, category: str = "INVOICE", *, at: dt.datetime | None = None
+) -> dict:
+    at = at or timezone.now() - dt.timedelta(minutes=1)
     return {
         "resourceUrl": f"https://api.xero.com/api.xro/2.0/Invoices/{resource_id}",
         "resourceId": resource_id,
-        "eventDateUtc": "2026-11-24T10:00:00.123",
+        # Xero's format: UTC, milliseconds, no offset.
+        "eventDateUtc": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3],
         "eventType": "UPDATE",
         "eventCategory": category,
         "tenantId": tenant_id,
