@@ -1,13 +1,24 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import account, accounting, configuration, documents, exports, partners, payments
+from .views import (
+    account,
+    accounting,
+    configuration,
+    documents,
+    exports,
+    operations,
+    partners,
+    payments,
+)
 
 urlpatterns = [
     path("login/", account.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("company/switch", account.company_switch, name="company_switch"),
     path("", documents.home, name="home"),
+    # Platform staff: every company at a glance
+    path("platform/operations", operations.platform_operations, name="platform_operations"),
     # Invoices and credit notes
     path("invoices/", documents.invoice_list, name="invoice_list"),
     path("invoices/new", documents.document_new, name="document_new"),

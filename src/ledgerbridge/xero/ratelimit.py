@@ -21,6 +21,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, Q
 
 from .models import RateEvent
 
@@ -51,6 +52,10 @@ class Backend(Protocol):
         ...
 
     def count(self, window: Window, now: float) -> int: ...
+
+    def count_many(self, windows: Sequence[Window], now: float) -> list[int]:
+        """Calls in each window, read in one round trip, changing nothing."""
+        ...
 
 
 class DatabaseBackend:
@@ -92,6 +97,20 @@ class DatabaseBackend:
 
     def count(self, window: Window, now: float) -> int:
         return RateEvent.objects.filter(scope=window.scope, at__gt=now - window.span).count()
+
+    def count_many(self, windows: Sequence[Window], now: float) -> list[int]:
+        if not windows:
+            return []
+        recent = Q()
+        for window in windows:
+            recent |= Q(scope=window.scope, at__gt=now - window.span)
+        counts = dict(
+            RateEvent.objects.filter(recent)
+            .values("scope")
+            .annotate(n=Count("id"))
+            .values_list("scope", "n")
+        )
+        return [counts.get(window.scope, 0) for window in windows]
 
 
 # Atomic across processes: trim each window, check room in all, then record in all.
@@ -150,6 +169,13 @@ class RedisBackend:
         self.redis.zremrangebyscore(key, "-inf", now - window.span)
         return int(self.redis.zcard(key))
 
+    def count_many(self, windows: Sequence[Window], now: float) -> list[int]:
+        # ZCOUNT instead of trim-and-ZCARD: a reader must not write.
+        pipe = self.redis.pipeline(transaction=False)
+        for window in windows:
+            pipe.zcount(self._key(window.scope), f"({now - window.span}", "+inf")
+        return [int(n) for n in pipe.execute()]
+
 
 class RateLimiter:
     def __init__(self, backend: Backend, *, time_scale: float = 1.0) -> None:
@@ -183,6 +209,43 @@ class RateLimiter:
             value = lowered.get(header)
             if value is not None and value.strip().lstrip("-").isdigit():
                 self.backend.pad(window, window.xero_limit - int(value), now)
+
+    def usage(self, tenant_ids: Sequence[str], *, now: float | None = None) -> RateUsage:
+        """Calls in the current rolling minute and day per organisation, and the
+        app's minute, in one read of the shared log. Records nothing."""
+        now = time.time() if now is None else now
+        tenants = list(dict.fromkeys(t for t in tenant_ids if t))
+        per_tenant = [self.windows(t)[:2] for t in tenants]
+        app = self.windows("")[2]
+        windows = [w for pair in per_tenant for w in pair] + [app]
+        counts = self.backend.count_many(windows, now)
+        minute: dict[str, Usage] = {}
+        day: dict[str, Usage] = {}
+        for i, tenant in enumerate(tenants):
+            minute[tenant] = Usage(counts[2 * i], XERO_PER_MINUTE)
+            day[tenant] = Usage(counts[2 * i + 1], XERO_PER_DAY)
+        return RateUsage(minute=minute, day=day, app_minute=Usage(counts[-1], app.xero_limit))
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Calls counted in a window against the limit Xero counts them against."""
+
+    used: int
+    limit: int
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.used / self.limit)) if self.limit else 0
+
+
+@dataclass(frozen=True)
+class RateUsage:
+    """What the shared log says right now, for the operations page."""
+
+    minute: dict[str, Usage]  # per organisation (tenant id)
+    day: dict[str, Usage]
+    app_minute: Usage
 
 
 @lru_cache(maxsize=1)

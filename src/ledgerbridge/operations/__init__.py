@@ -1,0 +1,1 @@
+"""Operating the platform: what platform staff see across every company."""
