@@ -19,8 +19,13 @@ def configure(*, json: bool, level: str) -> dict[str, Any]:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    # JSON needs the traceback turned into text first (else it renders the
+    # exc_info tuple's repr and the traceback is lost); the console renderer
+    # formats it itself.
+    renderers: list[Any] = (
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        if json
+        else [structlog.dev.ConsoleRenderer(colors=False)]
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -36,7 +41,7 @@ def configure(*, json: bool, level: str) -> dict[str, Any]:
                 "()": structlog.stdlib.ProcessorFormatter,
                 "processors": [
                     structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    renderer,
+                    *renderers,
                 ],
                 "foreign_pre_chain": shared,
             }
@@ -58,3 +63,12 @@ def configure(*, json: bool, level: str) -> dict[str, Any]:
 
 def setup(config: dict[str, Any]) -> None:
     logging.config.dictConfig(config)
+
+
+def bind_actor(actor: Any) -> None:
+    """Bind who is acting (company, user) to the log lines that follow in this context."""
+    if actor is None:
+        return
+    structlog.contextvars.bind_contextvars(company_id=actor.company.pk)
+    if getattr(actor, "user", None) is not None:
+        structlog.contextvars.bind_contextvars(user_id=actor.user.pk)

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 
 from ledgerbridge.companies.services import api_token_authenticate
+from ledgerbridge.logging import bind_actor
 
 
 class ApiTokenAuth(HttpBearer):
@@ -15,6 +16,7 @@ class ApiTokenAuth(HttpBearer):
         actor = api_token_authenticate(raw=token)
         if actor is not None:
             request.actor = actor  # type: ignore[attr-defined]
+            bind_actor(actor)  # the rest of the request logs under the token's company
         return actor
 
 

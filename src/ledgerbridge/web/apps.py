@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class WebConfig(AppConfig):
     name = "ledgerbridge.web"
     label = "web"
+
+    def ready(self) -> None:
+        # Wiring: the worker (run_huey) loads every app, so this covers it too.
+        from huey.contrib.djhuey import HUEY
+
+        from ledgerbridge.jobs import job_log_context_register
+
+        job_log_context_register(HUEY)

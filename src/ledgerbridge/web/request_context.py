@@ -1,12 +1,22 @@
-"""Binds a request id, the user and the company to every log line of a request."""
+"""Binds a request id, the user and the company to every log line of a request,
+and writes one ``request.finished`` line per request (method, path, status, time)."""
 
 from __future__ import annotations
 
+import re
+import time
 import uuid
 from collections.abc import Callable
 
 import structlog
 from django.http import HttpRequest, HttpResponse
+
+from ledgerbridge.logging import bind_actor
+
+log = structlog.get_logger(__name__)
+
+# A caller's id is kept only if it looks like one: it is echoed and logged.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 
 
 class RequestContextMiddleware:
@@ -14,12 +24,27 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        given = request.headers.get("X-Request-ID", "")
+        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        outer = structlog.contextvars.get_contextvars()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
-        actor = getattr(request, "actor", None)
-        if actor is not None:
-            structlog.contextvars.bind_contextvars(company_id=actor.company.pk)
-        response = self.get_response(request)
-        response["X-Request-ID"] = request_id
-        return response
+        # The web session's actor is known here; an API token's is bound when
+        # the API authenticates it (api/auth.py).
+        bind_actor(getattr(request, "actor", None))
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            log.info(
+                "request.finished",
+                method=request.method,
+                path=request.path,  # never the query string: it may carry codes
+                status=response.status_code,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+            response["X-Request-ID"] = request_id
+            return response
+        finally:
+            # Whatever ran before this request (a test, a worker thread) keeps its context.
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(**outer)
