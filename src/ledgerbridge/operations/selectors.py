@@ -96,47 +96,6 @@ class CompanyHealth:
     def uses_xero_api(self) -> bool:
         return self.package == AccountingPackage.XERO_API
 
-    def as_json(self) -> dict[str, Any]:
-        def when(value: dt.datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
-        def usage(value: Usage | None) -> dict[str, int] | None:
-            return {"used": value.used, "limit": value.limit} if value else None
-
-        return {
-            "company_id": self.company_id,
-            "name": self.name,
-            "package": self.package,
-            "attention": ["ok", "watch", "attention"][self.attention],
-            "reasons": self.reasons,
-            "xero": {
-                "status": self.link_status,
-                "organisation": self.tenant_name,
-                "tenant_id": self.tenant_id,
-                "last_error": self.link_error,
-                "last_error_at": when(self.link_error_at),
-                "last_success_at": when(self.last_success_at),
-            },
-            "backlog": {
-                "pending": self.pending,
-                "posting": self.posting,
-                "oldest_waiting_since": when(self.oldest_waiting_since),
-            },
-            "failures": {
-                "failed": self.failed,
-                "needs_attention": self.needs_attention,
-                "last_message": self.last_failure,
-                "last_at": when(self.last_failure_at),
-            },
-            "paused_until": when(self.paused_until),
-            "payments": {
-                "last_polled_at": when(self.last_polled_at),
-                "poll_error": self.poll_error,
-                "last_webhook_at": when(self.last_webhook_at),
-            },
-            "rate_limit": {"minute": usage(self.rate_minute), "day": usage(self.rate_day)},
-        }
-
 
 @dataclass
 class OperationsOverview:
