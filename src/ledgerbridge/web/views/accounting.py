@@ -19,7 +19,7 @@ from ledgerbridge.accounting.services import (
     posting_settings_set,
 )
 from ledgerbridge.companies.permissions import Actor, Permission
-from ledgerbridge.errors import ApplicationError
+from ledgerbridge.errors import ApplicationError, PermissionDeniedError
 from ledgerbridge.invoicing.models import Dimension, TaxRate
 from ledgerbridge.xero import connection
 from ledgerbridge.xero.import_file import tax_names_for_company
@@ -131,6 +131,8 @@ def accounting_posting(request: HttpRequest, actor: Actor) -> HttpResponse:
 def accounting_package(request: HttpRequest, actor: Actor) -> HttpResponse:
     try:
         settings = accounting_package_set(actor=actor, package=request.POST.get("package", ""))
+    except PermissionDeniedError:
+        raise  # a 403 page, like every other refusal
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
