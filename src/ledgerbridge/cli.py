@@ -60,15 +60,39 @@ def _manage(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "ledgerbridge.cli", *args], check=True)
 
 
+PRODUCTION_LIKE = {
+    # The machine's own PostgreSQL and Redis; override with the same variables.
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/ledgerbridge",
+    "HUEY_URL": "redis://127.0.0.1:6379/0",
+    "LEDGERBRIDGE_LOG_JSON": "1",
+}
+
+
 def up(args: list[str]) -> int:
-    """Migrate, load the demo once, then run sandbox, web and worker until Ctrl-C."""
+    """Migrate, load the demo once, then run sandbox, web and worker(s) until Ctrl-C."""
+    from ledgerbridge.processes import ProcessGroup, postgres_database_ensure, worker_argv
+
     parser = argparse.ArgumentParser(prog="ledgerbridge up")
     parser.add_argument("--port", type=int, default=WEB_PORT, help="web port (8000)")
     parser.add_argument("--sandbox-port", type=int, default=SANDBOX_PORT, help="Xero sandbox port")
+    parser.add_argument(
+        "--production-like",
+        action="store_true",
+        help="PostgreSQL, Redis, JSON logs and several worker processes, as in production",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="worker processes (1; 4 when production-like)"
+    )
     options = parser.parse_args(args)
+    workers = options.workers or (4 if options.production_like else 1)
     web_address = f"127.0.0.1:{options.port}"
     sandbox_url = f"http://127.0.0.1:{options.sandbox_port}"
     has_sandbox = find_spec("xero_sandbox.__main__") is not None
+    if options.production_like:
+        for name, value in PRODUCTION_LIKE.items():
+            os.environ.setdefault(name, value)
+        if os.environ["DATABASE_URL"].startswith("postgres"):
+            postgres_database_ensure(os.environ["DATABASE_URL"])
     os.environ.setdefault("LEDGERBRIDGE_LOG_JSON", "0")  # readable on a developer's terminal
     os.environ.setdefault("LEDGERBRIDGE_PUBLIC_URL", f"http://{web_address}")
     # Unless real Xero is configured, everything points at the local sandbox.
@@ -82,53 +106,52 @@ def up(args: list[str]) -> int:
     _manage("collectstatic", "--no-input", "-v", "0")
     _manage("demo")
 
-    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+    group = ProcessGroup()
     if use_sandbox:
-        procs.append(
-            (
-                "sandbox",
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "xero_sandbox",
-                        "--port",
-                        str(options.sandbox_port),
-                        "--db",
-                        os.path.join(_var_dir(), "xero-sandbox.sqlite3"),
-                        "--webhook-url",
-                        f"http://{web_address}/webhooks/xero",
-                        "--redirect-uri",
-                        f"http://{web_address}/configuration/accounting/xero/callback",
-                    ]
-                ),
-            )
+        group.start(
+            "sandbox",
+            [
+                sys.executable,
+                "-m",
+                "xero_sandbox",
+                "--port",
+                str(options.sandbox_port),
+                "--db",
+                os.path.join(_var_dir(), "xero-sandbox.sqlite3"),
+                "--webhook-url",
+                f"http://{web_address}/webhooks/xero",
+                "--redirect-uri",
+                f"http://{web_address}/configuration/accounting/xero/callback",
+            ],
         )
-    procs.append(
-        (
-            "web",
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "ledgerbridge.wsgi:application",
-                    "--bind",
-                    web_address,
-                    "--workers",
-                    "2",
-                    "--access-logfile",
-                    "-",
-                ]
-            ),
-        )
+    group.start(
+        "web",
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "ledgerbridge.wsgi:application",
+            "--bind",
+            web_address,
+            "--workers",
+            "4" if options.production_like else "2",
+            "--access-logfile",
+            "-",
+        ],
     )
-    procs.append(
-        ("worker", subprocess.Popen([sys.executable, "-m", "ledgerbridge.cli", "run_huey"]))
+    for number in range(workers):
+        # One process runs the clock (periodic jobs); all of them take jobs.
+        group.start(f"worker-{number + 1}", worker_argv(periodic=number == 0))
+    setup = (
+        f"  database: {_redacted(os.environ['DATABASE_URL'])}, queue: "
+        f"{_redacted(os.environ['HUEY_URL'])}, {workers} worker processes\n"
+        if options.production_like
+        else ""
     )
     print(
         f"\nLedgerBridge is running at http://{web_address}/\n"
-        "  platform staff: staff / staff-demo-pass\n"
+        + setup
+        + "  platform staff: staff / staff-demo-pass\n"
         "  Super Admin:    admin / admin-demo-pass   (Northway Haulage Ltd)\n"
         "  Finance:        finance / finance-demo-pass\n"
         "  Viewer:         viewer / viewer-demo-pass\n"
@@ -151,23 +174,24 @@ def up(args: list[str]) -> int:
     signal.signal(signal.SIGTERM, stop)
     exit_code = 0
     while not stopping:
-        for name, proc in procs:
-            if proc.poll() is not None:
-                print(f"{name} stopped (exit {proc.returncode}); stopping the rest.", flush=True)
-                exit_code = proc.returncode or 1
-                stopping = True
+        for name, returncode in group.stopped():
+            print(f"{name} stopped (exit {returncode}); stopping the rest.", flush=True)
+            exit_code = returncode or 1
+            stopping = True
         time.sleep(0.5)
-    for _name, proc in procs:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for _name, proc in procs:
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    group.stop_all()
     print("Stopped.", flush=True)
     return exit_code
+
+
+def _redacted(url: str) -> str:
+    """A URL without its password, for printing."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    return parts.geturl()
 
 
 if __name__ == "__main__":

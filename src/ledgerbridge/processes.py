@@ -1,0 +1,120 @@
+"""A small supervisor for the product's processes: sandbox, web and workers.
+
+``ledgerbridge up`` runs one of each (or N workers with ``--production-like``);
+the scale and fault benchmarks use the same group to start, SIGKILL and restart
+workers and to read their peak memory.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+
+@dataclass
+class Managed:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    # Peak resident memory (kB) of the processes this name ran before a restart.
+    earlier_peaks_kb: list[int] = field(default_factory=list)
+
+
+class ProcessGroup:
+    def __init__(self, *, env: Mapping[str, str] | None = None, quiet: bool = False) -> None:
+        self.env = dict(os.environ if env is None else env)
+        self.quiet = quiet
+        self.members: dict[str, Managed] = {}
+
+    def start(
+        self, name: str, argv: Sequence[str], *, env: Mapping[str, str] | None = None
+    ) -> Managed:
+        full_env = {**self.env, **(env or {})}
+        output = subprocess.DEVNULL if self.quiet else None
+        process = subprocess.Popen(list(argv), env=full_env, stdout=output, stderr=output)
+        member = Managed(name, list(argv), full_env, process)
+        previous = self.members.get(name)
+        if previous is not None:
+            member.earlier_peaks_kb = previous.earlier_peaks_kb
+        self.members[name] = member
+        return member
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        member = self.members[name]
+        peak = peak_rss_kb(member.process.pid)
+        member.process.send_signal(sig)
+        member.process.wait(timeout=30)
+        if peak:
+            member.earlier_peaks_kb.append(peak)
+
+    def restart(self, name: str) -> Managed:
+        member = self.members[name]
+        if member.process.poll() is None:
+            self.kill(name, signal.SIGTERM)
+        return self.start(name, member.argv, env=member.env)
+
+    def stopped(self) -> list[tuple[str, int]]:
+        return [
+            (m.name, m.process.returncode)
+            for m in self.members.values()
+            if m.process.poll() is not None
+        ]
+
+    def peak_rss_mb(self, name: str) -> float:
+        member = self.members[name]
+        peaks = [*member.earlier_peaks_kb, peak_rss_kb(member.process.pid)]
+        return max(peaks) / 1024
+
+    def stop_all(self, *, grace: float = 10.0) -> None:
+        for member in self.members.values():
+            if member.process.poll() is None:
+                member.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for member in self.members.values():
+            try:
+                member.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                member.process.kill()
+                member.process.wait()
+
+
+def peak_rss_kb(pid: int) -> int:
+    """The high-water mark of a live process's resident memory (Linux), else 0."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def worker_argv(*, periodic: bool) -> list[str]:
+    """One Huey consumer process with one worker thread; one of them runs the clock."""
+    argv = [sys.executable, "-m", "ledgerbridge.cli", "run_huey", "--workers", "1"]
+    return argv if periodic else [*argv, "--no-periodic"]
+
+
+def postgres_database_ensure(url: str, *, fresh: bool = False) -> None:
+    """Create the PostgreSQL database named in ``url`` if it is missing (or anew)."""
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and fresh:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+            exists = None
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
