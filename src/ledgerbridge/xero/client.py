@@ -39,6 +39,18 @@ REQUEST_TIMEOUT = (5, 30)
 MAX_INLINE_WAIT = 5.0
 
 
+def _timeouts() -> tuple[float, tuple[float, float]]:
+    """The inline wait and the (connect, read) timeouts, all within the worker's lease.
+
+    A worker renews its lease before each call; the wait and the call together
+    must end before the lease does, or a second worker could settle the same
+    documents while the first one's request is still on its way.
+    """
+    lease = settings.WORKER_LEASE_SECONDS
+    connect, read = REQUEST_TIMEOUT
+    return min(MAX_INLINE_WAIT, lease / 8), (min(connect, lease / 8), min(read, lease / 2))
+
+
 def accounting_base_url() -> str:
     return f"{settings.XERO_API_URL}/api.xro/2.0"
 
@@ -85,7 +97,7 @@ class XeroClient:
 
     def _wait_for_room(self) -> None:
         limiter = rate_limiter()
-        deadline = time.monotonic() + MAX_INLINE_WAIT
+        deadline = time.monotonic() + _timeouts()[0]
         while True:
             wait = limiter.acquire(self.tenant_id)
             if wait <= 0:
@@ -113,7 +125,7 @@ class XeroClient:
                 answer: Any = operation(
                     self.tenant_id,
                     *args,
-                    _request_timeout=REQUEST_TIMEOUT,
+                    _request_timeout=_timeouts()[1],
                     _return_http_data_only=False,
                     **kwargs,
                 )
