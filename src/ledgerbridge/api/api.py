@@ -9,9 +9,10 @@ call one service or selector, and shape the answer.
 import datetime as dt
 from typing import Any
 
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from ledgerbridge.accounting.outbox import sync_record_retry
 from ledgerbridge.accounting.selectors import documents_filter_by_sync
@@ -24,6 +25,7 @@ from ledgerbridge.invoicing.workflow import task_complete
 from .accounting import router as accounting_router
 from .auth import ApiTokenAuth, SessionActorAuth
 from .exports import router as exports_router
+from .pagination import Pages
 from .schemas import (
     CreditIn,
     DocumentIn,
@@ -73,6 +75,16 @@ def _invalid(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
     return api.create_response(request, {"detail": exc.message}, status=400)
 
 
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # An id or page number beyond the database's 64-bit integers (found by fuzzing):
+    # SQLite raises OverflowError, PostgreSQL a DataError.
+    return api.create_response(
+        request, {"detail": "A number in the request is out of range."}, status=400
+    )
+
+
 def actor_of(request: HttpRequest) -> Actor:
     return request.auth  # type: ignore[attr-defined,no-any-return]
 
@@ -88,7 +100,7 @@ class PartnerFilters(Schema):
 
 
 @partners.get("", response=list[PartnerOut])
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pages, page_size=100)
 def partner_list(request: HttpRequest, filters: Query[PartnerFilters]) -> Any:
     qs = selectors.partner_list(actor=actor_of(request), kind=filters.kind)
     if filters.search:
@@ -139,7 +151,7 @@ def _input(payload: DocumentIn) -> services.DocumentInput:
 
 
 @documents.get("", response=list[DocumentSummary])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def document_list(request: HttpRequest, filters: Query[DocumentQuery]) -> Any:
     data = filters.dict()
     xero = data.pop("xero")
