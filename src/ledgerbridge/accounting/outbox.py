@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import structlog
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, F, PositiveIntegerField, Q, When
 from django.utils import timezone
 
 from ledgerbridge.companies.models import Company
@@ -240,12 +240,20 @@ def _claim(company: Company, lease: Lease, now: dt.datetime) -> list[SyncRecord]
             .select_related("document", "document__partner")
             .order_by("created_at", "id")[:CLAIM_LIMIT]
         )
+        SyncRecord.objects.filter(pk__in=[r.pk for r in records]).update(
+            attempts=Case(
+                When(status=SyncStatus.PENDING, then=F("attempts") + 1),
+                default=F("attempts"),
+                output_field=PositiveIntegerField(),
+            ),
+            status=SyncStatus.POSTING,
+            claimed_at=now,
+        )
         for record in records:
             if record.status == SyncStatus.PENDING:
                 record.attempts += 1
             record.status = SyncStatus.POSTING
             record.claimed_at = now
-        SyncRecord.objects.bulk_update(records, ["status", "claimed_at", "attempts"])
     return records
 
 
@@ -258,6 +266,19 @@ def _log(
     message: str = "",
     key: str = "",
 ) -> None:
+    _attempt(record, now=now, action=action, outcome=outcome, message=message, key=key).save()
+
+
+def _attempt(
+    record: SyncRecord,
+    *,
+    now: dt.datetime,
+    action: str,
+    outcome: str,
+    message: str = "",
+    key: str = "",
+) -> SyncAttempt:
+    """A line of the record's attempt history (not saved yet), also written to the log."""
     log.info(
         "outbox.attempt",
         document_id=record.document_id,
@@ -265,7 +286,7 @@ def _log(
         outcome=outcome,
         message=message[:300],
     )
-    SyncAttempt.objects.create(
+    return SyncAttempt(
         record=record,
         at=now,
         action=action,
@@ -347,61 +368,103 @@ def _post(
             # Refused before Xero acted on anything (401/403/429): nothing to settle.
             SyncRecord.objects.filter(pk__in=[r.pk for r in batch]).update(request_key="")
             raise
-        by_id = {r.pk: r for r in batch}
-        for outcome in outcomes:
-            record = by_id.pop(outcome.record_id)
-            if outcome.posted is not None:
-                _mark_posted(record, outcome.posted, now=now, action="post")
-                report.posted += 1
-            else:
-                _mark_failed(record, "; ".join(outcome.messages) or "Refused.", now=now)
-                report.failed += 1
-        for record in by_id.values():  # the package said nothing about these
-            _retry_later(
-                record,
-                TryLater("No answer for this document.", maybe_sent=True),
-                now=now,
-                keep_key=True,
-            )
+        # One transaction for the batch's outcomes: one commit instead of several
+        # per document. A worker that dies here leaves the whole batch
+        # ``posting`` with its key, settled by lookup like any unknown outcome.
+        with transaction.atomic():
+            by_id = {r.pk: r for r in batch}
+            posted = []
+            for outcome in outcomes:
+                record = by_id.pop(outcome.record_id)
+                if outcome.posted is not None:
+                    posted.append((record, outcome.posted))
+                    report.posted += 1
+                else:
+                    _mark_failed(record, "; ".join(outcome.messages) or "Refused.", now=now)
+                    report.failed += 1
+            _mark_posted_all(posted, now=now, action="post")
+            for record in by_id.values():  # the package said nothing about these
+                _retry_later(
+                    record,
+                    TryLater("No answer for this document.", maybe_sent=True),
+                    now=now,
+                    keep_key=True,
+                )
 
 
 def _mark_posted(
     record: SyncRecord, posted: ExternalDocument, *, now: dt.datetime, action: str
 ) -> None:
-    document = record.document
-    record.status = SyncStatus.POSTED
-    record.external_id = posted.external_id
-    record.external_number = posted.number
-    record.external_url = posted.url
-    record.external_total = posted.total
-    record.external_tax = posted.tax
-    record.posted_at = now
-    record.request_key = ""
-    record.next_attempt_at = None
-    record.message = ""
-    if posted.total is not None and posted.total != document.gross_total:
-        record.message = (
-            f"Totals differ: the package has {posted.total} (tax {posted.tax}), the TMS "
-            f"{document.gross_total} (tax {document.tax_total}). Check the lines in both."
+    _mark_posted_all([(record, posted)], now=now, action=action)
+
+
+RECORD_POSTED_FIELDS = [
+    "status",
+    "external_id",
+    "external_number",
+    "external_url",
+    "external_total",
+    "external_tax",
+    "posted_at",
+    "request_key",
+    "next_attempt_at",
+    "message",
+    "updated_at",
+]
+
+
+def _mark_posted_all(
+    items: Sequence[tuple[SyncRecord, ExternalDocument]], *, now: dt.datetime, action: str
+) -> None:
+    """Record what the package answered, a few queries for the whole batch."""
+    if not items:
+        return
+    attempts, task_messages = [], {}
+    for record, posted in items:
+        document = record.document
+        record.status = SyncStatus.POSTED
+        record.external_id = posted.external_id
+        record.external_number = posted.number
+        record.external_url = posted.url
+        record.external_total = posted.total
+        record.external_tax = posted.tax
+        record.posted_at = now
+        record.request_key = ""
+        record.next_attempt_at = None
+        record.message = ""
+        record.updated_at = timezone.now()
+        if posted.total is not None and posted.total != document.gross_total:
+            record.message = (
+                f"Totals differ: the package has {posted.total} (tax {posted.tax}), the TMS "
+                f"{document.gross_total} (tax {document.tax_total}). Check the lines in both."
+            )
+        elif posted.tax is not None and posted.tax != document.tax_total:
+            record.message = (
+                f"Tax differs: the package has {posted.tax}, the TMS {document.tax_total}."
+            )
+        note = f" {record.message}" if record.message else ""
+        attempts.append(
+            _attempt(
+                record,
+                now=now,
+                action=action,
+                outcome="ok",
+                key=posted.external_id,
+                message=f"Posted as {posted.number}.{note}",
+            )
         )
-    elif posted.tax is not None and posted.tax != document.tax_total:
-        record.message = f"Tax differs: the package has {posted.tax}, the TMS {document.tax_total}."
-    record.save()
-    _log(
-        record,
-        now=now,
-        action=action,
-        outcome="ok",
-        key=posted.external_id,
-        message=f"Posted as {posted.number}." + (f" {record.message}" if record.message else ""),
-    )
-    task = _post_task(document.pk)
-    if task is not None:
-        task.message = f"Posted to Xero as {posted.number}."
-        if record.message:
-            task.message += f" {record.message}"
-        task.status = TaskStatus.DONE
-        task.save(update_fields=["message", "status", "updated_at"])
+        task_messages[document.pk] = f"Posted to Xero as {posted.number}.{note}"
+    # Row by row inside the caller's transaction: cheaper than bulk_update's
+    # CASE expressions for a batch of 50, and still one commit.
+    for record, _ in items:
+        SyncRecord.objects.filter(pk=record.pk).update(
+            **{name: getattr(record, name) for name in RECORD_POSTED_FIELDS}
+        )
+    SyncAttempt.objects.bulk_create(attempts)
+    for document_id, message in task_messages.items():
+        Task.objects.filter(document_id=document_id, type=POST_TASK).update(
+            message=message, status=TaskStatus.DONE, updated_at=timezone.now()
+        )
 
 
 def _mark_failed(record: SyncRecord, message: str, *, now: dt.datetime) -> None:
@@ -416,6 +479,10 @@ def _mark_failed(record: SyncRecord, message: str, *, now: dt.datetime) -> None:
 
 
 def _retry_later(record: SyncRecord, error: TryLater, *, now: dt.datetime, keep_key: bool) -> None:
+    if error.retry_after is not None:
+        # The package named when to come back (a rate-limit window): waiting for
+        # it is not a failed attempt and does not count towards giving up.
+        record.attempts = max(record.attempts - 1, 0)
     if record.attempts >= MAX_TRANSIENT_ATTEMPTS:
         record.status = SyncStatus.NEEDS_ATTENTION
         record.message = f"Still failing after {record.attempts} attempts: {error.message}"

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 from xero_python.accounting import (
     Address,
@@ -46,7 +47,13 @@ from ledgerbridge.accounting.connector import (
 from ledgerbridge.accounting.models import AccountingPackage, AccountingSettings, SyncRecord
 from ledgerbridge.companies.models import Company
 from ledgerbridge.errors import ApplicationError
-from ledgerbridge.invoicing.models import Document, DocumentType, LineDimension, Partner
+from ledgerbridge.invoicing.models import (
+    Document,
+    DocumentLine,
+    DocumentType,
+    LineDimension,
+    Partner,
+)
 
 from .client import XeroClient
 from .connection import LinkNotUsable
@@ -219,11 +226,9 @@ class XeroConnector:
     def _lines(
         self, document: Document, tax_types: dict[str, str], categories: dict[int, str]
     ) -> list[LineItem]:
-        dimensions: dict[int, list[LineDimension]] = {}
-        for ld in LineDimension.objects.filter(line__document=document).select_related("value"):
-            dimensions.setdefault(ld.line_id, []).append(ld)
         items = []
-        for line in document.lines.select_related("nominal_code", "tax_rate"):
+        # Lines, codes and dimensions come prefetched for the whole batch (post()).
+        for line in document.lines.all():
             items.append(
                 LineItem(
                     description=line.description,
@@ -236,7 +241,7 @@ class XeroConnector:
                     tax_amount=line.tax_amount,
                     tracking=[
                         LineItemTracking(name=categories[ld.dimension_id], option=ld.value.name)
-                        for ld in dimensions.get(line.pk, [])
+                        for ld in line.dimensions.all()
                         if ld.dimension_id in categories
                     ]
                     or None,
@@ -255,6 +260,18 @@ class XeroConnector:
     ) -> list[PostOutcome]:
         client = self._client(company)
         documents = {r.pk: r.document for r in records}
+        # A handful of queries for the whole batch, not a few per document.
+        prefetch_related_objects(
+            list(documents.values()),
+            Prefetch(
+                "lines",
+                queryset=DocumentLine.objects.select_related(
+                    "nominal_code", "tax_rate"
+                ).prefetch_related(
+                    Prefetch("dimensions", queryset=LineDimension.objects.select_related("value"))
+                ),
+            ),
+        )
         contacts = self._contacts(client, {d.partner for d in documents.values()}, request_key)
         settings_row = AccountingSettings.objects.get(company=company)
         status = "DRAFT" if settings_row.post_as_draft else "AUTHORISED"
