@@ -157,7 +157,19 @@ def bench_post(documents: int, *, with_pdf: bool, scale: float) -> dict[str, flo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ledgerbridge bench")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Benchmarks that run the product's processes live in their own modules.
+    if argv[:1] == ["scale"]:
+        from ledgerbridge.bench_scale import main as scale_main
+
+        return scale_main(argv[1:])
+    if argv[:1] == ["faults"]:
+        from ledgerbridge.bench_faults import main as faults_main
+
+        return faults_main(argv[1:])
+    parser = argparse.ArgumentParser(
+        prog="ledgerbridge bench", epilog="Also: ledgerbridge bench scale | faults (--help)"
+    )
     sub = parser.add_subparsers(dest="what", required=True)
     post = sub.add_parser("post", help="post documents to a local sandbox")
     post.add_argument("--documents", type=int, default=300)

@@ -9,6 +9,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 
 def free_port() -> int:
@@ -79,5 +80,64 @@ def test_up_serves_the_demo_and_stops_everything_on_ctrl_c(tmp_path):
     assert "admin / admin-demo-pass" in output
     assert "Stopped." in output
     # nothing of the session is left running
+    leftover = subprocess.run(["pgrep", "-s", str(process.pid)], capture_output=True, text=True)
+    assert leftover.stdout.strip() == ""
+
+
+def test_up_production_like_runs_on_postgresql_and_redis_with_several_workers(tmp_path):
+    database_url = os.environ.get("DATABASE_URL", "")
+    if not database_url.startswith("postgres"):
+        pytest.skip("production-like needs PostgreSQL; runs in the PostgreSQL phase")
+    from ledgerbridge.processes import postgres_database_ensure
+
+    own_database = database_url.rsplit("/", 1)[0] + "/ledgerbridge_up_production_like"
+    postgres_database_ensure(own_database, fresh=True)
+    web, sandbox = free_port(), free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LEDGERBRIDGE_", "DATABASE_URL", "HUEY_URL", "DJANGO_"))
+    }
+    env.update(
+        LEDGERBRIDGE_VAR_DIR=str(tmp_path),
+        DATABASE_URL=own_database,
+        HUEY_URL="redis://127.0.0.1:6379/10",
+    )
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ledgerbridge.cli",
+            "up",
+            "--production-like",
+            "--workers",
+            "3",
+            "--port",
+            str(web),
+            "--sandbox-port",
+            str(sandbox),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        health = wait_for(f"http://127.0.0.1:{web}/health", time.monotonic() + 180)
+        assert health.status_code == 200
+        assert health.json()["database"] == "ok"
+        workers = subprocess.run(
+            ["pgrep", "-s", str(process.pid), "-f", "run_huey"], capture_output=True, text=True
+        )
+        assert len(workers.stdout.split()) == 3
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert "3 worker processes" in output
+    assert "ledgerbridge_up_production_like" in output
+    # JSON logs, as in production
+    assert any(line.startswith('{"') for line in output.splitlines())
     leftover = subprocess.run(["pgrep", "-s", str(process.pid)], capture_output=True, text=True)
     assert leftover.stdout.strip() == ""
