@@ -52,8 +52,10 @@ log = structlog.get_logger(__name__)
 
 POST_TASK = "post_to_xero"
 # Work per run is bounded so that one company's backlog does not hold a worker:
-# the run re-queues itself behind the other companies' jobs.
-CLAIM_LIMIT = 100
+# the run re-queues itself behind the other companies' jobs. One Xero batch (50)
+# per turn keeps companies finishing close together: with 200 documents each,
+# the first company is done after 3 of its 4 turns, at about 3/4 of the run.
+CLAIM_LIMIT = 50
 STEP_LIMIT = 100
 # Only the holder of this lease works on a company's outbox (see leases.py).
 LEASE_PREFIX = "sync-company-"
