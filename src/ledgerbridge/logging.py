@@ -52,7 +52,9 @@ def configure(*, json: bool, level: str) -> dict[str, Any]:
             "django.db.backends": {"level": "WARNING"},
             # A handler of its own stops run_huey from adding a second one.
             "huey": {"level": level, "handlers": ["console"], "propagate": False},
-            "weasyprint": {"level": "WARNING"},
+            # Errors only: every PDF otherwise warns that fontTools subsets the fonts
+            # (WeasyPrint prefers HarfBuzz's, which Debian's pango build lacks).
+            "weasyprint": {"level": "ERROR"},
             # Request lines can carry query strings; ours are logged with context instead.
             "httpx": {"level": "WARNING"},
             "httpx2": {"level": "WARNING"},
