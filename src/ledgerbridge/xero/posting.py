@@ -507,6 +507,20 @@ class XeroConnector:
             raise Rejected(
                 "The invoice is no longer in Xero; the credit note stays unallocated."
             ) from error
+        # A retry after a lost answer: Xero already lists this credit note against
+        # the invoice, and the amount due it left must not read as "already paid".
+        applied = sum(
+            (
+                _money(cn.applied_amount) or Decimal("0")
+                for cn in xero_invoice.credit_notes or []
+                if str(cn.credit_note_id) == credit_note.external_id
+            ),
+            Decimal("0"),
+        )
+        if applied > 0:
+            return AllocationOutcome(
+                allocated=applied, note=_partial_note(applied, credit_note, invoice)
+            )
         amount_due = _money(xero_invoice.amount_due) or Decimal("0")
         if amount_due <= 0:
             return AllocationOutcome(
@@ -534,15 +548,16 @@ class XeroConnector:
             )
         except XeroValidation as error:
             raise Rejected(f"Xero refused the allocation: {error.message}") from error
-        note = (
-            ""
-            if amount == credit_note.document.gross_total
-            else (
-                f"Allocated {amount} (what was left to pay on {invoice.external_number}); the rest "
-                "stays as credit."
-            )
-        )
-        return AllocationOutcome(allocated=amount, note=note)
+        return AllocationOutcome(allocated=amount, note=_partial_note(amount, credit_note, invoice))
+
+
+def _partial_note(amount: Decimal, credit_note: SyncRecord, invoice: SyncRecord) -> str:
+    if amount == credit_note.document.gross_total:
+        return ""
+    return (
+        f"Allocated {amount} (what was left to pay on {invoice.external_number}); the rest "
+        "stays as credit."
+    )
 
 
 @dataclass(frozen=True)
