@@ -54,7 +54,7 @@ from ledgerbridge.invoicing.starter import DEFAULT_CODING
 from ledgerbridge.invoicing.workflow import document_tasks, task_complete
 
 from ..forms import CreditForm, DocumentFilterForm, DocumentHeaderForm, lines_from_post
-from .common import actor_view, int_or_none, paginate
+from .common import actor_view, int_or_none, paginate, redirect_back
 
 
 @actor_view()
@@ -119,7 +119,7 @@ def documents_post_bulk(request: HttpRequest, actor: Actor) -> HttpResponse:
             messages.success(request, f"{count} document(s) queued for Xero.")
         else:
             messages.info(request, "None of the chosen documents was waiting to be posted.")
-    return redirect(request.POST.get("next") or reverse("invoice_list"))
+    return redirect_back(request, reverse("invoice_list"))
 
 
 @actor_view()

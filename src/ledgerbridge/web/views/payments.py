@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -20,7 +20,7 @@ from ledgerbridge.xero.payments import (
     xero_webhook_signature_valid,
 )
 
-from .common import actor_view
+from .common import actor_view, redirect_back
 
 
 @csrf_exempt
@@ -52,7 +52,7 @@ def payments_check_now(request: HttpRequest, actor: Actor) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, "Checking payments in Xero now.")
-    return redirect(request.POST.get("next") or reverse("invoice_list"))
+    return redirect_back(request, reverse("invoice_list"))
 
 
 @actor_view()
