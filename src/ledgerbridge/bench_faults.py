@@ -662,6 +662,7 @@ def audit(stack: Stack, tenants: dict[int, str]) -> Audit:
         for company_id, tenant in tenants.items():
             in_xero: Counter[tuple[str, str]] = Counter()
             ids: dict[tuple[str, str], str] = {}
+            allocations: dict[tuple[str, str], list[Any]] = {}
             for path, id_field, number_field in (
                 ("Invoices", "InvoiceID", "InvoiceNumber"),
                 ("CreditNotes", "CreditNoteID", "CreditNoteNumber"),
@@ -672,6 +673,7 @@ def audit(stack: Stack, tenants: dict[int, str]) -> Audit:
                     key = (str(item["Type"]), str(item.get(number_field) or ""))
                     in_xero[key] += 1
                     ids[key] = str(item[id_field])
+                    allocations[key] = list(item.get("Allocations") or [])
             contacts = Counter(
                 c.get("ContactNumber") or c.get("Name")
                 for c in _xero_all(http, access, tenant, "Contacts")
@@ -703,6 +705,18 @@ def audit(stack: Stack, tenants: dict[int, str]) -> Audit:
                         result.attachments_done += 1
                     if record.allocation_status == StepStatus.DONE:
                         result.allocations_done += 1
+                    allocated = len(allocations.get(key, []))
+                    unallocated = (StepStatus.SKIPPED, StepStatus.FAILED)
+                    if (
+                        allocated > 1
+                        or (allocated == 1 and record.allocation_status in unallocated)
+                        or (allocated == 0 and record.allocation_status == StepStatus.DONE)
+                    ):
+                        result.wrong_state += 1
+                        result.problems.append(
+                            f"{label}: {allocated} allocations in Xero, recorded "
+                            f"{record.allocation_status}: {record.allocation_message}"
+                        )
                     if not copies:
                         result.lost += 1
                         result.problems.append(f"{label}: posted, but not in Xero")
