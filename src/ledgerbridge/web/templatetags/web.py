@@ -79,7 +79,8 @@ def user_companies(context: template.Context) -> Any:
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
         return []
-    return companies_for_user(user=request.user).order_by("legal_name")
+    # Names only: platform staff see every company here, and logos are blobs.
+    return companies_for_user(user=request.user).only("pk", "legal_name").order_by("legal_name")
 
 
 @register.simple_tag
