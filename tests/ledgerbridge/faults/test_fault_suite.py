@@ -15,9 +15,12 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
+from psycopg import sql
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 
@@ -33,12 +36,19 @@ pytestmark = [
 ]
 
 
-def _own_database(url: str) -> str:
-    """Beside pytest-django's test database, never the same one."""
-    return urlunsplit(urlsplit(url)._replace(path="/ledgerbridge_faults_test"))
+@pytest.fixture
+def own_database():
+    """Beside pytest-django's test database, and unique: two ./test runs may overlap."""
+    name = f"ledgerbridge_faults_test_{uuid.uuid4().hex[:8]}"
+    parts = urlsplit(DATABASE_URL)
+    yield urlunsplit(parts._replace(path=f"/{name}"))
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
-def test_short_fault_run_leaves_every_document_in_xero_exactly_once():
+def test_short_fault_run_leaves_every_document_in_xero_exactly_once(own_database):
     run = subprocess.run(
         [
             sys.executable,
@@ -47,7 +57,7 @@ def test_short_fault_run_leaves_every_document_in_xero_exactly_once():
             "--short",
             "--json",
             "--database-url",
-            _own_database(DATABASE_URL),
+            own_database,
         ],
         capture_output=True,
         text=True,
