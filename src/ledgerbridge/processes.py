@@ -7,6 +7,7 @@ workers and to read their peak memory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -41,7 +42,12 @@ class ProcessGroup:
     ) -> Managed:
         full_env = {**self.env, **(env or {})}
         output = subprocess.DEVNULL if self.quiet else None
-        process = subprocess.Popen(list(argv), env=full_env, stdout=output, stderr=output)
+        # A process group of its own: a signal reaches the process and anything it
+        # started (gunicorn's workers), and a terminal's Ctrl-C reaches only ``up``,
+        # which stops the group in order.
+        process = subprocess.Popen(
+            list(argv), env=full_env, stdout=output, stderr=output, process_group=0
+        )
         member = Managed(name, list(argv), full_env, process)
         previous = self.members.get(name)
         if previous is not None:
@@ -52,7 +58,7 @@ class ProcessGroup:
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         member = self.members[name]
         peak = peak_rss_kb(member.process.pid)
-        member.process.send_signal(sig)
+        _signal_group(member.process, sig)
         member.process.wait(timeout=30)
         if peak:
             member.earlier_peaks_kb.append(peak)
@@ -75,10 +81,10 @@ class ProcessGroup:
         peaks = [*member.earlier_peaks_kb, peak_rss_kb(member.process.pid)]
         return max(peaks) / 1024
 
-    def stop_all(self, *, grace: float = 10.0) -> None:
+    def stop_all(self, *, grace: float = 20.0) -> None:
         for member in self.members.values():
             if member.process.poll() is None:
-                member.process.send_signal(signal.SIGTERM)
+                _signal_group(member.process, signal.SIGTERM)
         deadline = time.monotonic() + grace
         for member in self.members.values():
             try:
@@ -86,6 +92,13 @@ class ProcessGroup:
             except subprocess.TimeoutExpired:
                 member.process.kill()
                 member.process.wait()
+            # Whatever it started and left behind goes too.
+            _signal_group(member.process, signal.SIGKILL)
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the group is gone already
+        os.killpg(process.pid, sig)
 
 
 def peak_rss_kb(pid: int) -> int:
