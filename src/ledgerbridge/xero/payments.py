@@ -142,6 +142,19 @@ def xero_webhook_receive(*, body: bytes, now: dt.datetime) -> int:
     return len(rows)
 
 
+# Processed events are hints already acted on; a month of them is kept to look
+# back on, then they go, or the table would grow with every payment for ever.
+PROCESSED_EVENTS_KEPT = dt.timedelta(days=30)
+
+
+def xero_webhook_events_prune(*, now: dt.datetime) -> int:
+    """Forget processed events older than ``PROCESSED_EVENTS_KEPT``; unprocessed ones stay."""
+    deleted, _ = XeroWebhookEvent.objects.filter(
+        processed_at__isnull=False, processed_at__lt=now - PROCESSED_EVENTS_KEPT
+    ).delete()
+    return deleted
+
+
 def _enqueue_processing() -> None:
     from .tasks import process_xero_webhooks
 

@@ -12,7 +12,12 @@ from ledgerbridge.companies.models import Company
 
 from .connection import xero_links_keep_alive
 from .models import XeroWebhookEvent
-from .payments import companies_due_for_poll, xero_payments_poll, xero_webhook_events_process
+from .payments import (
+    companies_due_for_poll,
+    xero_payments_poll,
+    xero_webhook_events_process,
+    xero_webhook_events_prune,
+)
 
 DEFERRED_RETRY_SECONDS = 5.0
 
@@ -37,6 +42,11 @@ def process_xero_webhooks() -> None:
     if report.deferred:
         # Events for documents still being posted: look again once they are.
         process_xero_webhooks.schedule(delay=DEFERRED_RETRY_SECONDS)
+
+
+@db_periodic_task(crontab(minute="43", hour="3"))
+def prune_xero_webhook_events() -> None:
+    xero_webhook_events_prune(now=timezone.now())
 
 
 @db_periodic_task(crontab(minute="*"))
