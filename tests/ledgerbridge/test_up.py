@@ -134,8 +134,10 @@ def test_up_production_like_runs_on_postgresql_and_redis_with_several_workers(tm
         health = wait_for(f"http://127.0.0.1:{web}/health", time.monotonic() + 180)
         assert health.status_code == 200
         assert health.json()["database"] == "ok"
+        # Children of up only: a worker's own short-lived fork (ctypes running gcc
+        # to find a library) carries the same command line until it execs.
         workers = subprocess.run(
-            ["pgrep", "-s", str(process.pid), "-f", "run_huey"], capture_output=True, text=True
+            ["pgrep", "-P", str(process.pid), "-f", "run_huey"], capture_output=True, text=True
         )
         assert len(workers.stdout.split()) == 3
     finally:
