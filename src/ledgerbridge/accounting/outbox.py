@@ -219,18 +219,19 @@ def _run(
         report.waiting = error.message
 
 
+def _pending_due(now: dt.datetime) -> Q:
+    """Records waiting to be sent whose next attempt (if any) has come."""
+    return Q(status=SyncStatus.PENDING) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+
+
 def _due(company_id: int, now: dt.datetime) -> bool:
-    return SyncRecord.objects.filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        company_id=company_id,
-        status=SyncStatus.PENDING,
-    ).exists()
+    return SyncRecord.objects.filter(_pending_due(now), company_id=company_id).exists()
 
 
 def _claim(company: Company, lease: Lease, now: dt.datetime) -> list[SyncRecord]:
-    due = Q(status=SyncStatus.PENDING) & (
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    )
+    due = _pending_due(now)
     # Whatever is still ``posting`` from before this lease was taken belongs to
     # a run that is over (ended, died or lost its lease): settle it now.
     stale = Q(status=SyncStatus.POSTING, claimed_at__lt=lease.started)
@@ -626,8 +627,7 @@ def companies_with_due_work(*, now: dt.datetime | None = None) -> list[int]:
     """For the periodic sweep: companies with due or stale records, or unfinished steps."""
     now = now or timezone.now()
     due = (
-        Q(status=SyncStatus.PENDING, next_attempt_at__isnull=True)
-        | Q(status=SyncStatus.PENDING, next_attempt_at__lte=now)
+        _pending_due(now)
         | Q(status=SyncStatus.POSTING)  # left by a run that died, unless one is on it
         | Q(status=SyncStatus.POSTED, attachment_status=StepStatus.PENDING)
         | Q(status=SyncStatus.POSTED, allocation_status=StepStatus.WAITING)
