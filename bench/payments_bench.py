@@ -74,7 +74,6 @@ def run(count: int, rate: float) -> int:
 
     import httpx
     from django.conf import settings
-    from django.utils import timezone
     from huey.contrib.djhuey import HUEY
     from huey.storage import MemoryStorage
 
@@ -85,6 +84,7 @@ def run(count: int, rate: float) -> int:
         SyncRecord,
         SyncStatus,
     )
+    from ledgerbridge.benchmarks import sandbox_link
     from ledgerbridge.companies.models import Company, Role
     from ledgerbridge.companies.permissions import Actor
     from ledgerbridge.invoicing.services import (
@@ -94,7 +94,6 @@ def run(count: int, rate: float) -> int:
         partner_create,
     )
     from ledgerbridge.invoicing.starter import starter_configuration_load
-    from ledgerbridge.xero.models import LinkStatus, XeroConnection
     from xero_sandbox.testing import start_sandbox
 
     HUEY.immediate = False
@@ -116,21 +115,12 @@ def run(count: int, rate: float) -> int:
     AccountingSettings.objects.create(company=company, package="xero_api")
     actor = Actor(company=company, role=Role.SUPER_ADMIN, is_platform_staff=True, label="bench")
     starter_configuration_load(actor=actor)
-    tokens = sandbox.control.mint_token(tenant_ids=[sandbox.tenant_id])
-    XeroConnection.objects.create(
-        company=company,
-        status=LinkStatus.CONNECTED,
-        tenant_id=sandbox.tenant_id,
-        tenant_name="Demo",
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        access_expires_at=timezone.now() + dt.timedelta(seconds=tokens["expires_in"]),
-        connection_id=tokens["connection_ids"][0],
-        short_code="!Demo1",
+    link = sandbox_link(
+        sandbox.control, company_id=company.pk, tenant_id=sandbox.tenant_id, short_code="!Demo1"
     )
     customer = partner_create(actor=actor, kind="customer", number="C0001", name="Bench Ltd")
     headers = {
-        "Authorization": f"Bearer {tokens['access_token']}",
+        "Authorization": f"Bearer {link.access_token}",
         "xero-tenant-id": sandbox.tenant_id,
         "Accept": "application/json",
     }

@@ -33,7 +33,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,7 +44,12 @@ from typing import Any
 
 import httpx
 
-from ledgerbridge.processes import ProcessGroup, postgres_database_ensure, worker_argv
+from ledgerbridge.processes import (
+    ProcessGroup,
+    free_port,
+    postgres_database_ensure,
+    worker_argv,
+)
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ledgerbridge_faults"
 DEMO_CLIENT = ("LEDGERBRIDGE-DEMO-CLIENT", "sandbox-demo-secret")
@@ -92,12 +96,6 @@ class Tally:
 # ---------------------------------------------------------------------------- processes
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -122,8 +120,8 @@ class Stack:
     def __init__(self, plan: Plan, var_dir: str, database_url: str) -> None:
         self.plan = plan
         self.var_dir = var_dir
-        self.redis_port = _free_port()
-        self.sandbox_port = _free_port()
+        self.redis_port = free_port()
+        self.sandbox_port = free_port()
         self.sandbox_url = f"http://127.0.0.1:{self.sandbox_port}"
         self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
         self.env = {
@@ -225,9 +223,9 @@ def _render_pdfs(document_ids: list[int]) -> None:
 
 def setup_companies(stack: Stack, plan: Plan, rng: random.Random) -> dict[int, str]:
     """Companies linked to their own organisations, with final documents; tenant per company."""
-    from django.utils import timezone
 
     from ledgerbridge.accounting.models import AccountingSettings
+    from ledgerbridge.benchmarks import sandbox_link
     from ledgerbridge.companies.models import Company, Role
     from ledgerbridge.companies.permissions import Actor
     from ledgerbridge.invoicing.models import DocumentType
@@ -240,7 +238,6 @@ def setup_companies(stack: Stack, plan: Plan, rng: random.Random) -> dict[int, s
         partner_create,
     )
     from ledgerbridge.invoicing.starter import starter_configuration_load
-    from ledgerbridge.xero.models import LinkStatus, XeroConnection
     from xero_sandbox.testing import ControlClient
 
     control = ControlClient(stack.sandbox_url, timeout=30)
@@ -264,20 +261,13 @@ def setup_companies(stack: Stack, plan: Plan, rng: random.Random) -> dict[int, s
         starter_configuration_load(actor=actor)
         org = control.create_org(f"Fault Haulage {c + 1:03d} (Xero)", tracking_categories=TRACKING)
         tenant = str(org["tenant_id"])
-        tokens = control.mint_token(tenant_ids=[tenant])
-        XeroConnection.objects.create(
-            company=company,
-            status=LinkStatus.CONNECTED,
+        sandbox_link(
+            control,
+            company_id=company.pk,
             tenant_id=tenant,
+            scale=plan.time_scale,
             tenant_name=org.get("name", ""),
-            access_token=tokens["access_token"],
-            refresh_token=tokens["refresh_token"],
-            access_expires_at=timezone.now()
-            + dt.timedelta(seconds=tokens["expires_in"] / plan.time_scale),
-            refresh_obtained_at=timezone.now(),
-            connection_id=tokens["connection_ids"][0],
             short_code=f"!F{c:03d}",
-            connected_at=timezone.now(),
         )
         tenants[company.pk] = tenant
         customers = [

@@ -38,6 +38,7 @@ from typing import Any
 
 from ledgerbridge.processes import (
     ProcessGroup,
+    free_port,
     postgres_database_ensure,
     worker_argv,
 )
@@ -75,14 +76,6 @@ class RunResult:
 
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _django(env: dict[str, str]) -> None:
@@ -187,7 +180,8 @@ def _link(control: Any, company_ids: list[int], tenant_ids: list[str], scale: fl
     """Each company linked to its own organisation, with its own token set."""
     from django.utils import timezone
 
-    from ledgerbridge.xero.models import LinkStatus, XeroConnection, XeroPaymentPoll
+    from ledgerbridge.benchmarks import sandbox_link
+    from ledgerbridge.xero.models import XeroConnection, XeroPaymentPoll
 
     XeroConnection.objects.filter(company_id__in=company_ids).delete()
     # Payment polling is measured by bench/payments_bench.py; here it would only
@@ -197,17 +191,12 @@ def _link(control: Any, company_ids: list[int], tenant_ids: list[str], scale: fl
         [XeroPaymentPoll(company_id=c, last_polled_at=timezone.now()) for c in company_ids]
     )
     for company_id, tenant_id in zip(company_ids, tenant_ids, strict=True):
-        tokens = control.mint_token(tenant_ids=[tenant_id])
-        XeroConnection.objects.create(
+        sandbox_link(
+            control,
             company_id=company_id,
-            status=LinkStatus.CONNECTED,
             tenant_id=tenant_id,
+            scale=scale,
             tenant_name=f"Org {tenant_id[:8]}",
-            access_token=tokens["access_token"],
-            refresh_token=tokens["refresh_token"],
-            access_expires_at=timezone.now() + dt.timedelta(seconds=tokens["expires_in"] / scale),
-            connection_id=tokens["connection_ids"][0],
-            short_code="!Bench",
         )
 
 
@@ -264,7 +253,7 @@ def _run(
     from xero_sandbox.testing import ControlClient
 
     group = ProcessGroup(env=env, quiet=not os.environ.get("LEDGERBRIDGE_BENCH_VERBOSE"))
-    port = _free_port()
+    port = free_port()
     sandbox_url = f"http://127.0.0.1:{port}"
     group.start(
         "sandbox",
