@@ -3,7 +3,6 @@
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,11 +10,38 @@ import time
 import httpx
 import pytest
 
+from ledgerbridge.processes import free_port, postgres_database_ensure
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+
+def start_up(tmp_path, *options: str, **env_vars: str) -> tuple[subprocess.Popen[str], int, int]:
+    """``ledgerbridge up`` on free ports in a session of its own, with none of this
+    test run's settings; returns the process and its web and sandbox ports."""
+    web, sandbox = free_port(), free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LEDGERBRIDGE_", "DATABASE_URL", "HUEY_URL", "DJANGO_"))
+    }
+    env.update(LEDGERBRIDGE_VAR_DIR=str(tmp_path), **env_vars)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ledgerbridge.cli",
+            "up",
+            *options,
+            "--port",
+            str(web),
+            "--sandbox-port",
+            str(sandbox),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    return process, web, sandbox
 
 
 def still_running(session: int) -> list[str]:
@@ -37,30 +63,7 @@ def wait_for(url: str, deadline: float) -> httpx.Response:
 
 
 def test_up_serves_the_demo_and_stops_everything_on_ctrl_c(tmp_path):
-    web, sandbox = free_port(), free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("LEDGERBRIDGE_", "DATABASE_URL", "HUEY_URL", "DJANGO_"))
-    }
-    env["LEDGERBRIDGE_VAR_DIR"] = str(tmp_path)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ledgerbridge.cli",
-            "up",
-            "--port",
-            str(web),
-            "--sandbox-port",
-            str(sandbox),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    process, web, sandbox = start_up(tmp_path)
     try:
         base = f"http://127.0.0.1:{web}"
         login = wait_for(f"{base}/login/", time.monotonic() + 120)
@@ -95,40 +98,16 @@ def test_up_production_like_runs_on_postgresql_and_redis_with_several_workers(tm
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgres"):
         pytest.skip("production-like needs PostgreSQL; runs in the PostgreSQL phase")
-    from ledgerbridge.processes import postgres_database_ensure
 
     own_database = database_url.rsplit("/", 1)[0] + "/ledgerbridge_up_production_like"
     postgres_database_ensure(own_database, fresh=True)
-    web, sandbox = free_port(), free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("LEDGERBRIDGE_", "DATABASE_URL", "HUEY_URL", "DJANGO_"))
-    }
-    env.update(
-        LEDGERBRIDGE_VAR_DIR=str(tmp_path),
+    process, web, _sandbox = start_up(
+        tmp_path,
+        "--production-like",
+        "--workers",
+        "3",
         DATABASE_URL=own_database,
         HUEY_URL="redis://127.0.0.1:6379/10",
-    )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ledgerbridge.cli",
-            "up",
-            "--production-like",
-            "--workers",
-            "3",
-            "--port",
-            str(web),
-            "--sandbox-port",
-            str(sandbox),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
     )
     try:
         health = wait_for(f"http://127.0.0.1:{web}/health", time.monotonic() + 180)
