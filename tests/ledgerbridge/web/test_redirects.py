@@ -15,7 +15,9 @@ def finance_client(client):
     return client
 
 
-@pytest.mark.parametrize("path", ["/invoices/post-to-xero", "/invoices/check-payments"])
+@pytest.mark.parametrize(
+    "path", ["/invoices/post-to-xero", "/invoices/check-payments", "/company/switch"]
+)
 @pytest.mark.parametrize(
     "next_url", ["https://evil.example/phish", "//evil.example/", "javascript:alert(1)"]
 )
@@ -25,7 +27,9 @@ def test_a_next_url_on_another_site_is_ignored(finance_client, path, next_url):
     assert answer["Location"] == "/invoices/"
 
 
-@pytest.mark.parametrize("path", ["/invoices/post-to-xero", "/invoices/check-payments"])
+@pytest.mark.parametrize(
+    "path", ["/invoices/post-to-xero", "/invoices/check-payments", "/company/switch"]
+)
 def test_a_next_url_of_ours_is_followed(finance_client, path):
     answer = finance_client.post(path, {"next": "/invoices/?xero=failed"})
     assert answer["Location"] == "/invoices/?xero=failed"

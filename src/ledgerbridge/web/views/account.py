@@ -10,14 +10,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ledgerbridge.companies.middleware import SESSION_KEY
 from ledgerbridge.companies.selectors import companies_for_user
 
-from .common import int_or_none
+from .common import int_or_none, redirect_back
 
 
 class LoginView(auth_views.LoginView):
@@ -57,7 +57,4 @@ def company_switch(request: HttpRequest) -> HttpResponse:
         request.session[SESSION_KEY] = company.pk
         messages.success(request, f"Now working in {company.legal_name}.")
     # Objects of the previous company are not visible now: go to the list.
-    target = request.POST.get("next") or ""
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = ""
-    return redirect(target or "invoice_list")
+    return redirect_back(request, reverse("invoice_list"))
