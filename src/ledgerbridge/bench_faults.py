@@ -48,6 +48,7 @@ from ledgerbridge.processes import (
     ProcessGroup,
     free_port,
     postgres_database_ensure,
+    wait_until,
     worker_argv,
 )
 
@@ -94,19 +95,6 @@ class Tally:
 
 
 # ---------------------------------------------------------------------------- processes
-
-
-def _wait(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if check():
-                return
-        except Exception:  # noqa: S110 - not up yet
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit(f"bench faults: {what} did not start")
-        time.sleep(0.2)
 
 
 def _logged(argv: list[str], log_path: str) -> list[str]:
@@ -156,13 +144,13 @@ class Stack:
         argv += ["--save", "", "--appendonly", "no"]
         self.group.start("redis", _logged(argv, self.log("redis")))
         client = redis.Redis.from_url(self.redis_url)
-        _wait(lambda: bool(client.ping()), "redis-server")
+        wait_until(lambda: bool(client.ping()), "redis-server")
 
     def start_sandbox(self) -> None:
         argv = [sys.executable, "-m", "xero_sandbox", "--port", str(self.sandbox_port)]
         argv += ["--time-scale", str(self.plan.time_scale), "--no-webhooks"]
         self.group.start("sandbox", _logged(argv, self.log("sandbox")))
-        _wait(
+        wait_until(
             lambda: httpx.get(f"{self.sandbox_url}/sandbox", timeout=2).status_code == 200,
             "the Xero sandbox",
         )

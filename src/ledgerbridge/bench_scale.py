@@ -40,6 +40,7 @@ from ledgerbridge.processes import (
     ProcessGroup,
     free_port,
     postgres_database_ensure,
+    wait_until,
     worker_argv,
 )
 
@@ -270,15 +271,7 @@ def _run(
     )
     control = ControlClient(sandbox_url, timeout=60)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                control.info()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        wait_until(control.info, "the Xero sandbox", timeout=30)
         for n, tenant_id in enumerate(tenant_ids):
             control.create_org(f"Scale Haulage {n + 1:03d} Ltd", tenant_id=tenant_id)
         _link(control, company_ids, tenant_ids, scale)

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
@@ -100,6 +100,20 @@ class ProcessGroup:
 def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
     with contextlib.suppress(ProcessLookupError):  # the group is gone already
         os.killpg(process.pid, sig)
+
+
+def wait_until(check: Callable[[], object], what: str, *, timeout: float = 60) -> None:
+    """Poll ``check`` until it answers truthily (errors mean "not up yet"), or give up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if check():
+                return
+        except Exception:  # noqa: S110 - not up yet
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what} did not start within {timeout:.0f} s")
+        time.sleep(0.2)
 
 
 def free_port() -> int:
