@@ -70,7 +70,12 @@ PRODUCTION_LIKE = {
 
 def up(args: list[str]) -> int:
     """Migrate, load the demo once, then run sandbox, web and worker(s) until Ctrl-C."""
-    from ledgerbridge.processes import ProcessGroup, postgres_database_ensure, worker_argv
+    from ledgerbridge.processes import (
+        ProcessGroup,
+        postgres_database_ensure,
+        web_argv,
+        worker_argv,
+    )
 
     parser = argparse.ArgumentParser(prog="ledgerbridge up")
     parser.add_argument("--port", type=int, default=WEB_PORT, help="web port (8000)")
@@ -124,21 +129,7 @@ def up(args: list[str]) -> int:
                 f"http://{web_address}/configuration/accounting/xero/callback",
             ],
         )
-    group.start(
-        "web",
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "ledgerbridge.wsgi:application",
-            "--bind",
-            web_address,
-            "--workers",
-            "4" if options.production_like else "2",
-            "--access-logfile",
-            "-",
-        ],
-    )
+    group.start("web", web_argv(address=web_address, workers=4 if options.production_like else 2))
     for number in range(workers):
         # One process runs the clock (periodic jobs); all of them take jobs.
         group.start(f"worker-{number + 1}", worker_argv(periodic=number == 0))

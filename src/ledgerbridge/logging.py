@@ -58,6 +58,9 @@ def configure(*, json: bool, level: str) -> dict[str, Any]:
             # Request lines can carry query strings; ours are logged with context instead.
             "httpx": {"level": "WARNING"},
             "httpx2": {"level": "WARNING"},
+            # Their debug lines dump response headers, a redirect's Location included.
+            "httpcore": {"level": "WARNING"},
+            "httpcore2": {"level": "WARNING"},
             "fontTools": {"level": "WARNING"},
         },
     }

@@ -135,6 +135,29 @@ def peak_rss_kb(pid: int) -> int:
     return 0
 
 
+# Gunicorn's default access-log line has the request line with its query string
+# and the Referer: either can carry an OAuth code and state. Path only.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s"'
+
+
+def web_argv(*, address: str, workers: int) -> list[str]:
+    """Gunicorn serving the product, its access log on standard output."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "ledgerbridge.wsgi:application",
+        "--bind",
+        address,
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--access-logformat",
+        ACCESS_LOG_FORMAT,
+    ]
+
+
 def worker_argv(*, periodic: bool) -> list[str]:
     """One Huey consumer process with one worker thread; one of them runs the clock."""
     argv = [sys.executable, "-m", "ledgerbridge.cli", "run_huey", "--workers", "1"]

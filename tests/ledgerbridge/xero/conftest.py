@@ -52,7 +52,9 @@ def northway_org(sandbox) -> str:
     return org["tenant_id"] if "tenant_id" in org else org["OrganisationID"]
 
 
-def consent(sandbox: RunningSandbox, url: str, *, tenant_ids: list[str]) -> dict[str, str]:
+def consent(
+    sandbox: RunningSandbox, url: str, *, tenant_ids: list[str], redirect_uri: str = REDIRECT_URI
+) -> dict[str, str]:
     """Log in as the sandbox's Xero user, tick organisations, allow; the callback query."""
     page = httpx.get(url, timeout=10)
     assert page.status_code == 200, page.text
@@ -69,7 +71,7 @@ def consent(sandbox: RunningSandbox, url: str, *, tenant_ids: list[str]) -> dict
     answer = httpx.post(f"{sandbox.base_url}/identity/connect/authorize", data=data, timeout=10)
     assert answer.status_code == 302, answer.text
     location = answer.headers["location"]
-    assert location.startswith(REDIRECT_URI)
+    assert location.startswith(redirect_uri)
     return {k: v[0] for k, v in parse_qs(urlparse(location).query).items()}
 
 
