@@ -2,6 +2,12 @@
 
 A final document is rendered once and stored with its SHA-256, so every copy
 sent anywhere (download, accounting attachment) is byte-identical.
+
+What users typed only ever reaches the HTML, where Django escapes it: never the
+stylesheet (HTML escaping means nothing inside CSS, where a newline ends a string
+and the rest is read as rules). The page footer takes the company's name and VAT
+number from the HTML with ``string-set``. The renderer loads nothing from outside
+(``pdf_fetcher``); the logo is inlined as a ``data:`` URL.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import base64
 import datetime as dt
 import hashlib
 from collections import OrderedDict
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -50,10 +57,22 @@ def render_document_html(document: Document) -> str:
     )
 
 
-def render_document_pdf_bytes(document: Document) -> bytes:
-    from weasyprint import HTML  # imported late: heavy, and only workers need it
+def weasyprint_html(html: str, *, document_id: int | None = None) -> Any:
+    """WeasyPrint's document for ``html``, able to load nothing from outside."""
+    # Imported late: heavy, and only workers need it.
+    from weasyprint import HTML
 
-    return HTML(string=render_document_html(document)).write_pdf()
+    from .pdf_fetcher import PDF_BASE_URL, PdfUrlFetcher
+
+    return HTML(
+        string=html, base_url=PDF_BASE_URL, url_fetcher=PdfUrlFetcher(document_id=document_id)
+    )
+
+
+def render_document_pdf_bytes(document: Document) -> bytes:
+    return bytes(
+        weasyprint_html(render_document_html(document), document_id=document.pk).write_pdf()
+    )
 
 
 def document_pdf_ensure(*, document: Document, now: dt.datetime | None = None) -> DocumentPdf:
