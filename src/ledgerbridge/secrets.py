@@ -4,7 +4,8 @@
 newest first. New values are encrypted with the first; any listed key decrypts.
 To rotate: put a new key first, run ``ledgerbridge rotate_secrets``, then drop
 the old key. Without the variable a key is derived from the secret key, which is
-fine for development and must not be relied on in production.
+fine for development; with an https public URL (production) nothing starts
+without it (see ``ledgerbridge/checks.py``).
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from django.conf import settings
 from django.db import models
 
 
+def derived_key(secret_key: str) -> str:
+    """The Fernet key used when no encryption keys are configured (development)."""
+    digest = hashlib.sha256(f"ledgerbridge-secrets:{secret_key}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
 def _fernet() -> MultiFernet:
-    keys = list(settings.ENCRYPTION_KEYS)
-    if not keys:
-        digest = hashlib.sha256(f"ledgerbridge-secrets:{settings.SECRET_KEY}".encode()).digest()
-        keys = [base64.urlsafe_b64encode(digest).decode()]
+    keys = list(settings.ENCRYPTION_KEYS) or [derived_key(settings.SECRET_KEY)]
     return MultiFernet([Fernet(key) for key in keys])
 
 

@@ -29,10 +29,10 @@ def _env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = _env_bool("LEDGERBRIDGE_DEBUG", False)
-# A fixed development key keeps ./run zero-setup; production sets its own.
-SECRET_KEY = os.environ.get(
-    "LEDGERBRIDGE_SECRET_KEY", "dev-only-insecure-key-set-LEDGERBRIDGE_SECRET_KEY-in-production"
-)
+# A fixed development key keeps ./run zero-setup; production must set its own
+# (with an https public URL nothing starts without it: ledgerbridge/checks.py).
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-set-LEDGERBRIDGE_SECRET_KEY-in-production"
+SECRET_KEY = os.environ.get("LEDGERBRIDGE_SECRET_KEY", "") or DEVELOPMENT_SECRET_KEY
 # Fernet keys for secrets at rest, newest first (see ledgerbridge/secrets.py).
 ENCRYPTION_KEYS = [
     k.strip() for k in os.environ.get("LEDGERBRIDGE_ENCRYPTION_KEYS", "").split(",") if k.strip()

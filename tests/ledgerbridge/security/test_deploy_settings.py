@@ -7,8 +7,10 @@ import subprocess
 import sys
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
+from ledgerbridge.secrets import derived_key
 from tests.ledgerbridge.factories import PASSWORD, make_user
 
 PRODUCTION = {
@@ -62,6 +64,66 @@ def test_an_https_public_url_switches_on_secure_cookies_hsts_and_the_proxy_heade
         "True", "True", "True", "True", "Lax", "True", "31536000",
         "('HTTP_X_FORWARDED_PROTO',", "'https')",
     ], done.stderr  # fmt: skip
+
+
+def test_check_deploy_refuses_an_https_public_url_without_the_keys(tmp_path):
+    env = {
+        k: v
+        for k, v in PRODUCTION.items()
+        if k not in ("LEDGERBRIDGE_SECRET_KEY", "LEDGERBRIDGE_ENCRYPTION_KEYS")
+    }
+    done = settings_in(env, tmp_path, "-m", "ledgerbridge.cli", "check", "--deploy")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    assert "ledgerbridge.E001" in output and "LEDGERBRIDGE_SECRET_KEY is not set" in output
+    assert "ledgerbridge.E002" in output and "LEDGERBRIDGE_ENCRYPTION_KEYS is not set" in output
+    # and says how to make them
+    assert "secrets.token_urlsafe(50)" in output and "Fernet.generate_key()" in output
+
+
+def test_check_deploy_refuses_the_development_keys_set_by_hand(tmp_path):
+    env = {
+        **PRODUCTION,
+        "LEDGERBRIDGE_SECRET_KEY": settings.DEVELOPMENT_SECRET_KEY,
+        "LEDGERBRIDGE_ENCRYPTION_KEYS": (
+            f"{PRODUCTION['LEDGERBRIDGE_ENCRYPTION_KEYS']},"
+            f"{derived_key(settings.DEVELOPMENT_SECRET_KEY)}"
+        ),
+    }
+    done = settings_in(env, tmp_path, "-m", "ledgerbridge.cli", "check", "--deploy")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    assert "ledgerbridge.E001" in output
+    assert "ledgerbridge.E002" in output and "holds the development key" in output
+
+
+def test_check_refuses_an_encryption_key_that_is_not_a_fernet_key(tmp_path):
+    env = {**PRODUCTION, "LEDGERBRIDGE_ENCRYPTION_KEYS": "not-a-fernet-key"}
+    done = settings_in(env, tmp_path, "-m", "ledgerbridge.cli", "check")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    assert "ledgerbridge.E002" in output and "not a Fernet key" in output
+    assert "ledgerbridge.E001" not in output
+
+
+def test_the_web_app_refuses_to_load_with_an_https_public_url_and_no_keys(tmp_path):
+    env = {
+        "LEDGERBRIDGE_PUBLIC_URL": PRODUCTION["LEDGERBRIDGE_PUBLIC_URL"],
+        "LEDGERBRIDGE_ALLOWED_HOSTS": PRODUCTION["LEDGERBRIDGE_ALLOWED_HOSTS"],
+    }
+    done = settings_in(env, tmp_path, "-c", "import ledgerbridge.wsgi")
+    assert done.returncode != 0
+    assert "ImproperlyConfigured: ledgerbridge.E001" in done.stderr, done.stderr
+    assert "Set LEDGERBRIDGE_ENCRYPTION_KEYS" in done.stderr
+    with_keys = settings_in(PRODUCTION, tmp_path, "-c", "import ledgerbridge.wsgi")
+    assert with_keys.returncode == 0, with_keys.stderr
+
+
+def test_a_plain_http_development_run_needs_no_keys(tmp_path):
+    done = settings_in({}, tmp_path, "-m", "ledgerbridge.cli", "check")
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "ledgerbridge.E00" not in output
 
 
 @pytest.mark.django_db
