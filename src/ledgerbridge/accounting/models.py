@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from ledgerbridge.companies.models import Company
+from ledgerbridge.fields import SafeDecimalField
 
 
 class AccountingPackage(models.TextChoices):
@@ -74,9 +75,9 @@ class ExportBatch(models.Model):
         blank=True, help_text="Why documents already exported were exported again"
     )
     document_count = models.PositiveIntegerField(default=0)
-    net_total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
-    tax_total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
-    gross_total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    net_total = SafeDecimalField(max_digits=16, decimal_places=2, default=0)
+    tax_total = SafeDecimalField(max_digits=16, decimal_places=2, default=0)
+    gross_total = SafeDecimalField(max_digits=16, decimal_places=2, default=0)
     progress = models.PositiveIntegerField(default=0, help_text="Documents written so far")
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(
@@ -180,8 +181,8 @@ class SyncRecord(models.Model):
     external_id = models.CharField(max_length=64, blank=True)
     external_number = models.CharField(max_length=60, blank=True)
     external_url = models.URLField(max_length=500, blank=True)
-    external_total = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
-    external_tax = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    external_total = SafeDecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    external_tax = SafeDecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     posted_at = models.DateTimeField(null=True, blank=True)
     attachment_status = models.CharField(
         max_length=20, choices=StepStatus.choices, default=StepStatus.PENDING
@@ -243,10 +244,10 @@ class PaymentState(models.Model):
     status = models.CharField(
         max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
     )
-    total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
-    amount_paid = models.DecimalField(max_digits=16, decimal_places=2, default=0)
-    amount_credited = models.DecimalField(max_digits=16, decimal_places=2, default=0)
-    amount_due = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    total = SafeDecimalField(max_digits=16, decimal_places=2, default=0)
+    amount_paid = SafeDecimalField(max_digits=16, decimal_places=2, default=0)
+    amount_credited = SafeDecimalField(max_digits=16, decimal_places=2, default=0)
+    amount_due = SafeDecimalField(max_digits=16, decimal_places=2, default=0)
     fully_paid_on = models.DateField(null=True, blank=True)
     remote_updated_at = models.DateTimeField(
         null=True, blank=True, help_text="When the package last changed the document"
@@ -267,7 +268,7 @@ class PaymentLine(models.Model):
     state = models.ForeignKey(PaymentState, on_delete=models.CASCADE, related_name="payments")
     external_id = models.CharField(max_length=64)
     date = models.DateField(null=True, blank=True)
-    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    amount = SafeDecimalField(max_digits=16, decimal_places=2)
     reference = models.CharField(max_length=255, blank=True)
 
     class Meta:
@@ -288,7 +289,7 @@ class CreditAllocation(models.Model):
     external_id = models.CharField(max_length=64)
     number = models.CharField(max_length=60, blank=True)
     date = models.DateField(null=True, blank=True)
-    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    amount = SafeDecimalField(max_digits=16, decimal_places=2)
 
     class Meta:
         ordering = ["date", "id"]
@@ -310,8 +311,8 @@ class PaymentEvent(models.Model):
     source = models.CharField(max_length=20)  # webhook, poll, check
     old_status = models.CharField(max_length=20, blank=True)
     new_status = models.CharField(max_length=20)
-    amount_paid = models.DecimalField(max_digits=16, decimal_places=2)
-    amount_due = models.DecimalField(max_digits=16, decimal_places=2)
+    amount_paid = SafeDecimalField(max_digits=16, decimal_places=2)
+    amount_due = SafeDecimalField(max_digits=16, decimal_places=2)
     message = models.TextField(blank=True)
 
     class Meta:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 
 from ledgerbridge.companies.models import Company
+from ledgerbridge.fields import SafeDecimalField
 
 
 class PartnerKind(models.TextChoices):
@@ -88,7 +89,7 @@ class TaxRate(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="tax_rates")
     code = models.CharField(max_length=20)
     name = models.CharField(max_length=150)
-    rate = models.DecimalField("rate %", max_digits=6, decimal_places=3)
+    rate = SafeDecimalField("rate %", max_digits=6, decimal_places=3)
     applies_to_sales = models.BooleanField(default=True)
     applies_to_purchases = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
@@ -239,9 +240,9 @@ class Document(models.Model):
         related_name="credit_notes",
         help_text="The invoice a credit note corrects",
     )
-    net_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
-    tax_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
-    gross_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    net_total = SafeDecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    tax_total = SafeDecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    gross_total = SafeDecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -301,13 +302,13 @@ class DocumentLine(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     description = models.CharField(max_length=500)
     charge_type = models.CharField(max_length=20, choices=ChargeType.choices)
-    quantity = models.DecimalField(max_digits=12, decimal_places=4)
-    unit_price = models.DecimalField(max_digits=14, decimal_places=4)
-    discount_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
+    quantity = SafeDecimalField(max_digits=12, decimal_places=4)
+    unit_price = SafeDecimalField(max_digits=14, decimal_places=4)
+    discount_percent = SafeDecimalField(max_digits=5, decimal_places=2, default=Decimal("0"))
     nominal_code = models.ForeignKey(NominalCode, on_delete=models.PROTECT, related_name="+")
     tax_rate = models.ForeignKey(TaxRate, on_delete=models.PROTECT, related_name="+")
-    net_amount = models.DecimalField(max_digits=14, decimal_places=2)
-    tax_amount = models.DecimalField(max_digits=14, decimal_places=2)
+    net_amount = SafeDecimalField(max_digits=14, decimal_places=2)
+    tax_amount = SafeDecimalField(max_digits=14, decimal_places=2)
     credited_line = models.ForeignKey(
         "self",
         null=True,
