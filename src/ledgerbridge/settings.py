@@ -157,6 +157,10 @@ SESSION_COOKIE_SECURE = _env_bool("LEDGERBRIDGE_SECURE_COOKIES", HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# How many proxies in front of us append to X-Forwarded-For: the client's address
+# (login throttling) is the one the outermost of them saw. An https public URL
+# means a TLS-terminating proxy, so one by default.
+PROXY_COUNT = int(os.environ.get("LEDGERBRIDGE_PROXY_COUNT", "1" if HTTPS else "0"))
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
@@ -170,11 +174,16 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W021",
 ]
 
-# Login throttling (django-axes): a username from one address is locked out
-# after AXES_FAILURE_LIMIT failed logins until the cool-off has passed.
+# Login throttling (django-axes, see companies/throttling.py): a username (case
+# and spaces ignored) from one address is locked out after AXES_FAILURE_LIMIT
+# failed logins, an address after LOGIN_ADDRESS_FAILURE_LIMIT failures over any
+# usernames, until the cool-off has passed.
 AXES_FAILURE_LIMIT = 5
+LOGIN_ADDRESS_FAILURE_LIMIT = 20
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "ledgerbridge.companies.throttling.throttle_username"
+AXES_CLIENT_IP_CALLABLE = "ledgerbridge.companies.throttling.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "ledgerbridge.web.views.account.login_locked_out"
 AXES_VERBOSE = False

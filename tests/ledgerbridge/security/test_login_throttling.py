@@ -1,4 +1,5 @@
-"""Login throttling: a username from one address is locked out after a few failures."""
+"""Login throttling: a username (however it is typed) from one address is locked out
+after a few failures, an address after more failures over any usernames."""
 
 from __future__ import annotations
 
@@ -16,10 +17,17 @@ from tests.ledgerbridge.factories import PASSWORD, make_company, make_user
 pytestmark = pytest.mark.django_db
 
 LOCKED = b"Too many failed logins for this username."
+ADDRESS_LOCKED = b"Too many failed logins from this network address."
+
+
+@pytest.fixture(autouse=True)
+def fast_hashing(settings):
+    """Only the counting is under test; the production hasher costs ~0.3 s a login."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
-def user():
+def user(fast_hashing):
     return make_user(make_company("Northern Haulage Ltd"), Role.FINANCE, username="dispatch")
 
 
@@ -77,3 +85,61 @@ def test_a_successful_login_resets_the_count(user):
     assert attempt(Client(), PASSWORD).status_code == 302
     response = fail(Client(), settings.AXES_FAILURE_LIMIT - 1)
     assert response.status_code == 200
+
+
+def test_the_username_counts_however_it_is_typed(user):
+    client = Client()
+    typed = ["DISPATCH", "Dispatch", " dispatch ", "DisPatch", "dispatch"]
+    assert len(typed) == settings.AXES_FAILURE_LIMIT
+    for username in typed[:-1]:
+        assert attempt(client, "wrong-password", username=username).status_code == 200
+    response = attempt(client, "wrong-password", username=typed[-1])
+    assert response.status_code == 429
+    assert LOCKED in response.content
+    assert attempt(Client(), PASSWORD).status_code == 429
+
+
+def test_many_usernames_from_one_address_lock_the_address_out(user):
+    limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    assert limit > settings.AXES_FAILURE_LIMIT  # an office shares one address
+    for number in range(limit):
+        response = attempt(Client(), "Winter2026!", username=f"guess{number}", ip="10.0.0.9")
+        assert response.status_code == 200, number
+    # Even a real user with the right password waits, from that address only.
+    client = Client()
+    response = attempt(client, PASSWORD, ip="10.0.0.9")
+    assert response.status_code == 429
+    assert ADDRESS_LOCKED in response.content
+    assert "_auth_user_id" not in client.session
+    assert attempt(Client(), PASSWORD, ip="10.0.0.10").status_code == 302
+
+
+def test_fewer_failures_from_an_address_than_its_limit_let_a_user_in(user):
+    for number in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT - 1):
+        attempt(Client(), "Winter2026!", username=f"guess{number}", ip="10.0.0.9")
+    assert attempt(Client(), PASSWORD, ip="10.0.0.9").status_code == 302
+
+
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(user, settings):
+    settings.PROXY_COUNT = 1
+
+    def through_proxy(username: str, written_by_client: str, seen_by_proxy: str):
+        return Client().post(
+            reverse("login"),
+            {"username": username, "password": "wrong-password"},
+            REMOTE_ADDR="10.1.1.1",  # the proxy
+            HTTP_X_FORWARDED_FOR=f"{written_by_client}, {seen_by_proxy}",
+        )
+
+    # A client writing a new address each time is still one address.
+    for number in range(settings.AXES_FAILURE_LIMIT):
+        response = through_proxy("dispatch", f"198.51.100.{number}", "203.0.113.7")
+    assert response.status_code == 429
+    # Another client behind the same proxy is not locked out.
+    other = Client().post(
+        reverse("login"),
+        {"username": "dispatch", "password": PASSWORD},
+        REMOTE_ADDR="10.1.1.1",
+        HTTP_X_FORWARDED_FOR="203.0.113.8",
+    )
+    assert other.status_code == 302

@@ -36,7 +36,10 @@ def login_locked_out(
         {
             "form": AuthenticationForm(request),
             "locked_out": (
-                f"Too many failed logins for this username. Logging in is blocked for "
+                f"Too many failed logins from this network address. Logging in from it is "
+                f"blocked for {minutes} minutes from the last attempt; try again later."
+                if getattr(request, "login_locked_out_address", False)
+                else f"Too many failed logins for this username. Logging in is blocked for "
                 f"{minutes} minutes from the last attempt; try again later or ask a "
                 f"Super Admin to check the username."
             ),
