@@ -9,7 +9,7 @@ call one service or selector, and shape the answer.
 import datetime as dt
 from typing import Any
 
-from django.db import DataError
+from django.db import DataError, transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.pagination import paginate
@@ -18,7 +18,12 @@ from ledgerbridge.accounting.outbox import sync_record_retry
 from ledgerbridge.accounting.selectors import documents_filter_by_sync
 from ledgerbridge.accounting.services import documents_post_to_xero
 from ledgerbridge.companies.permissions import Actor
-from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from ledgerbridge.errors import (
+    ApplicationError,
+    NotFoundError,
+    PermissionDeniedError,
+    errors_of,
+)
 from ledgerbridge.invoicing import selectors, services
 from ledgerbridge.invoicing.workflow import task_complete
 
@@ -61,16 +66,32 @@ def _forbidden(request: HttpRequest, exc: PermissionDeniedError) -> HttpResponse
     return api.create_response(request, {"detail": exc.message}, status=403)
 
 
+def _loc(field: str) -> list[str | int]:
+    """``lines[0].unit_price`` as the location list of ninja's own 422s."""
+    loc: list[str | int] = ["body"]
+    for part in field.replace("]", "").split("."):
+        name, _, index = part.partition("[")
+        loc.append(name)
+        if index:
+            loc.append(int(index) if index.isdigit() else index)
+    return loc
+
+
 @api.exception_handler(ApplicationError)
 def _invalid(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
-    if exc.field:
-        loc: list[str | int] = ["body"]
-        for part in exc.field.replace("]", "").split("."):
-            name, _, index = part.partition("[")
-            loc.append(name)
-            if index:
-                loc.append(int(index))
-        body: dict[str, Any] = {"detail": [{"loc": loc, "msg": exc.message, "type": "invalid"}]}
+    errors = errors_of(exc)
+    if any(error.field for error in errors):
+        body: dict[str, Any] = {
+            "detail": [
+                {
+                    "loc": _loc(error.field) if error.field else ["body"],
+                    "field": error.field or "",
+                    "msg": error.message,
+                    "type": "invalid",
+                }
+                for error in errors
+            ]
+        }
         return api.create_response(request, body, status=422)
     return api.create_response(request, {"detail": exc.message}, status=400)
 
@@ -162,7 +183,10 @@ def document_list(request: HttpRequest, filters: Query[DocumentQuery]) -> Any:
 
 
 @documents.post("", response={201: DocumentOut, 403: ErrorOut, 422: Any})
+@transaction.atomic
 def document_create(request: HttpRequest, payload: DocumentIn) -> Any:
+    # The answer is read back inside the write's transaction: if it cannot be
+    # built, nothing is kept (the client sees an error, not a half-made draft).
     document = services.document_create(actor=actor_of(request), data=_input(payload))
     return Status(201, DocumentOut.from_document(document))
 
@@ -195,6 +219,7 @@ def document_get(request: HttpRequest, document_id: int) -> Any:
     "/{document_id}",
     response={200: DocumentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: Any},
 )
+@transaction.atomic
 def document_update(request: HttpRequest, document_id: int, payload: DocumentIn) -> Any:
     document = services.document_update(
         actor=actor_of(request), document_id=document_id, data=_input(payload)
@@ -214,6 +239,7 @@ def document_delete(request: HttpRequest, document_id: int) -> Any:
     "/{document_id}/finalise",
     response={200: DocumentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: Any},
 )
+@transaction.atomic
 def document_finalise(request: HttpRequest, document_id: int) -> Any:
     document = services.document_finalise(actor=actor_of(request), document_id=document_id)
     return DocumentOut.from_document(document)
@@ -223,6 +249,7 @@ def document_finalise(request: HttpRequest, document_id: int) -> Any:
     "/{document_id}/credit-notes",
     response={201: DocumentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: Any},
 )
+@transaction.atomic
 def document_credit(request: HttpRequest, document_id: int, payload: CreditIn) -> Any:
     credit = services.credit_note_create_from_invoice(
         actor=actor_of(request), invoice_id=document_id, **payload.dict()

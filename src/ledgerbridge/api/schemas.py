@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ninja import Field, Schema
 
+from ledgerbridge.invoicing import bounds
 from ledgerbridge.invoicing.models import Document
 
 if TYPE_CHECKING:
@@ -71,9 +72,13 @@ class LineIn(Schema):
     charge_type: str = Field(
         description="freight, fuel_surcharge, waiting_time, tolls, subcontracting, fuel, other"
     )
-    quantity: Decimal
-    unit_price: Decimal
-    discount_percent: Decimal = Decimal("0")
+    # The ranges are stated here for the OpenAPI document; the services enforce
+    # them (422 naming the field, e.g. lines[0].unit_price, with the range).
+    quantity: Decimal = Field(json_schema_extra=bounds.QUANTITY.json_schema())
+    unit_price: Decimal = Field(json_schema_extra=bounds.UNIT_PRICE.json_schema())
+    discount_percent: Decimal = Field(
+        Decimal("0"), json_schema_extra=bounds.DISCOUNT_PERCENT.json_schema()
+    )
     nominal_code: str = Field(description="Code of an active nominal code of the company")
     tax_rate: str = Field(description="Code of an active tax rate of the company")
 

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ledgerbridge.errors import ApplicationError
+
 # A currency sign the form accepts in front of a figure: it is decoration,
 # the document's currency is chosen elsewhere.
 CURRENCY_SIGNS = "£€$"
@@ -107,10 +109,12 @@ class Bound:
     minimum: Decimal
     maximum: Decimal
     places: int
+    unit: str = ""
 
     @property
     def range_text(self) -> str:
-        return f"between {_grouped(self.minimum)} and {_grouped(self.maximum)}"
+        unit = f" {self.unit}" if self.unit else ""
+        return f"between {_grouped(self.minimum)} and {_grouped(self.maximum)}{unit}"
 
     def describe(self) -> str:
         places = (
@@ -186,9 +190,9 @@ QUANTITY = Bound("quantity", _d("0.0001"), _d("99999999.9999"), 4)
 # DocumentLine.unit_price (14, 4); negative for a deduction on the line.
 UNIT_PRICE = Bound("unit price", _d("-9999999999.9999"), _d("9999999999.9999"), 4)
 # DocumentLine.discount_percent (5, 2).
-DISCOUNT_PERCENT = Bound("discount", _d("0"), _d("100"), 2)
+DISCOUNT_PERCENT = Bound("discount", _d("0"), _d("100"), 2, "%")
 # TaxRate.rate (6, 3).
-TAX_RATE_PERCENT = Bound("rate", _d("0"), _d("100"), 3)
+TAX_RATE_PERCENT = Bound("rate", _d("0"), _d("100"), 3, "%")
 # Line net and tax amounts, document net / tax / gross totals (14, 2).
 MONEY = Bound("amount", _d("-999999999999.99"), _d("999999999999.99"), 2)
 
@@ -201,11 +205,30 @@ NUMBER_PADDING = Bound("padding", _d("1"), _d("12"), 0)
 # the formatted number within Document.number and the column within 32 bits
 # after the increment.
 NEXT_NUMBER = Bound("next number", _d("1"), _d("999999999"), 0)
+# A quantity to credit: 0 leaves the line out.
+CREDIT_QUANTITY = Bound("quantity", _d("0"), QUANTITY.maximum, 4)
 # Primary keys (BigAutoField): an id outside this range names nothing, and
 # the database refuses to compare with it.
 RECORD_ID = Bound("id", _d("1"), _d("9223372036854775807"), 0)
 # Partner.payment_terms_days.
-PAYMENT_TERMS_DAYS = Bound("payment terms", _d("0"), _d("365"), 0)
+PAYMENT_TERMS_DAYS = Bound("payment terms", _d("0"), _d("365"), 0, "days")
+
+
+def clean_field(bound: Bound, value: Any, *, field: str, label: str | None = None) -> Decimal:
+    """``bound.clean(value)``, refusing with an ``ApplicationError`` naming ``field``."""
+    try:
+        return bound.clean(value)
+    except OutOfBoundsError as error:
+        raise ApplicationError(error.message(label), field=field) from None
+
+
+def clean_int_field(bound: Bound, value: Any, *, field: str, label: str | None = None) -> int:
+    return int(clean_field(bound, value, field=field, label=label))
+
+
+def money_text(value: Decimal) -> str:
+    """An amount as it reads in a message: 1,234,567.80."""
+    return f"{value:,.2f}"
 
 
 def id_or_none(value: Any) -> int | None:

@@ -12,6 +12,7 @@ from ledgerbridge.companies.permissions import Actor, Permission, require
 from ledgerbridge.companies.services import audit_record
 from ledgerbridge.errors import ApplicationError, NotFoundError
 
+from . import bounds
 from .dimensions import conditions_validate
 from .models import (
     AccountType,
@@ -22,7 +23,6 @@ from .models import (
     NumberSeries,
     TaxRate,
 )
-from .services import _check_places, _decimal
 
 M = TypeVar("M", bound=models.Model)
 
@@ -104,10 +104,7 @@ def tax_rate_save(
     require(actor, Permission.CONFIGURE)
     obj = _get(actor, TaxRate, pk, company=actor.company) or TaxRate(company=actor.company)
     code = _required(code, "code", "code")
-    rate_value = _decimal(rate, field_name="rate", label="Rate")
-    _check_places(rate_value, 3, field_name="rate", label="Rate")
-    if not Decimal(0) <= rate_value <= Decimal(100):
-        raise ApplicationError("Rate must be between 0 and 100 %.", field="rate")
+    rate_value = bounds.clean_field(bounds.TAX_RATE_PERCENT, rate, field="rate")
     if not (applies_to_sales or applies_to_purchases):
         raise ApplicationError(
             "A tax rate must apply to sales, purchases or both.", field="applies_to_sales"
@@ -133,9 +130,12 @@ def number_series_save(
         obj = NumberSeries.objects.select_for_update().filter(company=actor.company, pk=pk).first()
         if obj is None:
             raise NotFoundError("No such number series.")
-        if not 1 <= int(padding) <= 12:
-            raise ApplicationError("Padding must be between 1 and 12 digits.", field="padding")
-        if int(next_number) < obj.next_number:
+        padding = bounds.clean_int_field(bounds.NUMBER_PADDING, padding, field="padding")
+        next_number = bounds.clean_int_field(bounds.NEXT_NUMBER, next_number, field="next_number")
+        # A series stored past its last number never issued those numbers (finalising
+        # refused), so it may come back down into range.
+        stuck = obj.next_number > bounds.NEXT_NUMBER.maximum
+        if next_number < obj.next_number and not stuck:
             raise ApplicationError(
                 f"The next number can only go up (it is {obj.next_number}); lowering it would "
                 "reuse numbers.",
@@ -145,9 +145,9 @@ def number_series_save(
             raise ApplicationError("The prefix can be at most 20 characters.", field="prefix")
         fields = {
             "prefix": prefix.strip(),
-            "padding": int(padding),
+            "padding": padding,
             "reset_yearly": reset_yearly,
-            "next_number": int(next_number),
+            "next_number": next_number,
         }
         return _save_audited(actor, obj, fields, label="number series")
 
@@ -164,6 +164,7 @@ def dimension_save(
     require(actor, Permission.CONFIGURE)
     obj = _get(actor, Dimension, pk, company=actor.company) or Dimension(company=actor.company)
     name = _required(name, "name", "name")
+    position = bounds.clean_int_field(bounds.POSITION, position, field="position")
     if Dimension.objects.filter(company=actor.company, name=name).exclude(pk=obj.pk).exists():
         raise ApplicationError(f"A dimension named {name} already exists.", field="name")
     default = None
@@ -177,7 +178,12 @@ def dimension_save(
             raise ApplicationError(
                 "The default must be one of this dimension's values.", field="default_value_id"
             )
-    fields = {"name": name, "position": int(position), "active": active, "default_value": default}
+    fields = {
+        "name": name,
+        "position": position,
+        "active": active,
+        "default_value": default,
+    }
     return _save_audited(actor, obj, fields, label="dimension")
 
 
@@ -216,11 +222,12 @@ def dimension_rule_save(
     dimension = _get(actor, Dimension, dimension_id, company=actor.company)
     assert dimension is not None
     obj = _get(actor, DimensionRule, pk, dimension=dimension) or DimensionRule(dimension=dimension)
+    position = bounds.clean_int_field(bounds.POSITION, position, field="position")
     conditions_validate(conditions)
     value = DimensionValue.objects.filter(pk=value_id, dimension=dimension).first()
     if value is None:
         raise ApplicationError("Choose one of this dimension's values.", field="value_id")
-    fields = {"position": int(position), "conditions": conditions, "value": value}
+    fields = {"position": position, "conditions": conditions, "value": value}
     return _save_audited(actor, obj, fields, label=f"{dimension.name} rule")
 
 

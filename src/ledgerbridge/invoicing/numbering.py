@@ -10,7 +10,9 @@ from __future__ import annotations
 from django.db import transaction
 
 from ledgerbridge.companies.models import Company
+from ledgerbridge.errors import ApplicationError
 
+from . import bounds
 from .models import DocumentType, NumberSeries
 
 DEFAULT_PREFIXES = {
@@ -41,6 +43,12 @@ def number_allocate(*, company: Company, document_type: str, year: int) -> str:
     if series.reset_yearly and (series.year is None or year > series.year):
         series.year = year
         series.next_number = 1
+    if series.next_number > bounds.NEXT_NUMBER.maximum:
+        raise ApplicationError(
+            f"The number series for {series.get_document_type_display().lower()}s has issued "
+            f"its last number ({bounds.NEXT_NUMBER.maximum:,f}); ask a Super Admin to check "
+            "Configuration > Number series."
+        )
     number = series.format(series.next_number, series.year or year)
     series.next_number += 1
     series.save(update_fields=["next_number", "year"])

@@ -175,6 +175,14 @@ def tax_rate_list(
     return qs
 
 
+def tax_rate_default(*, actor: Actor, sales: bool) -> TaxRate | None:
+    """The rate a new sales or purchase line starts with: the side's standard rate,
+    i.e. its highest active rate (20 % VAT before 5 %, zero-rated and exempt)."""
+    return (
+        tax_rate_list(actor=actor, active_only=True, sales=sales).order_by("-rate", "code").first()
+    )
+
+
 def tax_rate_get(*, actor: Actor, pk: int) -> TaxRate:
     obj = tax_rate_list(actor=actor).filter(pk=pk).first()
     if obj is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -18,9 +18,16 @@ from django.utils import timezone
 
 from ledgerbridge.companies.permissions import Actor, Permission, require
 from ledgerbridge.companies.services import audit_record
-from ledgerbridge.errors import ApplicationError, NotFoundError
+from ledgerbridge.errors import (
+    ApplicationError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    errors_of,
+)
 from ledgerbridge.validation import country_code, currency_code
 
+from . import bounds
 from . import dimensions as dims
 from .models import (
     CREDIT_NOTE_FOR,
@@ -71,17 +78,11 @@ def _partner_clean(data: dict[str, Any]) -> dict[str, Any]:
     if "country" in clean:
         clean["country"] = country_code(clean["country"])
     if "payment_terms_days" in clean:
-        try:
-            days = int(clean["payment_terms_days"])
-        except (TypeError, ValueError):
-            raise ApplicationError(
-                "Payment terms must be a number of days.", field="payment_terms_days"
-            ) from None
-        if not 0 <= days <= 365:
-            raise ApplicationError(
-                "Payment terms must be between 0 and 365 days.", field="payment_terms_days"
-            )
-        clean["payment_terms_days"] = days
+        clean["payment_terms_days"] = bounds.clean_int_field(
+            bounds.PAYMENT_TERMS_DAYS,
+            clean["payment_terms_days"],
+            field="payment_terms_days",
+        )
     return clean
 
 
@@ -142,96 +143,128 @@ class DocumentInput:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _decimal(value: Any, *, field_name: str, label: str) -> Decimal:
-    try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ApplicationError(f"{label} must be a number.", field=field_name) from None
-    if not number.is_finite():
-        raise ApplicationError(f"{label} must be a number.", field=field_name)
-    return number
-
-
-def _check_places(value: Decimal, places: int, *, field_name: str, label: str) -> None:
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > places:
-        raise ApplicationError(
-            f"{label} can have at most {places} decimal places.", field=field_name
-        )
-
-
 def _build_lines(
-    *, actor: Actor, document: Document, lines: Sequence[LineInput]
-) -> list[tuple[DocumentLine, dict[Any, Any]]]:
+    *, actor: Actor, document: Document | None, doc_type: str, lines: Sequence[LineInput]
+) -> tuple[list[tuple[DocumentLine, dict[Any, Any]]], list[ApplicationError]]:
+    """Check every line and, for a ``document`` whose header is valid, build them.
+
+    Every error of every line is collected, so one refusal lists them all.
+    """
     if not lines:
-        raise ApplicationError("Add at least one line.", field="lines")
+        return [], [ApplicationError("Add at least one line.", field="lines")]
     if len(lines) > MAX_LINES:
-        raise ApplicationError(f"A document can have at most {MAX_LINES} lines.", field="lines")
+        return [], [
+            ApplicationError(f"A document can have at most {MAX_LINES} lines.", field="lines")
+        ]
     nominal = {n.code: n for n in NominalCode.objects.filter(company=actor.company)}
     taxes = {t.code: t for t in TaxRate.objects.filter(company=actor.company)}
-    compiled = dims.compile_dimensions(actor.company.pk)
-    partner = document.partner
+    compiled = dims.compile_dimensions(actor.company.pk) if document is not None else None
+    sales = doc_type in SALES_TYPES
+    errors: list[ApplicationError] = []
     built = []
     for index, item in enumerate(lines):
         prefix = f"lines[{index}]"
         label = f"Line {index + 1}"
+        found: list[ApplicationError] = []
+
+        def figure(
+            bound: bounds.Bound,
+            value: Any,
+            name: str,
+            what: str,
+            prefix: str = prefix,
+            label: str = label,
+            found: list[ApplicationError] = found,
+        ) -> Decimal | None:
+            try:
+                return bounds.clean_field(
+                    bound, value, field=f"{prefix}.{name}", label=f"{label}: {what}"
+                )
+            except ApplicationError as error:
+                found.append(error)
+                return None
+
         description = (item.description or "").strip()
         if not description:
-            raise ApplicationError(f"{label}: enter a description.", field=f"{prefix}.description")
+            found.append(
+                ApplicationError(f"{label}: enter a description.", field=f"{prefix}.description")
+            )
         if item.charge_type not in ChargeType.values:
-            raise ApplicationError(
-                f"{label}: unknown charge type {item.charge_type!r}; "
-                f"use one of {', '.join(ChargeType.values)}.",
-                field=f"{prefix}.charge_type",
+            found.append(
+                ApplicationError(
+                    f"{label}: unknown charge type {item.charge_type!r}; "
+                    f"use one of {', '.join(ChargeType.values)}.",
+                    field=f"{prefix}.charge_type",
+                )
             )
-        quantity = _decimal(
-            item.quantity, field_name=f"{prefix}.quantity", label=f"{label}: quantity"
+        quantity = figure(bounds.QUANTITY, item.quantity, "quantity", "quantity")
+        unit_price = figure(bounds.UNIT_PRICE, item.unit_price, "unit_price", "unit price")
+        discount = figure(
+            bounds.DISCOUNT_PERCENT,
+            item.discount_percent if item.discount_percent not in (None, "") else 0,
+            "discount_percent",
+            "discount",
         )
-        _check_places(quantity, 4, field_name=f"{prefix}.quantity", label=f"{label}: quantity")
-        if quantity <= 0:
-            raise ApplicationError(
-                f"{label}: quantity must be more than 0.", field=f"{prefix}.quantity"
+        code_text = (item.nominal_code or "").strip()
+        code = nominal.get(code_text)
+        if not code_text:
+            found.append(
+                ApplicationError(f"{label}: choose a nominal code.", field=f"{prefix}.nominal_code")
             )
-        unit_price = _decimal(
-            item.unit_price, field_name=f"{prefix}.unit_price", label=f"{label}: unit price"
-        )
-        _check_places(
-            unit_price, 4, field_name=f"{prefix}.unit_price", label=f"{label}: unit price"
-        )
-        discount = _decimal(
-            item.discount_percent or 0,
-            field_name=f"{prefix}.discount_percent",
-            label=f"{label}: discount",
-        )
-        _check_places(
-            discount, 2, field_name=f"{prefix}.discount_percent", label=f"{label}: discount"
-        )
-        if not Decimal(0) <= discount <= Decimal(100):
-            raise ApplicationError(
-                f"{label}: discount must be between 0 and 100 %.",
-                field=f"{prefix}.discount_percent",
+        elif code is None or not code.active:
+            found.append(
+                ApplicationError(
+                    f"{label}: nominal code {item.nominal_code!r} does not exist or is inactive.",
+                    field=f"{prefix}.nominal_code",
+                )
             )
-        code = nominal.get((item.nominal_code or "").strip())
-        if code is None or not code.active:
-            raise ApplicationError(
-                f"{label}: nominal code {item.nominal_code!r} does not exist or is inactive.",
-                field=f"{prefix}.nominal_code",
+        tax_text = (item.tax_rate or "").strip()
+        tax = taxes.get(tax_text)
+        if not tax_text:
+            found.append(
+                ApplicationError(f"{label}: choose a tax rate.", field=f"{prefix}.tax_rate")
             )
-        tax = taxes.get((item.tax_rate or "").strip())
-        if tax is None or not tax.active:
-            raise ApplicationError(
-                f"{label}: tax rate code {item.tax_rate!r} does not exist or is inactive.",
-                field=f"{prefix}.tax_rate",
+        elif tax is None or not tax.active:
+            found.append(
+                ApplicationError(
+                    f"{label}: tax rate code {item.tax_rate!r} does not exist or is inactive.",
+                    field=f"{prefix}.tax_rate",
+                )
             )
-        if document.is_sales and not tax.applies_to_sales:
-            raise ApplicationError(
-                f"{label}: tax rate {tax.code} is not for sales.", field=f"{prefix}.tax_rate"
+        elif sales and not tax.applies_to_sales:
+            found.append(
+                ApplicationError(
+                    f"{label}: tax rate {tax.code} is not for sales.", field=f"{prefix}.tax_rate"
+                )
             )
-        if not document.is_sales and not tax.applies_to_purchases:
-            raise ApplicationError(
-                f"{label}: tax rate {tax.code} is not for purchases.", field=f"{prefix}.tax_rate"
+        elif not sales and not tax.applies_to_purchases:
+            found.append(
+                ApplicationError(
+                    f"{label}: tax rate {tax.code} is not for purchases.",
+                    field=f"{prefix}.tax_rate",
+                )
             )
-        net = line_net(quantity, unit_price, discount)
+        net = None
+        if quantity is not None and unit_price is not None and discount is not None:
+            net = line_net(quantity, unit_price, discount)
+            if bounds.MONEY.problem(net):
+                found.append(
+                    ApplicationError(
+                        f"{label}: the line amount (quantity × unit price) would be "
+                        f"{bounds.money_text(net)}; a line amount can be "
+                        + (
+                            f"at most {bounds.money_text(bounds.MONEY.maximum)}."
+                            if net > 0
+                            else f"at least {bounds.money_text(bounds.MONEY.minimum)}."
+                        ),
+                        field=f"{prefix}.amount",
+                    )
+                )
+        if found or document is None:
+            errors.extend(found)
+            continue
+        assert quantity is not None and unit_price is not None and discount is not None
+        assert net is not None and code is not None and tax is not None
         line = DocumentLine(
             document=document,
             position=index + 1,
@@ -246,6 +279,7 @@ def _build_lines(
             tax_amount=line_tax(net, tax.rate),
             credited_line_id=item.credited_line_id,
         )
+        partner = document.partner
         facts = {
             "partner.number": partner.number,
             "partner.name": partner.name,
@@ -261,7 +295,39 @@ def _build_lines(
             "line.tax_rate": tax.code,
             "line.description": description,
         }
-        built.append((line, dims.evaluate(compiled, facts, line_label=label)))
+        assert compiled is not None
+        try:
+            built.append((line, dims.evaluate(compiled, facts, line_label=label)))
+        except ApplicationError as error:
+            errors.append(error)
+    return built, errors
+
+
+def document_lines_check(
+    *, actor: Actor, type: str, lines: Sequence[LineInput]
+) -> list[ApplicationError]:
+    """The errors of ``lines`` alone, for a form whose header could not be read."""
+    require(actor, Permission.WORK_DOCUMENTS)
+    return _build_lines(actor=actor, document=None, doc_type=type, lines=lines)[1]
+
+
+def _document_fill(
+    *, actor: Actor, document: Document, data: DocumentInput
+) -> list[tuple[DocumentLine, dict[Any, Any]]]:
+    """Header and lines checked together, so one refusal lists every error."""
+    errors: list[ApplicationError] = []
+    try:
+        _apply_header(actor=actor, document=document, data=data)
+    except (NotFoundError, PermissionDeniedError):
+        raise
+    except ApplicationError as error:
+        errors.extend(errors_of(error))
+    built, line_errors = _build_lines(
+        actor=actor, document=None if errors else document, doc_type=data.type, lines=data.lines
+    )
+    errors.extend(line_errors)
+    if errors:
+        raise InvalidInputError(errors)
     return built
 
 
@@ -317,6 +383,15 @@ def _apply_header(*, actor: Actor, document: Document, data: DocumentInput) -> N
 
 
 def _save_lines(document: Document, built: list[tuple[DocumentLine, dict[Any, Any]]]) -> None:
+    totals = totals_of((line.net_amount, line.tax_amount) for line, _ in built)
+    for name, total in (("total", totals.gross), ("net", totals.net), ("tax", totals.tax)):
+        if bounds.MONEY.problem(total):
+            raise ApplicationError(
+                f"The document's {name} would be {bounds.money_text(total)}; it can be at "
+                f"most {bounds.money_text(bounds.MONEY.maximum)}. "
+                "Split the charges over several documents.",
+                field="lines",
+            )
     document.lines.all().delete()
     DocumentLine.objects.bulk_create([line for line, _ in built])
     # bulk_create sets primary keys on PostgreSQL and SQLite alike (RETURNING).
@@ -327,7 +402,6 @@ def _save_lines(document: Document, built: list[tuple[DocumentLine, dict[Any, An
             for dimension, value in values.items()
         ]
     )
-    totals = totals_of((line.net_amount, line.tax_amount) for line, _ in built)
     if totals.gross < 0:
         raise ApplicationError(
             "The document's total cannot be negative; record the correction as a credit note.",
@@ -343,8 +417,7 @@ def document_create(*, actor: Actor, data: DocumentInput) -> Document:
     require(actor, Permission.WORK_DOCUMENTS)
     with transaction.atomic():
         document = Document(company=actor.company, created_by=actor.user)
-        _apply_header(actor=actor, document=document, data=data)
-        built = _build_lines(actor=actor, document=document, lines=data.lines)
+        built = _document_fill(actor=actor, document=document, data=data)
         document.save()
         _save_lines(document, built)
         document.save(update_fields=["net_total", "tax_total", "gross_total"])
@@ -374,8 +447,7 @@ def document_update(*, actor: Actor, document_id: int, data: DocumentInput) -> D
             raise ApplicationError(
                 f"{document} is final and cannot be changed; correct it with a credit note."
             )
-        _apply_header(actor=actor, document=document, data=data)
-        built = _build_lines(actor=actor, document=document, lines=data.lines)
+        built = _document_fill(actor=actor, document=document, data=data)
         _save_lines(document, built)
         document.save()
         if document.original is not None:
@@ -491,12 +563,13 @@ def credit_note_create_from_invoice(
         if quantities is not None:
             if line.pk not in quantities:
                 continue
-            quantity = _decimal(
+            quantity = bounds.clean_field(
+                bounds.CREDIT_QUANTITY,
                 quantities[line.pk],
-                field_name=f"quantities[{line.pk}]",
+                field=f"quantities[{line.pk}]",
                 label=f"Line {line.position}: quantity",
             )
-            if quantity <= 0:
+            if quantity == 0:
                 continue
             if quantity > line.quantity:
                 raise ApplicationError(

@@ -1,28 +1,12 @@
 import pytest
 
 from ledgerbridge.companies.models import Role
-from ledgerbridge.companies.services import api_token_create
 from ledgerbridge.invoicing.models import Document, DocumentLine
-from tests.ledgerbridge.factories import make_actor, make_company, make_document, make_partner
+from tests.ledgerbridge.factories import make_actor, make_document, make_partner
+
+from .conftest import client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(client, company, role=Role.FINANCE):
-    admin = make_actor(company, Role.SUPER_ADMIN)
-    _, raw = api_token_create(actor=admin, name="TMS", role=role)
-    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
-    return client
-
-
-@pytest.fixture
-def company():
-    return make_company("Northway Haulage Ltd")
-
-
-@pytest.fixture
-def api(client, company):
-    return client_for(client, company)
 
 
 def invoice_body(partner_id, **overrides):

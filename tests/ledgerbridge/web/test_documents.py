@@ -113,7 +113,7 @@ def test_a_bad_quantity_marks_that_lines_input_and_saves_nothing(client_for, com
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Line 3: quantity must be a number." in html
+    assert "Line 3: quantity “two” is not a number." in html
     assert 'name="line_quantity" value="two" aria-label="Quantity" aria-invalid="true"' in html
     assert html.count('aria-invalid="true"') == 1
     assert not Document.objects.filter(company=company).exists()
@@ -138,7 +138,7 @@ def test_empty_rows_are_ignored_and_line_numbers_follow_the_kept_rows(
         post_data(customer, blank, line(unit_price="abc")),
     )
     html = response.content.decode()
-    assert "Line 1: unit price must be a number." in html
+    assert "Line 1: unit price “abc” is not a number." in html
     assert 'value="abc" aria-label="Unit price" aria-invalid="true"' in html
 
 

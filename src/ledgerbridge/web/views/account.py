@@ -16,8 +16,9 @@ from django.views.decorators.http import require_POST
 
 from ledgerbridge.companies.middleware import SESSION_KEY
 from ledgerbridge.companies.selectors import companies_for_user
+from ledgerbridge.invoicing.bounds import id_or_none
 
-from .common import int_or_none, redirect_back
+from .common import redirect_back
 
 
 class LoginView(auth_views.LoginView):
@@ -51,7 +52,7 @@ def login_locked_out(
 @require_POST
 @login_required
 def company_switch(request: HttpRequest) -> HttpResponse:
-    company_id = int_or_none(request.POST.get("company_id"))
+    company_id = id_or_none(request.POST.get("company_id"))
     companies = companies_for_user(user=request.user)  # type: ignore[arg-type]
     company = companies.filter(pk=company_id).first() if company_id is not None else None
     if company is None:

@@ -23,7 +23,8 @@ from ledgerbridge.accounting.selectors import (
 )
 from ledgerbridge.accounting.services import accounting_settings_get, documents_post_to_xero
 from ledgerbridge.companies.permissions import Actor, Permission
-from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError, errors_of
+from ledgerbridge.invoicing.bounds import id_or_none
 from ledgerbridge.invoicing.models import (
     CREDIT_NOTE_FOR,
     ChargeType,
@@ -39,6 +40,7 @@ from ledgerbridge.invoicing.selectors import (
     document_pdf_get,
     nominal_code_list,
     partner_list,
+    tax_rate_default,
     tax_rate_list,
 )
 from ledgerbridge.invoicing.services import (
@@ -48,6 +50,7 @@ from ledgerbridge.invoicing.services import (
     document_create,
     document_delete_draft,
     document_finalise,
+    document_lines_check,
     document_update,
 )
 from ledgerbridge.invoicing.starter import DEFAULT_CODING
@@ -109,7 +112,7 @@ def document_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse
 @require_POST
 @actor_view(Permission.WORK_DOCUMENTS)
 def documents_post_bulk(request: HttpRequest, actor: Actor) -> HttpResponse:
-    ids = [i for i in (int_or_none(v) for v in request.POST.getlist("document")) if i is not None]
+    ids = [i for i in (id_or_none(v) for v in request.POST.getlist("document")) if i is not None]
     try:
         count = documents_post_to_xero(actor=actor, document_ids=ids)
     except ApplicationError as error:
@@ -172,7 +175,8 @@ def _line_rows_from_document(document: Document) -> list[dict[str, Any]]:
     ]
 
 
-def _blank_row(sales: bool) -> dict[str, Any]:
+def _blank_row(actor: Actor, sales: bool) -> dict[str, Any]:
+    tax_rate = tax_rate_default(actor=actor, sales=sales)
     return {
         "description": "",
         "charge_type": ChargeType.FREIGHT.value,
@@ -180,7 +184,7 @@ def _blank_row(sales: bool) -> dict[str, Any]:
         "unit_price": "",
         "discount_percent": "0",
         "nominal_code": DEFAULT_CODING["freight"][0 if sales else 1],
-        "tax_rate": "S20" if sales else "",
+        "tax_rate": tax_rate.code if tax_rate else "",
         "credited_line_id": "",
     }
 
@@ -195,7 +199,7 @@ def _line_inputs(rows: list[dict[str, str]]) -> list[LineInput]:
             discount_percent=row["discount_percent"] or "0",
             nominal_code=row["nominal_code"],
             tax_rate=row["tax_rate"],
-            credited_line_id=int_or_none(row["credited_line_id"]),
+            credited_line_id=id_or_none(row["credited_line_id"]),
         )
         for row in rows
     ]
@@ -212,6 +216,23 @@ def _mark_line_error(rows: list[dict[str, Any]], error: ApplicationError) -> boo
         return False
     rows[index].setdefault("errors", {})[name or "description"] = error.message
     return True
+
+
+def _show_errors(
+    form: DocumentHeaderForm, rows: list[dict[str, Any]], errors: list[ApplicationError]
+) -> str | None:
+    """Every error next to its line input or header field; the rest above the form."""
+    page_errors = []
+    for error in errors:
+        if isinstance(error, NotFoundError | PermissionDeniedError):
+            raise error
+        if _mark_line_error(rows, error):
+            continue
+        if error.field in form.fields:
+            form.add_error(error.field, error.message)
+        else:
+            page_errors.append(error.message)
+    return " ".join(page_errors) or None
 
 
 @actor_view(Permission.WORK_DOCUMENTS)
@@ -266,19 +287,17 @@ def _document_form(
                     saved = document_update(
                         actor=actor, document_id=document.pk, data=document_input
                     )
-            except (NotFoundError, PermissionDeniedError):
-                raise
             except ApplicationError as exc:
-                if not _mark_line_error(rows, exc):
-                    if exc.field in form.fields:
-                        form.add_error(exc.field, exc.message)
-                    else:
-                        page_error = exc.message
+                page_error = _show_errors(form, rows, errors_of(exc))
             else:
                 messages.success(request, f"Draft saved: {saved.get_type_display().lower()}.")
                 return redirect("document_detail", pk=saved.pk)
+        elif rows:
+            # The header could not be read; still say everything wrong with the lines.
+            line_errors = document_lines_check(actor=actor, type=doc_type, lines=_line_inputs(rows))
+            page_error = _show_errors(form, rows, line_errors)
         if not rows:
-            rows = [_blank_row(sales)]
+            rows = [_blank_row(actor, sales)]
     elif document is not None:
         form = DocumentHeaderForm(
             initial={
@@ -299,7 +318,7 @@ def _document_form(
         from django.utils import timezone
 
         form = DocumentHeaderForm(initial={"issue_date": timezone.localdate()}, **form_kwargs)
-        rows = [_blank_row(sales)]
+        rows = [_blank_row(actor, sales)]
     return render(
         request,
         "web/documents/form.html",
@@ -309,7 +328,7 @@ def _document_form(
             "doc_type": doc_type,
             "doc_type_label": DocumentType(doc_type).label,
             "rows": rows,
-            "blank_row": _blank_row(sales),
+            "blank_row": _blank_row(actor, sales),
             "page_error": page_error,
             "charge_types": ChargeType.choices,
             "nominal_codes": nominal_code_list(actor=actor, active_only=True),

@@ -2,9 +2,22 @@
 (function () {
   "use strict";
 
+  // Reads a figure the way the server does (invoicing/bounds.py parse_number): a
+  // sign, a leading currency sign, commas only between groups of three digits.
+  // Empty counts as 0 while typing; anything else unreadable is NaN.
   function parse(value) {
-    var n = parseFloat(String(value || "").replace(/,/g, ""));
-    return isFinite(n) ? n : 0;
+    var text = String(value == null ? "" : value).trim();
+    if (text === "") return 0;
+    var sign = "";
+    if (text[0] === "+" || text[0] === "-") { sign = text[0]; text = text.slice(1).trim(); }
+    if (text && "\u00a3\u20ac$".indexOf(text[0]) >= 0) {
+      text = text.slice(1).trim();
+      if (!sign && (text[0] === "+" || text[0] === "-")) { sign = text[0]; text = text.slice(1).trim(); }
+    }
+    if (/^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$/.test(text)) text = text.replace(/,/g, "");
+    if (!/^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/.test(text)) return NaN;
+    var n = parseFloat(text);
+    return sign === "-" ? -n : n;
   }
   function round2(n) { return Math.round((n + Number.EPSILON) * 100) / 100; }
   function fmt(n) {
@@ -15,21 +28,30 @@
   function recalc() {
     var body = document.getElementById("lines");
     if (!body) return;
-    var net = 0, tax = 0;
+    var net = 0, tax = 0, unreadable = false;
     body.querySelectorAll("tr.line-row").forEach(function (row) {
       var qty = parse(row.querySelector("[name=line_quantity]").value);
       var price = parse(row.querySelector("[name=line_unit_price]").value);
       var disc = parse(row.querySelector("[name=line_discount_percent]").value);
       var rateOption = row.querySelector("[name=line_tax_rate]").selectedOptions[0];
       var rate = rateOption ? parse(rateOption.dataset.rate) : 0;
+      var cell = row.querySelector(".line-net");
+      // A figure that is not a number is said so, never read as 0.00.
+      if (isNaN(qty) || isNaN(price) || isNaN(disc)) {
+        unreadable = true;
+        cell.textContent = "not a number";
+        cell.classList.add("not-a-number");
+        return;
+      }
+      cell.classList.remove("not-a-number");
       var lineNet = round2(qty * price * (100 - disc) / 100);
       var lineTax = round2(lineNet * rate / 100);
       net += lineNet; tax += lineTax;
-      row.querySelector(".line-net").textContent = fmt(lineNet);
+      cell.textContent = fmt(lineNet);
     });
-    document.getElementById("lines-net").textContent = fmt(net);
-    document.getElementById("lines-tax").textContent = fmt(tax);
-    document.getElementById("lines-gross").textContent = fmt(net + tax);
+    document.getElementById("lines-net").textContent = unreadable ? "—" : fmt(net);
+    document.getElementById("lines-tax").textContent = unreadable ? "—" : fmt(tax);
+    document.getElementById("lines-gross").textContent = unreadable ? "—" : fmt(net + tax);
   }
 
   function defaultCoding() {
