@@ -78,14 +78,24 @@ class Rejected(ConnectorError):
 
 
 class AccountingConnector(Protocol):
+    """``interactive``: a person is waiting for this (they retried the document),
+    so its calls go ahead of the backlog's where the package limits calls."""
+
     batch_size: int
 
-    def find(self, company: Company, records: Sequence[SyncRecord]) -> dict[int, ExternalDocument]:
+    def find(
+        self, company: Company, records: Sequence[SyncRecord], *, interactive: bool = False
+    ) -> dict[int, ExternalDocument]:
         """The documents the package already holds, by record id (to settle unknown outcomes)."""
         ...
 
     def post(
-        self, company: Company, records: Sequence[SyncRecord], *, request_key: str
+        self,
+        company: Company,
+        records: Sequence[SyncRecord],
+        *,
+        request_key: str,
+        interactive: bool = False,
     ) -> list[PostOutcome]:
         """Send documents; one outcome per record, in any order."""
         ...

@@ -174,6 +174,11 @@ class SyncRecord(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    wanted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a person retried it and began waiting: it goes ahead of the backlog",
+    )
     request_key = models.CharField(
         max_length=128, blank=True, help_text="Idempotency key of the request in flight"
     )

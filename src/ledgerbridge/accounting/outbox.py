@@ -61,6 +61,9 @@ STEP_LIMIT = 100
 LEASE_PREFIX = "sync-company-"
 MAX_TRANSIENT_ATTEMPTS = 8
 NOT_LINKED_RECHECK = dt.timedelta(minutes=15)
+# A person who retried a document waits about this long for it; until then it
+# goes first and its calls go ahead of the backlog's, after it with the rest.
+PERSON_WAITS = dt.timedelta(minutes=2)
 
 
 def _backoff(attempts: int) -> dt.timedelta:
@@ -113,9 +116,12 @@ def wake(company_id: int) -> None:
     sync_company(company_id)
 
 
-def sync_record_retry(*, actor: Actor, document_id: int) -> SyncRecord:
-    """A user retries a failed or stuck document."""
+def sync_record_retry(
+    *, actor: Actor, document_id: int, now: dt.datetime | None = None
+) -> SyncRecord:
+    """A user retries a failed or stuck document; it goes ahead of the backlog."""
     require(actor, Permission.WORK_DOCUMENTS)
+    now = now or timezone.now()
     with transaction.atomic():
         record = (
             SyncRecord.objects.select_for_update()
@@ -129,7 +135,10 @@ def sync_record_retry(*, actor: Actor, document_id: int) -> SyncRecord:
         task = _post_task(document_id)
         if task is not None and task.status == TaskStatus.FAILED:
             task_reopen(task=task)
-        return sync_record_request(document=record.document, now=timezone.now())
+        record = sync_record_request(document=record.document, now=now)
+        record.wanted_at = now
+        record.save(update_fields=["wanted_at", "updated_at"])
+        return record
 
 
 # ------------------------------------------------------------------ the worker
@@ -191,15 +200,27 @@ def _run(
     company = settings.company
     try:
         claimed = _claim(company, lease, now)
-        if claimed:
-            _settle(connector, company, [r for r in claimed if r.request_key], now, report, lease)
-            _post(
+        wanted = [r for r in claimed if r.wanted_at and r.wanted_at > now - PERSON_WAITS]
+        rest = [r for r in claimed if r not in wanted]
+        # What a person is waiting for first, in requests of its own.
+        for records, interactive in ((wanted, True), (rest, False)):
+            _settle(
                 connector,
                 company,
-                [r for r in claimed if r.status == SyncStatus.POSTING and not r.request_key],
+                [r for r in records if r.request_key],
                 now,
                 report,
                 lease,
+                interactive=interactive,
+            )
+            _post(
+                connector,
+                company,
+                [r for r in records if r.status == SyncStatus.POSTING and not r.request_key],
+                now,
+                report,
+                lease,
+                interactive=interactive,
             )
         _attach(connector, company, now, report, lease)
         _allocate(connector, company, now, report, lease)
@@ -241,7 +262,7 @@ def _claim(company: Company, lease: Lease, now: dt.datetime) -> list[SyncRecord]
             .filter(company=company)
             .filter(due | stale)
             .select_related("document", "document__partner")
-            .order_by("created_at", "id")[:CLAIM_LIMIT]
+            .order_by(F("wanted_at").desc(nulls_last=True), "created_at", "id")[:CLAIM_LIMIT]
         )
         SyncRecord.objects.filter(pk__in=[r.pk for r in records]).update(
             attempts=Case(
@@ -306,13 +327,15 @@ def _settle(
     now: dt.datetime,
     report: RunReport,
     lease: Lease,
+    *,
+    interactive: bool = False,
 ) -> None:
     """Records whose last request may or may not have reached the package."""
     if not records:
         return
     lease.renew()
     try:
-        found = connector.find(company, records)
+        found = connector.find(company, records, interactive=interactive)
     except TryLater as error:
         for record in records:
             _retry_later(record, error, now=now, keep_key=True)
@@ -333,7 +356,7 @@ def _settle(
             record.request_key = ""
             record.save(update_fields=["request_key", "updated_at"])
     remaining = [r for r in records if r.pk not in found]
-    _post(connector, company, remaining, now, report, lease)
+    _post(connector, company, remaining, now, report, lease, interactive=interactive)
 
 
 def _request_key(company: Company, records: Sequence[SyncRecord]) -> str:
@@ -349,6 +372,8 @@ def _post(
     now: dt.datetime,
     report: RunReport,
     lease: Lease,
+    *,
+    interactive: bool = False,
 ) -> None:
     size = max(1, connector.batch_size)
     for start in range(0, len(records), size):
@@ -361,7 +386,7 @@ def _post(
         for record in batch:
             record.request_key = key
         try:
-            outcomes = connector.post(company, batch, request_key=key)
+            outcomes = connector.post(company, batch, request_key=key, interactive=interactive)
         except TryLater as error:
             for record in batch:
                 _retry_later(record, error, now=now, keep_key=error.maybe_sent)
@@ -411,6 +436,7 @@ RECORD_POSTED_FIELDS = [
     "posted_at",
     "request_key",
     "next_attempt_at",
+    "wanted_at",
     "message",
     "updated_at",
 ]
@@ -434,6 +460,7 @@ def _mark_posted_all(
         record.posted_at = now
         record.request_key = ""
         record.next_attempt_at = None
+        record.wanted_at = None
         record.message = ""
         record.updated_at = timezone.now()
         if posted.total is not None and posted.total != document.gross_total:
@@ -472,6 +499,7 @@ def _mark_posted_all(
 
 def _mark_failed(record: SyncRecord, message: str, *, now: dt.datetime) -> None:
     record.status = SyncStatus.FAILED
+    record.wanted_at = None
     record.message = message
     record.request_key = ""
     record.save()

@@ -6,6 +6,7 @@ The adapter owns what the SDK leaves to us: fresh credentials per call (see
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import Any, TypeVar, cast
 
 import urllib3
 from django.conf import settings
+from django.utils import timezone
 from xero_python.accounting import AccountingApi
 from xero_python.api_client import ApiClient, Configuration
 from xero_python.api_client.oauth2 import OAuth2Token
@@ -69,10 +71,16 @@ def sdk_configuration() -> Configuration:
 
 
 class XeroClient:
-    """Calls for one company's organisation."""
+    """Calls for one company's organisation.
 
-    def __init__(self, company: Company) -> None:
+    ``interactive``: a person is waiting for these calls (Check setup, Authorise,
+    Check payments now, a Retry...). They go ahead of the backlog, which leaves
+    them room (see ``ratelimit``); the backlog's calls leave it as they find it.
+    """
+
+    def __init__(self, company: Company, *, interactive: bool = False) -> None:
         self.company = company
+        self.interactive = interactive
         self._credentials = connection.xero_credentials(company=company)
         # No expiry given: the SDK then never tries to refresh; ``connection`` does.
         self._token: dict[str, Any] = {
@@ -99,18 +107,28 @@ class XeroClient:
         limiter = rate_limiter()
         deadline = time.monotonic() + _timeouts()[0]
         while True:
-            wait = limiter.acquire(self.tenant_id)
+            now = time.time()
+            wait = limiter.acquire(self.tenant_id, interactive=self.interactive, now=now)
             if wait <= 0:
                 return
             if time.monotonic() + wait > deadline:
                 day = wait > 2 * MINUTE / limiter.scale
                 raise XeroRateLimited(
-                    f"Holding back to stay within Xero's {'daily' if day else 'per-minute'} limit; "
-                    f"next call in {wait:.0f} s.",
+                    self._limited_message(wait, day=day, now=now),
                     retry_after=wait,
                     problem="day" if day else "minute",
                 )
             time.sleep(wait)
+
+    def _limited_message(self, wait: float, *, day: bool, now: float) -> str:
+        limit = "daily" if day else "per-minute"
+        if not self.interactive:
+            return f"Holding back to stay within Xero's {limit} limit; next call in {wait:.0f} s."
+        # Even the calls kept for people are in use (several people at once, or
+        # a day used up): say when to try again rather than fail without a time.
+        at = timezone.localtime(dt.datetime.fromtimestamp(now + wait, tz=dt.UTC))
+        when = f"at {at:%H:%M}" if day else f"in {wait:.0f} s (at {at:%H:%M:%S})"
+        return f"Xero's {limit} limit for this organisation is used up for now; try again {when}."
 
     def call(self, operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run one SDK operation for this tenant within the limits, mapping failures to XeroError.

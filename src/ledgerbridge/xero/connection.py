@@ -180,7 +180,7 @@ def _read_short_code(link: XeroConnection) -> None:
     from .errors import XeroError
 
     try:
-        client = XeroClient(link.company)
+        client = XeroClient(link.company, interactive=True)  # the Super Admin is waiting
         organisations = client.call(client.api.get_organisations).organisations or []
     except (XeroError, ApplicationError) as error:
         log.warning("xero.short_code_unread", company_id=link.company_id, reason=str(error))

@@ -49,6 +49,7 @@ from .models import (
     XeroWebhookDelivery,
     XeroWebhookEvent,
 )
+from .ratelimit import rate_limiter
 
 log = logging.getLogger(__name__)
 
@@ -457,8 +458,12 @@ def xero_webhook_events_process(*, now: dt.datetime, limit: int = 5000) -> Refre
 
 
 # -- polling ---------------------------------------------------------------------------
-def xero_payments_poll(*, company: Company, now: dt.datetime) -> RefreshReport:
+def xero_payments_poll(
+    *, company: Company, now: dt.datetime, interactive: bool = False
+) -> RefreshReport:
     """Everything changed in Xero since the watermark, page by page (100 a call).
+
+    ``interactive``: a person asked for it (Check payments now) and is waiting.
 
     The watermark is Xero's own UpdatedDateUTC of the newest document seen, so
     the two clocks never need to agree; re-reading the boundary document is
@@ -477,7 +482,7 @@ def xero_payments_poll(*, company: Company, now: dt.datetime) -> RefreshReport:
     # The first poll starts a day before our first posting (a margin for the
     # two clocks), not at the beginning of the organisation's history.
     floor = first_posted - FIRST_POLL_MARGIN
-    client = XeroClient(company)
+    client = XeroClient(company, interactive=interactive)
     try:
         invoices_since = _poll_kind(
             client, company, poll.invoices_since or floor, "invoices", now=now, report=report
@@ -554,17 +559,21 @@ def companies_due_for_poll(*, now: dt.datetime) -> list[int]:
     return due
 
 
-def xero_payments_check_now(*, actor: Actor) -> None:
-    """A Finance user's "Check payments now": poll the company's Xero at once."""
+def xero_payments_check_now(*, actor: Actor, now: dt.datetime | None = None) -> None:
+    """A Finance user's "Check payments now": poll the company's Xero at once,
+    ahead of the backlog (the user is waiting for it)."""
     require(actor, Permission.WORK_DOCUMENTS)
+    now = now or timezone.now()
     link = XeroConnection.objects.filter(company=actor.company).first()
     if link is None or link.status != LinkStatus.CONNECTED:
         raise ApplicationError("Xero is not connected for this company.")
     company_id = actor.company.pk
+    # The backlog starts leaving room now, so the calls are free when the job runs.
+    rate_limiter().someone_waiting(link.tenant_id, now=now.timestamp())
 
     def enqueue() -> None:
         from .tasks import poll_xero_payments
 
-        poll_xero_payments(company_id)
+        poll_xero_payments(company_id, interactive=True)
 
     transaction.on_commit(enqueue)

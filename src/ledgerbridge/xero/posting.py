@@ -103,9 +103,9 @@ class XeroConnector:
     batch_size = BATCH_SIZE
 
     # -- plumbing ----------------------------------------------------------------------
-    def _client(self, company: Company) -> XeroClient:
+    def _client(self, company: Company, *, interactive: bool = False) -> XeroClient:
         try:
-            return XeroClient(company)
+            return XeroClient(company, interactive=interactive)
         except LinkNotUsable as error:
             raise NotLinked(error.message) from error
         except ApplicationError as error:
@@ -256,9 +256,14 @@ class XeroConnector:
         return " / ".join(p for p in parts if p)[:255]
 
     def post(
-        self, company: Company, records: Sequence[SyncRecord], *, request_key: str
+        self,
+        company: Company,
+        records: Sequence[SyncRecord],
+        *,
+        request_key: str,
+        interactive: bool = False,
     ) -> list[PostOutcome]:
-        client = self._client(company)
+        client = self._client(company, interactive=interactive)
         documents = {r.pk: r.document for r in records}
         # A handful of queries for the whole batch, not a few per document.
         prefetch_related_objects(
@@ -401,8 +406,10 @@ class XeroConnector:
         return outcomes
 
     # -- settling unknown outcomes -----------------------------------------------------
-    def find(self, company: Company, records: Sequence[SyncRecord]) -> dict[int, ExternalDocument]:
-        client = self._client(company)
+    def find(
+        self, company: Company, records: Sequence[SyncRecord], *, interactive: bool = False
+    ) -> dict[int, ExternalDocument]:
+        client = self._client(company, interactive=interactive)
         short_code = XeroConnection.objects.get(company=company).short_code
         links = {
             link.partner_id: link.contact_id

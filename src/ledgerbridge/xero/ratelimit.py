@@ -7,6 +7,14 @@ process shares one log of calls — Redis sorted sets when the queue is on Redis
 a database table otherwise — so the limits hold with any number of workers.
 Xero's ``X-*-Remaining`` headers correct the log when Xero has counted calls
 we did not (another process of ours that died, or a clock drift).
+
+People first: a call a person is waiting for (Check setup, Authorise, Check
+payments now, a Retry...) is *interactive* and may use every call we allow;
+the backlog (posting, polling, webhooks) leaves some to people. While someone
+is waiting for an organisation — a marker set by each interactive call, live
+for two minutes — the backlog stops 10 calls short of the minute; it always
+stops 100 short of the organisation's day and of the app's minute. With no one
+waiting the backlog still gets 59 calls a minute.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from .models import RateEvent
 
@@ -32,19 +40,65 @@ DAY = 86_400.0
 PER_MINUTE, XERO_PER_MINUTE = 59, 60
 PER_DAY, XERO_PER_DAY = 4_990, 5_000
 APP_PER_MINUTE, XERO_APP_PER_MINUTE = 9_950, 10_000
+# What the backlog leaves to people: of the organisation's minute while someone
+# waits (a Check setup takes about five calls), and always of its day and of
+# the app's minute, so that a backlog that used them up cannot lock people out.
+PEOPLE_MINUTE_WHILE_WAITING = 10
+PEOPLE_DAY = 100
+PEOPLE_APP_MINUTE = 100
+# How long one interactive call says "someone is waiting". Real seconds, not
+# scaled with a fast sandbox clock: people do not speed up with it.
+WAITING_SPAN = 120.0
 
 
 @dataclass(frozen=True)
 class Window:
     scope: str
     span: float
-    limit: int  # what we allow ourselves
+    limit: int  # what we allow ourselves (an interactive call may use all of it)
     xero_limit: int  # what Xero counts against (its Remaining headers)
+    reserve: int = 0  # calls of ``limit`` the backlog always leaves to people
+    reserve_while_waiting: int = 0  # and these too while someone is waiting
+
+    def limits(self, *, interactive: bool) -> tuple[int, int]:
+        """The caller's limit with no one waiting, and while someone is."""
+        if interactive:
+            return self.limit, self.limit
+        base = self.limit - self.reserve
+        return base, base - self.reserve_while_waiting
+
+
+def waiting_window(tenant_id: str) -> Window:
+    """The marker "someone is waiting for this organisation": its last call, live for a span."""
+    return Window(f"waiting:{tenant_id}", WAITING_SPAN, 0, 0)
+
+
+def _wait(waits_now: float, waits_later: float, waiting_left: float) -> float:
+    """While someone waits the backlog goes when room appears below its reduced
+    limit, or when the marker has lapsed and there is room below its full one."""
+    if waiting_left <= 0:
+        return waits_later
+    return min(waits_now, max(waits_later, waiting_left))
 
 
 class Backend(Protocol):
-    def try_record(self, windows: Sequence[Window], now: float) -> float:
-        """Record one call in every window if all have room (returns 0), else the wait."""
+    def try_record(
+        self,
+        windows: Sequence[Window],
+        now: float,
+        *,
+        waiting: Window | None = None,
+        interactive: bool = False,
+    ) -> float:
+        """Record one call in every window if all have room (returns 0), else the wait.
+
+        ``waiting``: the organisation's waiting marker. An interactive call sets
+        it (whether it goes or waits); any other call reads it.
+        """
+        ...
+
+    def mark(self, waiting: Window, now: float) -> None:
+        """Set the waiting marker: a person is about to need calls."""
         ...
 
     def pad(self, window: Window, used: int, now: float) -> None:
@@ -68,23 +122,62 @@ class DatabaseBackend:
                     )
         # SQLite runs write transactions one at a time (IMMEDIATE), which is the lock.
 
-    def try_record(self, windows: Sequence[Window], now: float) -> float:
+    def try_record(
+        self,
+        windows: Sequence[Window],
+        now: float,
+        *,
+        waiting: Window | None = None,
+        interactive: bool = False,
+    ) -> float:
         with transaction.atomic():
             self._lock(windows)
-            wait = 0.0
+            waiting_left = 0.0
+            if waiting is not None and interactive:
+                self._mark(waiting, now)
+            elif waiting is not None:
+                last = (
+                    RateEvent.objects.filter(scope=waiting.scope, at__gt=now - waiting.span)
+                    .order_by("-at")
+                    .values_list("at", flat=True)
+                    .first()
+                )
+                waiting_left = 0.0 if last is None else last + waiting.span - now
+            waits_later = waits_now = 0.0
             for window in windows:
                 events = RateEvent.objects.filter(scope=window.scope, at__gt=now - window.span)
                 used = events.count()
-                if used >= window.limit:
-                    # Room again when enough of the oldest calls leave the window.
-                    oldest = events.order_by("at").values_list("at", flat=True)[used - window.limit]
-                    wait = max(wait, oldest + window.span - now)
+                later, held = window.limits(interactive=interactive)
+                waits_later = max(waits_later, self._wait_below(events, used, later, window, now))
+                if waiting_left > 0:
+                    waits_now = max(waits_now, self._wait_below(events, used, held, window, now))
+            wait = _wait(waits_now, waits_later, waiting_left)
             if wait > 0:
                 return wait
             RateEvent.objects.bulk_create([RateEvent(scope=w.scope, at=now) for w in windows])
             if int(now) % 97 == 0:  # now and then, forget calls older than a day
                 RateEvent.objects.filter(at__lt=now - DAY).delete()
             return 0.0
+
+    @staticmethod
+    def _wait_below(
+        events: QuerySet[RateEvent], used: int, limit: int, window: Window, now: float
+    ) -> float:
+        """Until enough of the oldest calls have left the window for one more below ``limit``."""
+        if used < limit:
+            return 0.0
+        oldest = events.order_by("at").values_list("at", flat=True)[used - limit]
+        return float(oldest) + window.span - now
+
+    @staticmethod
+    def _mark(waiting: Window, now: float) -> None:
+        RateEvent.objects.filter(scope=waiting.scope).delete()
+        RateEvent.objects.create(scope=waiting.scope, at=now)
+
+    def mark(self, waiting: Window, now: float) -> None:
+        with transaction.atomic():
+            self._lock([waiting])
+            self._mark(waiting, now)
 
     def pad(self, window: Window, used: int, now: float) -> None:
         with transaction.atomic():
@@ -113,25 +206,46 @@ class DatabaseBackend:
         return [counts.get(window.scope, 0) for window in windows]
 
 
-# Atomic across processes: trim each window, check room in all, then record in all.
+# Atomic across processes: set or read the waiting marker (the last key), trim
+# each window, check room in all, then record in all. The same rule as
+# DatabaseBackend.try_record and _wait.
 _TRY_RECORD = """
 local now = tonumber(ARGV[1])
-local n = #KEYS
-local wait = 0
-for i = 1, n do
-  local span = tonumber(ARGV[1 + i * 2])
-  local limit = tonumber(ARGV[2 + i * 2])
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - span)
-  local used = redis.call('ZCARD', KEYS[i])
-  if used >= limit then
-    local oldest = redis.call('ZRANGE', KEYS[i], used - limit, used - limit, 'WITHSCORES')
-    local w = tonumber(oldest[2]) + span - now
-    if w > wait then wait = w end
+local interactive = ARGV[3] == '1'
+local waiting_span = tonumber(ARGV[4])
+local n = #KEYS - 1
+local waiting_left = 0
+if interactive then
+  redis.call('SET', KEYS[n + 1], ARGV[1], 'EX', math.ceil(waiting_span) + 60)
+else
+  local set_at = redis.call('GET', KEYS[n + 1])
+  if set_at then
+    local left = tonumber(set_at) + waiting_span - now
+    if left > 0 then waiting_left = left end
   end
 end
+local function wait_below(key, used, limit, span)
+  if used < limit then return 0 end
+  local oldest = redis.call('ZRANGE', key, used - limit, used - limit, 'WITHSCORES')
+  return tonumber(oldest[2]) + span - now
+end
+local waits_later, waits_now = 0, 0
+for i = 1, n do
+  local span = tonumber(ARGV[2 + i * 3])
+  local later = tonumber(ARGV[3 + i * 3])
+  local held = tonumber(ARGV[4 + i * 3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - span)
+  local used = redis.call('ZCARD', KEYS[i])
+  waits_later = math.max(waits_later, wait_below(KEYS[i], used, later, span))
+  if waiting_left > 0 then
+    waits_now = math.max(waits_now, wait_below(KEYS[i], used, held, span))
+  end
+end
+local wait = waits_later
+if waiting_left > 0 then wait = math.min(waits_now, math.max(waits_later, waiting_left)) end
 if wait > 0 then return tostring(wait) end
 for i = 1, n do
-  local span = tonumber(ARGV[1 + i * 2])
+  local span = tonumber(ARGV[2 + i * 3])
   redis.call('ZADD', KEYS[i], now, ARGV[2] .. ':' .. i)
   redis.call('EXPIRE', KEYS[i], math.ceil(span) + 60)
 end
@@ -150,12 +264,26 @@ class RedisBackend:
     def _key(scope: str) -> str:
         return f"ledgerbridge:xero-rate:{scope}"
 
-    def try_record(self, windows: Sequence[Window], now: float) -> float:
-        args: list[str | float] = [now, uuid.uuid4().hex]
+    def try_record(
+        self,
+        windows: Sequence[Window],
+        now: float,
+        *,
+        waiting: Window | None = None,
+        interactive: bool = False,
+    ) -> float:
+        # With no marker given, a key nobody sets: never live, and never set.
+        marker = waiting or Window("waiting:none", 0.0, 0, 0)
+        flag = "1" if interactive and waiting is not None else "0"
+        args: list[str | float] = [now, uuid.uuid4().hex, flag, marker.span]
         for window in windows:
-            args += [window.span, window.limit]
-        result = self.script(keys=[self._key(w.scope) for w in windows], args=args)
+            args += [window.span, *window.limits(interactive=interactive)]
+        keys = [self._key(w.scope) for w in windows] + [self._key(marker.scope)]
+        result = self.script(keys=keys, args=args)
         return float(result)
+
+    def mark(self, waiting: Window, now: float) -> None:
+        self.redis.set(self._key(waiting.scope), now, ex=int(waiting.span) + 60)
 
     def pad(self, window: Window, used: int, now: float) -> None:
         key = self._key(window.scope)
@@ -184,15 +312,38 @@ class RateLimiter:
         self.scale = time_scale
 
     def windows(self, tenant_id: str) -> list[Window]:
+        minute, day = MINUTE / self.scale, DAY / self.scale
         return [
-            Window(f"min:{tenant_id}", MINUTE / self.scale, PER_MINUTE, XERO_PER_MINUTE),
-            Window(f"day:{tenant_id}", DAY / self.scale, PER_DAY, XERO_PER_DAY),
-            Window("app", MINUTE / self.scale, APP_PER_MINUTE, XERO_APP_PER_MINUTE),
+            Window(
+                f"min:{tenant_id}",
+                minute,
+                PER_MINUTE,
+                XERO_PER_MINUTE,
+                reserve_while_waiting=PEOPLE_MINUTE_WHILE_WAITING,
+            ),
+            Window(f"day:{tenant_id}", day, PER_DAY, XERO_PER_DAY, reserve=PEOPLE_DAY),
+            Window("app", minute, APP_PER_MINUTE, XERO_APP_PER_MINUTE, reserve=PEOPLE_APP_MINUTE),
         ]
 
-    def acquire(self, tenant_id: str, *, now: float | None = None) -> float:
-        """0 when the call may go (it is counted), else how many seconds to wait."""
-        return self.backend.try_record(self.windows(tenant_id), time.time() if now is None else now)
+    def acquire(
+        self, tenant_id: str, *, interactive: bool = False, now: float | None = None
+    ) -> float:
+        """0 when the call may go (it is counted), else how many seconds to wait.
+
+        ``interactive``: a person is waiting for this call. It may use every
+        call we allow, and it tells the backlog to leave room for the next ones.
+        """
+        return self.backend.try_record(
+            self.windows(tenant_id),
+            time.time() if now is None else now,
+            waiting=waiting_window(tenant_id),
+            interactive=interactive,
+        )
+
+    def someone_waiting(self, tenant_id: str, *, now: float) -> None:
+        """A person started something that will soon need calls (a job they wait
+        for): the backlog starts leaving room now, not at the job's first call."""
+        self.backend.mark(waiting_window(tenant_id), now)
 
     def observe(
         self, tenant_id: str, headers: Mapping[str, str], *, now: float | None = None

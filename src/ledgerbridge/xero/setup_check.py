@@ -306,7 +306,7 @@ def _currencies(client: XeroClient, company_id: int) -> list[CheckItem]:
 def xero_setup_check_run(*, actor: Actor, now: dt.datetime | None = None) -> XeroSetupCheck:
     require(actor, Permission.CONFIGURE)
     now = now or timezone.now()
-    client = XeroClient(actor.company)
+    client = XeroClient(actor.company, interactive=True)
     company_id = actor.company.pk
     try:
         items = _accounts(client, company_id)
@@ -343,7 +343,7 @@ def xero_tracking_options_create(*, actor: Actor) -> list[str]:
     require(actor, Permission.CONFIGURE)
     from xero_python.accounting import TrackingOption
 
-    client = XeroClient(actor.company)
+    client = XeroClient(actor.company, interactive=True)
     _, missing = _tracking(client, actor.company.pk)
     categories = {
         c.name: c for c in client.call(client.api.get_tracking_categories).tracking_categories or []

@@ -57,13 +57,14 @@ def process_xero_webhooks_left() -> None:
 
 
 @db_task(retries=2, retry_delay=30)
-def poll_xero_payments(company_id: int) -> None:
+def poll_xero_payments(company_id: int, interactive: bool = False) -> None:
+    """``interactive``: a person asked for it (Check payments now) and is waiting."""
     company = Company.objects.filter(pk=company_id).first()
     if company is None:
         return
     with leased(f"xero-poll-{company_id}") as lease:
         if lease is not None:  # else another worker is polling this company now
-            xero_payments_poll(company=company, now=timezone.now())
+            xero_payments_poll(company=company, now=timezone.now(), interactive=interactive)
 
 
 @db_periodic_task(crontab(minute="*"))
