@@ -140,3 +140,15 @@ def test_a_huge_rule_position_is_refused_on_the_form(admin, company):
     )
     assert response.status_code == 200
     assert "Position must be between 0 and 9,999." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/invoices/99999999999999999999/",
+        "/invoices/99999999999999999999/edit",
+        "/configuration/dimensions/99999999999999999999/",
+    ],
+)
+def test_an_id_no_record_can_have_in_a_page_address_is_not_found(admin, path):
+    assert admin.get(path).status_code == 404
