@@ -81,6 +81,9 @@ class LineIn(Schema):
     )
     nominal_code: str = Field(description="Code of an active nominal code of the company")
     tax_rate: str = Field(description="Code of an active tax rate of the company")
+    credited_line_id: int | None = Field(
+        None, description="Credit notes: id of the line of the corrected invoice this line credits"
+    )
 
 
 class DocumentIn(Schema):
@@ -124,6 +127,9 @@ class LineOut(Schema):
     net_amount: Decimal
     tax_amount: Decimal
     dimensions: dict[str, str]
+    credited_line_id: int | None = Field(
+        None, description="Credit notes: the invoice line credited"
+    )
 
 
 class TaskOut(Schema):
@@ -217,6 +223,7 @@ class DocumentOut(DocumentSummary):
                 net_amount=line.net_amount,
                 tax_amount=line.tax_amount,
                 dimensions={d.dimension.name: d.value.code for d in line.dimensions.all()},
+                credited_line_id=line.credited_line_id,
             )
             for line in document.lines.select_related("nominal_code", "tax_rate").prefetch_related(
                 "dimensions__dimension", "dimensions__value"

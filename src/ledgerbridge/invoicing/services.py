@@ -161,6 +161,11 @@ def _build_lines(
     compiled = dims.compile_dimensions(actor.company.pk) if document is not None else None
     sales = doc_type in SALES_TYPES
     errors: list[ApplicationError] = []
+    creditable = (
+        _creditable_line_ids(actor=actor, document=document, lines=lines)
+        if document is not None
+        else set()
+    )
     built = []
     for index, item in enumerate(lines):
         prefix = f"lines[{index}]"
@@ -243,6 +248,18 @@ def _build_lines(
                     f"{label}: tax rate {tax.code} is not for purchases.",
                     field=f"{prefix}.tax_rate",
                 )
+            )
+        if (
+            document is not None
+            and item.credited_line_id is not None
+            and item.credited_line_id not in creditable
+        ):
+            if document.original is None:
+                message = "only a line of a credit note for an invoice can credit a line"
+            else:
+                message = f"the credited line is not a line of {document.original.number}"
+            found.append(
+                ApplicationError(f"{label}: {message}.", field=f"{prefix}.credited_line_id")
             )
         net = None
         if quantity is not None and unit_price is not None and discount is not None:
@@ -329,6 +346,27 @@ def _document_fill(
     if errors:
         raise InvalidInputError(errors)
     return built
+
+
+def _creditable_line_ids(
+    *, actor: Actor, document: Document, lines: Sequence[LineInput]
+) -> set[int]:
+    """The credited line ids given in ``lines`` that are lines of the invoice
+    ``document`` corrects: a credit note credits its own invoice's lines only, never
+    another invoice's or another company's (the id arrives from a form or the API)."""
+    wanted = {
+        item.credited_line_id
+        for item in lines
+        if item.credited_line_id is not None
+        and bounds.RECORD_ID.minimum <= item.credited_line_id <= bounds.RECORD_ID.maximum
+    }
+    if not wanted or document.original is None:
+        return set()
+    return set(
+        DocumentLine.objects.filter(
+            document=document.original, document__company=actor.company, pk__in=wanted
+        ).values_list("pk", flat=True)
+    )
 
 
 def _apply_header(*, actor: Actor, document: Document, data: DocumentInput) -> None:
@@ -557,8 +595,16 @@ def credit_note_create_from_invoice(
     credit_type = CREDIT_NOTE_FOR.get(invoice.type)  # type: ignore[call-overload]
     if credit_type is None:
         raise ApplicationError("Only invoices can be credited.")
+    invoice_lines = list(invoice.lines.select_related("nominal_code", "tax_rate"))
+    if quantities is not None:
+        strangers = set(quantities) - {line.pk for line in invoice_lines}
+        if strangers:
+            raise ApplicationError(
+                f"Line id {min(strangers)} is not a line of invoice {invoice.number}.",
+                field="quantities",
+            )
     lines = []
-    for line in invoice.lines.select_related("nominal_code", "tax_rate"):
+    for line in invoice_lines:
         quantity: Any = line.quantity
         if quantities is not None:
             if line.pk not in quantities:
