@@ -20,6 +20,17 @@ add up to a negative total is imported as a credit note (sales credit note or
 bill credit note), so a credit note is written with negative unit amounts, tax
 amounts and total; quantities stay as on the document.
 
+Formulas: every cell goes through ``ledgerbridge.spreadsheet.SafeCsvWriter``, so
+text a spreadsheet would run (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return, e.g. a partner named ``=HYPERLINK(...)``) is written with a
+leading ``'``; plain numbers, negative amounts included, are written as numbers.
+Xero's importer reads the file as CSV, not as a spreadsheet, so the quote is kept:
+Xero stores the contact ``'=HYPERLINK(...)``, the description ``'+1+1``, the
+reference ``'@SUM(...)``, and a bill numbered ``'=...``. That is what the sandbox's
+importer stores too (``tests/ledgerbridge/exports/test_formula_injection.py``
+imports such a file); it has not been checked against live Xero. Only values that
+would start a formula are affected, and Xero then shows them with the quote.
+
 Amounts are written tax-exclusive (choose "Tax exclusive" when importing) and
 exactly as the TMS has them: the per-line ``TaxAmount`` is ours (Xero accepts a
 line's tax as given within rounding), and every document's total in the file is
@@ -28,7 +39,6 @@ checked against the TMS total before a file is kept.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,6 +56,7 @@ from ledgerbridge.invoicing.models import (
     TaxRate,
 )
 from ledgerbridge.invoicing.money import line_net
+from ledgerbridge.spreadsheet import SafeCsvWriter
 
 from .mapping import tax_types_for_company
 from .models import XeroTaxMapping, XeroTrackingMapping
@@ -275,7 +286,7 @@ class XeroImportFile:
         buffer = io.StringIO()
         # Xero's templates are plain comma-separated, double quotes where needed,
         # CRLF line ends (what csv writes by default).
-        writer = csv.writer(buffer)
+        writer = SafeCsvWriter(buffer)
         writer.writerow(COLUMNS[kind])
         totals: dict[int, Decimal] = {}
         count = 0
