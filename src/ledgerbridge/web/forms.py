@@ -15,6 +15,7 @@ from django.utils import timezone
 from ledgerbridge.accounting.payments import PAYMENT_FILTERS
 from ledgerbridge.accounting.selectors import SYNC_FILTERS
 from ledgerbridge.companies.models import Role
+from ledgerbridge.invoicing import bounds
 from ledgerbridge.invoicing.models import (
     AccountType,
     DocumentStatus,
@@ -223,7 +224,9 @@ class NumberSeriesForm(forms.Form):
     reset_yearly = forms.BooleanField(
         required=False, label="Restart every year", help_text="Puts the year in the number"
     )
-    next_number = forms.IntegerField(help_text="Can only go up")
+    next_number = forms.IntegerField(
+        help_text=f"Can only go up, to at most {bounds.NEXT_NUMBER.maximum:,f}"
+    )
 
 
 class DimensionForm(forms.Form):
