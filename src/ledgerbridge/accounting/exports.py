@@ -6,6 +6,14 @@ in one batch only, unless a user re-exports it on purpose with a reason (audited
 Documents whose coding cannot be expressed in the file (see the format's
 ``problems``) are left out with their reasons, never half-exported.
 
+A file must not put a document in the package twice. A document the outbox has
+posted through the API (or settled by looking it up), or whose last request
+may have reached the package, is left out as already there, unless a user puts
+it in on purpose with a reason (audited). A document queued or being posted is
+always left out: the worker would post it as well. The other way round, the
+outbox refuses to post a document that is in a file (see ``outbox``). Whatever
+was left out is kept on the batch with its reasons.
+
 Small batches are built in the request. Large ones are built by a worker, which
 reports progress on the batch row; if building fails the batch is marked failed,
 its files are deleted and its documents are free to be exported again.
@@ -54,6 +62,8 @@ from .models import (
     ExportBatchDocument,
     ExportBatchStatus,
     ExportFile,
+    SyncRecord,
+    SyncStatus,
 )
 
 logger = logging.getLogger(__name__)
@@ -92,11 +102,26 @@ class ExportFilters:
         return self
 
 
+# Why a document was left out of a file.
+LEFT_OUT_CODING = "coding"  # Xero's import would refuse its coding
+LEFT_OUT_IN_XERO = "in_xero"  # already in Xero through the API (a reason can put it in)
+LEFT_OUT_QUEUED = "queued"  # on its way through the API: never in a file
+
+
 @dataclass(frozen=True)
 class LeftOut:
     document_id: int
     label: str
     reasons: list[str]
+    kind: str = LEFT_OUT_CODING
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "document_id": self.document_id,
+            "label": self.label,
+            "kind": self.kind,
+            "reasons": self.reasons,
+        }
 
 
 @dataclass
@@ -107,6 +132,8 @@ class ExportSelection:
     included_sample: list[ExportDocument] = field(default_factory=list)
     left_out: list[LeftOut] = field(default_factory=list)
     already_exported: set[int] = field(default_factory=set)
+    # Included although already in Xero through the API: id → number.
+    in_xero: dict[int, str] = field(default_factory=dict)
     net_total: Decimal = Decimal("0.00")
     tax_total: Decimal = Decimal("0.00")
     gross_total: Decimal = Decimal("0.00")
@@ -114,6 +141,22 @@ class ExportSelection:
     @property
     def included_count(self) -> int:
         return len(self.included_ids)
+
+    def left_out_as(self, *kinds: str) -> list[LeftOut]:
+        return [item for item in self.left_out if item.kind in kinds]
+
+    @property
+    def left_out_through_api(self) -> list[LeftOut]:
+        return self.left_out_as(LEFT_OUT_IN_XERO, LEFT_OUT_QUEUED)
+
+    @property
+    def left_out_coding(self) -> list[LeftOut]:
+        return self.left_out_as(LEFT_OUT_CODING)
+
+    @property
+    def in_xero_count(self) -> int:
+        """Left out as already in Xero: what a reason could put in the file."""
+        return len(self.left_out_as(LEFT_OUT_IN_XERO))
 
 
 @dataclass(frozen=True)
@@ -167,6 +210,40 @@ def export_batch_download(*, actor: Actor, batch_id: int) -> Download:
             info.external_attr = 0o644 << 16
             archive.writestr(info, bytes(export_file.content))
     return Download(_batch_stem(batch) + ".zip", "application/zip", buffer.getvalue())
+
+
+EXPORT_HISTORY = "export_history"
+
+
+def export_history_prefetch() -> Prefetch:
+    """Each document's exports, newest first, as ``document.export_history`` (one query
+    for a page of documents)."""
+    return Prefetch(
+        "export_entries",
+        queryset=ExportBatchDocument.objects.select_related("batch").order_by("-batch__number"),
+        to_attr=EXPORT_HISTORY,
+    )
+
+
+def export_history(document: Document) -> list[ExportBatchDocument]:
+    """The document's exports, newest first (prefetched if the list asked for it)."""
+    prefetched = getattr(document, EXPORT_HISTORY, None)
+    if prefetched is not None:
+        return list(prefetched)
+    return list(
+        ExportBatchDocument.objects.filter(document=document)
+        .select_related("batch")
+        .order_by("-batch__number")
+    )
+
+
+def export_batch_entries(*, batch: ExportBatch) -> QuerySet[ExportBatchDocument]:
+    """A batch's documents in file order, with their partners (for the batch page)."""
+    return (
+        ExportBatchDocument.objects.filter(batch=batch)
+        .select_related("document", "document__partner")
+        .order_by("document__type", "document__issue_date", "document__number", "id")
+    )
 
 
 # ------------------------------------------------------------------ choosing documents
@@ -274,8 +351,48 @@ def _sign(document: ExportDocument) -> Decimal:
     return Decimal(-1) if document.type in CREDIT_NOTE_TYPES else Decimal(1)
 
 
+def _through_api(qs: QuerySet[Document]) -> dict[int, LeftOut]:
+    """The documents of ``qs`` that are in Xero, or on their way there, through the API."""
+    found: dict[int, LeftOut] = {}
+    records = (
+        SyncRecord.objects.filter(document__in=qs.values("pk"))
+        .exclude(status=SyncStatus.FAILED)
+        .values_list(
+            "document_id",
+            "document__type",
+            "document__number",
+            "status",
+            "external_number",
+            "request_key",
+        )
+    )
+    for document_id, type_, number, status, external_number, request_key in records:
+        label = f"{DocumentType(type_).label} {number}"
+        if status == SyncStatus.POSTED:
+            reason = f"Already in Xero through the API as {external_number or number}."
+            found[document_id] = LeftOut(document_id, label, [reason], LEFT_OUT_IN_XERO)
+        elif status in (SyncStatus.PENDING, SyncStatus.POSTING):
+            reason = (
+                "On its way to Xero through the API: the worker will post it, "
+                "so a file would put it in Xero twice."
+            )
+            found[document_id] = LeftOut(document_id, label, [reason], LEFT_OUT_QUEUED)
+        elif request_key:
+            # Gave up waiting for an answer: the request may have reached Xero.
+            reason = (
+                "Its last request to Xero through the API went unanswered, so it may already "
+                "be in Xero; retry it on the document to find out."
+            )
+            found[document_id] = LeftOut(document_id, label, [reason], LEFT_OUT_IN_XERO)
+    return found
+
+
 def _select(
-    qs: QuerySet[Document], file_format: ImportFileFormat, *, sample: int = 0
+    qs: QuerySet[Document],
+    file_format: ImportFileFormat,
+    *,
+    sample: int = 0,
+    include_in_xero: bool = False,
 ) -> ExportSelection:
     selection = ExportSelection()
     exported = set(
@@ -283,12 +400,19 @@ def _select(
             "document_id", flat=True
         )
     )
+    through_api = _through_api(qs)
     for document in export_documents_load(_in_file_order(qs)):
+        api = through_api.get(document.id)
+        if api is not None and not (include_in_xero and api.kind == LEFT_OUT_IN_XERO):
+            selection.left_out.append(api)
+            continue
         reasons = file_format.problems(document)
         if reasons:
             selection.left_out.append(LeftOut(document.id, document.label, reasons))
             continue
         selection.included_ids.append(document.id)
+        if api is not None:
+            selection.in_xero[document.id] = document.number
         if document.id in exported:
             selection.already_exported.add(document.id)
         if len(selection.included_sample) < sample:
@@ -310,35 +434,82 @@ def _not_exported(actor: Actor, filters: ExportFilters) -> QuerySet[Document]:
 
 
 def export_preview(
-    *, actor: Actor, filters: ExportFilters, sample: int = PREVIEW_ROWS
+    *,
+    actor: Actor,
+    filters: ExportFilters,
+    sample: int = PREVIEW_ROWS,
+    include_in_xero: bool = False,
 ) -> ExportSelection:
     """What "Export to Xero" with these filters would take and leave out, and why."""
     require(actor, Permission.VIEW)
-    return _select(_not_exported(actor, filters), _format_for(actor), sample=sample)
+    return _select(
+        _not_exported(actor, filters),
+        _format_for(actor),
+        sample=sample,
+        include_in_xero=include_in_xero,
+    )
+
+
+def _in_xero_reason(include_in_xero: bool, reason: str) -> str:
+    """The reason for putting documents already in Xero in a file; "" when not asked."""
+    reason = reason.strip()
+    if include_in_xero and not reason:
+        raise ApplicationError(
+            "Say why documents already in Xero through the API go in the file too "
+            "(importing it would create them in Xero again).",
+            field="in_xero_reason",
+        )
+    return reason if include_in_xero else ""
+
+
+def _nothing_to_export(selection: ExportSelection) -> ApplicationError:
+    in_xero = len(selection.left_out_through_api)
+    coding = len(selection.left_out_coding)
+    parts = []
+    if in_xero:
+        parts.append(
+            f"{in_xero} {'is' if in_xero == 1 else 'are'} already in Xero through the API or on the way"
+        )
+    if coding:
+        parts.append(
+            f"{coding} {'has' if coding == 1 else 'have'} a coding Xero's import would not accept"
+        )
+    return ApplicationError(
+        f"Nothing can be exported: of the {in_xero + coding} matching documents, "
+        f"{' and '.join(parts)} (see the preview)."
+    )
 
 
 # ------------------------------------------------------------------ exporting
 
 
 def export_batch_create(
-    *, actor: Actor, filters: ExportFilters, now: dt.datetime | None = None
+    *,
+    actor: Actor,
+    filters: ExportFilters,
+    include_in_xero: bool = False,
+    in_xero_reason: str = "",
+    now: dt.datetime | None = None,
 ) -> ExportResult:
-    """Export the final documents not yet exported that match ``filters``."""
+    """Export the final documents not yet exported that match ``filters``.
+
+    Documents already in Xero through the API go in only with ``include_in_xero``
+    and a reason.
+    """
     require(actor, Permission.WORK_DOCUMENTS)
+    in_xero_reason = _in_xero_reason(include_in_xero, in_xero_reason)
     file_format = _format_for(actor)
-    selection = _select(_not_exported(actor, filters), file_format)
+    selection = _select(_not_exported(actor, filters), file_format, include_in_xero=include_in_xero)
     if not selection.included_count:
         if selection.left_out:
-            raise ApplicationError(
-                f"Nothing can be exported: all {len(selection.left_out)} matching documents "
-                "have a coding Xero's import would not accept (see the preview)."
-            )
+            raise _nothing_to_export(selection)
         raise ApplicationError("There are no final documents left to export for these filters.")
     batch = _batch_start(
         actor=actor,
         selection=selection,
         filters=filters.as_json(),
         reason="",
+        in_xero_reason=in_xero_reason,
         now=now or timezone.now(),
     )
     return ExportResult(batch=batch, left_out=selection.left_out)
@@ -350,10 +521,16 @@ def export_reexport(
     reason: str,
     batch_id: int | None = None,
     document_ids: Iterable[int] | None = None,
+    include_in_xero: bool = False,
+    in_xero_reason: str = "",
     now: dt.datetime | None = None,
 ) -> ExportResult:
-    """Export documents again on purpose — a whole batch's, or chosen ones — with a reason."""
+    """Export documents again on purpose — a whole batch's, or chosen ones — with a reason.
+
+    What has reached Xero through the API since is left out, as in a first export.
+    """
     require(actor, Permission.WORK_DOCUMENTS)
+    in_xero_reason = _in_xero_reason(include_in_xero, in_xero_reason)
     reason = reason.strip()
     if not reason:
         raise ApplicationError(
@@ -371,16 +548,15 @@ def export_reexport(
             raise NotFoundError("Some of these documents do not exist or are not final.")
     else:
         raise ApplicationError("Choose a batch or documents to export again.")
-    selection = _select(qs.distinct(), _format_for(actor))
+    selection = _select(qs.distinct(), _format_for(actor), include_in_xero=include_in_xero)
     if not selection.included_count:
-        raise ApplicationError(
-            "None of these documents can be exported; fix their coding first (see the reasons)."
-        )
+        raise _nothing_to_export(selection)
     batch = _batch_start(
         actor=actor,
         selection=selection,
         filters={"reexport_of_batch": batch_id} if batch_id else {"documents": "chosen"},
         reason=reason,
+        in_xero_reason=in_xero_reason,
         now=now or timezone.now(),
     )
     return ExportResult(batch=batch, left_out=selection.left_out)
@@ -392,6 +568,7 @@ def _batch_start(
     selection: ExportSelection,
     filters: dict[str, Any],
     reason: str,
+    in_xero_reason: str,
     now: dt.datetime,
 ) -> ExportBatch:
     count = selection.included_count
@@ -406,6 +583,8 @@ def _batch_start(
             status=ExportBatchStatus.BUILDING,
             filters=filters,
             reexport_reason=reason,
+            in_xero_reason=in_xero_reason if selection.in_xero else "",
+            left_out=[item.as_json() for item in selection.left_out],
             document_count=count,
             net_total=selection.net_total,
             tax_total=selection.tax_total,
@@ -422,6 +601,7 @@ def _batch_start(
                             batch=batch,
                             document_id=document_id,
                             reexport=document_id in selection.already_exported,
+                            in_xero=document_id in selection.in_xero,
                         )
                         for document_id in selection.included_ids
                     ],
@@ -448,6 +628,15 @@ def _batch_start(
             },
             now=now,
         )
+        if selection.in_xero:
+            audit_record(
+                actor=actor,
+                company=actor.company,
+                action="documents already in Xero exported",
+                target=str(batch),
+                changes={"reason": in_xero_reason, "documents": list(selection.in_xero.values())},
+                now=now,
+            )
         if count <= BUILD_NOW_LIMIT:
             # Inside the transaction: if a file cannot be written, the batch never existed.
             _build(batch)

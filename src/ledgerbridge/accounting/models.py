@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from ledgerbridge.companies.models import Company
 from ledgerbridge.fields import SafeDecimalField
@@ -74,6 +75,15 @@ class ExportBatch(models.Model):
     reexport_reason = models.TextField(
         blank=True, help_text="Why documents already exported were exported again"
     )
+    in_xero_reason = models.TextField(
+        blank=True,
+        help_text="Why documents already in Xero through the API were put in the file too",
+    )
+    left_out = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Documents the export left out: document_id, label, kind, reasons",
+    )
     document_count = models.PositiveIntegerField(default=0)
     net_total = SafeDecimalField(max_digits=16, decimal_places=2, default=0)
     tax_total = SafeDecimalField(max_digits=16, decimal_places=2, default=0)
@@ -104,6 +114,9 @@ class ExportBatchDocument(models.Model):
         "invoicing.Document", on_delete=models.PROTECT, related_name="export_entries"
     )
     reexport = models.BooleanField(default=False)
+    in_xero = models.BooleanField(
+        default=False, help_text="Already in Xero through the API; put in on purpose"
+    )
 
     class Meta:
         constraints = [
@@ -118,6 +131,14 @@ class ExportBatchDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch}: {self.document_id}"
+
+    @property
+    def description(self) -> str:
+        """What the document page, the list and the API say of this export."""
+        batch = self.batch
+        at = timezone.localtime(batch.created_at)
+        by = batch.created_by_label or "someone"
+        return f"Exported to Xero file, batch {batch.number}, {at:%d %b %Y %H:%M}, by {by}"
 
 
 class ExportFile(models.Model):

@@ -42,6 +42,7 @@ from .leases import Lease, LeaseLost, lease_take, leases_held
 from .models import (
     AccountingPackage,
     AccountingSettings,
+    ExportBatchDocument,
     StepStatus,
     SyncAttempt,
     SyncRecord,
@@ -78,8 +79,10 @@ def sync_record_request(*, document: Document, now: dt.datetime) -> SyncRecord:
     """Ask for a document to be posted (or posted again after a failure).
 
     Runs inside the caller's transaction (the task completion); the wake-up is
-    sent after commit.
+    sent after commit. A document in an import file is not posted: importing the
+    file puts it in the package already.
     """
+    _refuse_if_in_a_file(document)
     record, created = SyncRecord.objects.select_for_update().get_or_create(
         document=document,
         defaults={
@@ -104,6 +107,27 @@ def sync_record_request(*, document: Document, now: dt.datetime) -> SyncRecord:
     company_id = document.company_id
     transaction.on_commit(lambda: wake(company_id))
     return record
+
+
+class DocumentInImportFile(ApplicationError):
+    """Posting would put a document in the package a second time, beside its import file."""
+
+
+def _refuse_if_in_a_file(document: Document) -> None:
+    entry = (
+        ExportBatchDocument.objects.filter(document=document)
+        .select_related("batch")
+        .order_by("-batch__number")
+        .first()
+    )
+    if entry is None:
+        return
+    if SyncRecord.objects.filter(document=document, status=SyncStatus.POSTED).exists():
+        return  # posted already: only its follow-up steps are asked for
+    raise DocumentInImportFile(
+        f"{document} is in the Xero import file of export {entry.batch.number}; posting it "
+        "through the API as well would put it in Xero twice. Import the file instead."
+    )
 
 
 def _post_task(document_id: int) -> Task | None:

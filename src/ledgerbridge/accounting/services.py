@@ -101,6 +101,8 @@ def documents_post_to_xero(*, actor: Actor, document_ids: list[int]) -> int:
         type=POST_TASK,
         hidden=False,
         status__in=[TaskStatus.OPEN, TaskStatus.FAILED],
+        # In an import file: importing the file puts them in Xero (see the outbox).
+        document__export_entries__isnull=True,
     ).values_list("pk", flat=True)
     count = 0
     for task_id in tasks:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from ledgerbridge.accounting import exports
 from ledgerbridge.accounting.models import ExportBatch
@@ -27,15 +27,32 @@ class ExportFiltersIn(Schema):
     partner_id: int | None = None
 
 
+INCLUDE_IN_XERO = (
+    "Put documents already in Xero through the API in the file too (importing it creates "
+    "them again); needs in_xero_reason, audited. Queued ones are never included."
+)
+
+
+class ExportIn(ExportFiltersIn):
+    include_in_xero: bool = Field(False, description=INCLUDE_IN_XERO)
+    in_xero_reason: str = ""
+
+
 class ReexportIn(Schema):
     reason: str
     batch_id: int | None = None
     document_ids: list[int] | None = None
+    include_in_xero: bool = Field(False, description=INCLUDE_IN_XERO)
+    in_xero_reason: str = ""
 
 
 class LeftOutOut(Schema):
     document_id: int
     label: str
+    kind: str = Field(
+        description="in_xero: already in Xero through the API; queued: on its way there "
+        "through the API; coding: Xero's import would refuse its coding"
+    )
     reasons: list[str]
 
 
@@ -58,6 +75,8 @@ class ExportBatchOut(Schema):
     gross_total: Decimal
     filters: dict[str, Any]
     reexport_reason: str
+    in_xero_reason: str
+    left_out: list[LeftOutOut]
     error: str
     created_at: dt.datetime
     created_by: str
@@ -78,6 +97,8 @@ class ExportBatchOut(Schema):
             gross_total=batch.gross_total,
             filters=batch.filters,
             reexport_reason=batch.reexport_reason,
+            in_xero_reason=batch.in_xero_reason,
+            left_out=[LeftOutOut(**item) for item in batch.left_out],
             error=batch.error,
             created_at=batch.created_at,
             created_by=batch.created_by_label,
@@ -116,11 +137,11 @@ def _actor(request: HttpRequest) -> Actor:
 
 
 def _filters(payload: ExportFiltersIn) -> exports.ExportFilters:
-    return exports.ExportFilters(**payload.dict())
+    return exports.ExportFilters(**payload.dict(include=set(ExportFiltersIn.model_fields)))
 
 
 def _left_out(items: list[exports.LeftOut]) -> list[LeftOutOut]:
-    return [LeftOutOut(document_id=i.document_id, label=i.label, reasons=i.reasons) for i in items]
+    return [LeftOutOut(**item.as_json()) for item in items]
 
 
 def _created(actor: Actor, result: exports.ExportResult) -> Any:
@@ -149,9 +170,15 @@ def export_preview(request: HttpRequest, filters: Query[ExportFiltersIn]) -> Any
 
 
 @router.post("", response={201: ExportCreatedOut, 400: ErrorOut, 403: ErrorOut, 422: Any})
-def export_create(request: HttpRequest, payload: ExportFiltersIn) -> Any:
+def export_create(request: HttpRequest, payload: ExportIn) -> Any:
     actor = _actor(request)
-    return _created(actor, exports.export_batch_create(actor=actor, filters=_filters(payload)))
+    result = exports.export_batch_create(
+        actor=actor,
+        filters=_filters(payload),
+        include_in_xero=payload.include_in_xero,
+        in_xero_reason=payload.in_xero_reason,
+    )
+    return _created(actor, result)
 
 
 @router.post(
@@ -165,6 +192,8 @@ def export_reexport(request: HttpRequest, payload: ReexportIn) -> Any:
         reason=payload.reason,
         batch_id=payload.batch_id,
         document_ids=payload.document_ids,
+        include_in_xero=payload.include_in_xero,
+        in_xero_reason=payload.in_xero_reason,
     )
     return _created(actor, result)
 

@@ -40,6 +40,7 @@ def test_post_exports_creates_a_batch_and_lists_what_was_left_out(api, finance, 
         {
             "document_id": blocked.pk,
             "label": str(blocked),
+            "kind": "coding",
             "reasons": ["Line 2: nominal code 201 is inactive."],
         }
     ]

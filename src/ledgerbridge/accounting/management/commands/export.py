@@ -5,6 +5,7 @@
     ledgerbridge export --company 3 --list
     ledgerbridge export --company 3 --download 12 --output out/
     ledgerbridge export --company 3 --reexport 12 --reason "file lost" --output out/
+    ledgerbridge export --company 3 --include-in-xero "new Xero organisation" --output out/
 
 Acts as platform staff in the company (audited as "command line"). Documents left
 out are listed on stderr with their reasons; the exit status is 1 when nothing
@@ -44,6 +45,12 @@ class Command(BaseCommand):
         action.add_argument("--download", type=int, metavar="BATCH", help="write a batch's files")
         action.add_argument("--reexport", type=int, metavar="BATCH", help="export a batch again")
         parser.add_argument("--reason", default="", help="why (with --reexport)")
+        parser.add_argument(
+            "--include-in-xero",
+            metavar="REASON",
+            help="put documents already in Xero through the API in the file too, for this "
+            "reason (audited)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = Actor(
@@ -52,6 +59,8 @@ class Command(BaseCommand):
             is_platform_staff=True,
             label="command line",
         )
+        include_in_xero = options["include_in_xero"] is not None
+        in_xero_reason = options["include_in_xero"] or ""
         try:
             if options["list"]:
                 self._list(actor)
@@ -64,10 +73,17 @@ class Command(BaseCommand):
                     actor=actor,
                     batch_id=_number(actor, options["reexport"]).pk,
                     reason=options["reason"],
+                    include_in_xero=include_in_xero,
+                    in_xero_reason=in_xero_reason,
                 )
                 self._finish(actor, result, options["output"])
             else:
-                result = exports.export_batch_create(actor=actor, filters=_filters(actor, options))
+                result = exports.export_batch_create(
+                    actor=actor,
+                    filters=_filters(actor, options),
+                    include_in_xero=include_in_xero,
+                    in_xero_reason=in_xero_reason,
+                )
                 self._finish(actor, result, options["output"])
         except ApplicationError as error:
             raise CommandError(error.message) from error
