@@ -238,7 +238,7 @@ def export_history(document: Document) -> list[ExportBatchDocument]:
 
 
 def export_batch_entries(*, batch: ExportBatch) -> QuerySet[ExportBatchDocument]:
-    """A batch's documents in file order, with their partners (for the batch page)."""
+    """A batch's documents by type, date and number, with their partners (the batch page)."""
     return (
         ExportBatchDocument.objects.filter(batch=batch)
         .select_related("document", "document__partner")

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from ledgerbridge.accounting.exports import export_history_prefetch
 from ledgerbridge.accounting.outbox import sync_record_retry
 from ledgerbridge.accounting.selectors import documents_filter_by_sync
 from ledgerbridge.accounting.services import documents_post_to_xero
@@ -179,7 +180,7 @@ def document_list(request: HttpRequest, filters: Query[DocumentQuery]) -> Any:
     documents = selectors.document_list(
         actor=actor_of(request), filters=selectors.DocumentFilters(**data)
     )
-    return documents_filter_by_sync(documents, xero)
+    return documents_filter_by_sync(documents, xero).prefetch_related(export_history_prefetch())
 
 
 @documents.post("", response={201: DocumentOut, 403: ErrorOut, 422: Any})

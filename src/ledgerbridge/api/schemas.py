@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ninja import Field, Schema
 
@@ -180,6 +180,37 @@ class SyncOut(Schema):
     payment: PaymentOut | None = Field(None, description="Payment status as Xero last told us")
 
 
+class ExportMarkOut(Schema):
+    batch_id: int
+    batch_number: int
+    exported_at: dt.datetime
+    exported_by: str
+    reexport: bool = Field(description="Exported again on purpose, with the batch's reason")
+    in_xero: bool = Field(
+        description="Was already in Xero through the API; put in the file on purpose"
+    )
+    batch_url: str
+    description: str = Field(description="As the document page says it")
+
+    @staticmethod
+    def of_document(document: Document) -> list[ExportMarkOut]:
+        from ledgerbridge.accounting.exports import export_history
+
+        return [
+            ExportMarkOut(
+                batch_id=entry.batch_id,
+                batch_number=entry.batch.number,
+                exported_at=entry.batch.created_at,
+                exported_by=entry.batch.created_by_label,
+                reexport=entry.reexport,
+                in_xero=entry.in_xero,
+                batch_url=f"/api/exports/{entry.batch_id}",
+                description=entry.description,
+            )
+            for entry in export_history(document)
+        ]
+
+
 class DocumentSummary(Schema):
     id: int
     type: str
@@ -193,6 +224,16 @@ class DocumentSummary(Schema):
     net_total: Decimal
     tax_total: Decimal
     gross_total: Decimal
+    exports: list[ExportMarkOut] = Field(
+        default_factory=list, description="Xero import files it went into, newest first"
+    )
+
+    @staticmethod
+    def resolve_exports(obj: Document | dict[str, Any]) -> list[ExportMarkOut]:
+        # Lists are built from documents; DocumentOut passes its values in.
+        if isinstance(obj, Document):
+            return ExportMarkOut.of_document(obj)
+        return list(obj.get("exports", []))
 
 
 class DocumentOut(DocumentSummary):
@@ -244,6 +285,7 @@ class DocumentOut(DocumentSummary):
             net_total=document.net_total,
             tax_total=document.tax_total,
             gross_total=document.gross_total,
+            exports=ExportMarkOut.of_document(document),
             supplier_reference=document.supplier_reference,
             order_reference=document.order_reference,
             trip_reference=document.trip_reference,

@@ -43,6 +43,7 @@ urlpatterns = [
     path("invoices/exports/", exports.exports_page, name="exports_page"),
     path("invoices/exports/batches", exports.exports_batches, name="exports_batches"),
     path("invoices/exports/new", exports.exports_create, name="exports_create"),
+    path("invoices/exports/<int:pk>/", exports.exports_batch, name="exports_batch"),
     path("invoices/exports/<int:pk>/download", exports.exports_download, name="exports_download"),
     path("invoices/exports/<int:pk>/reexport", exports.exports_reexport, name="exports_reexport"),
     # Partners

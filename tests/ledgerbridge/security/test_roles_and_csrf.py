@@ -52,6 +52,7 @@ READS = {
     "payments_outstanding",
     "exports_page",
     "exports_batches",
+    "exports_batch",
     "exports_download",
     "partner_list",
 }

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ledgerbridge.accounting.exports import export_history, export_history_prefetch
 from ledgerbridge.accounting.models import AccountingPackage
 from ledgerbridge.accounting.outbox import sync_record_retry
 from ledgerbridge.accounting.payments import documents_filter_by_payment
@@ -70,8 +71,10 @@ def invoice_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = DocumentFilterForm(request.GET or None, partners=partner_list(actor=actor))
     documents = document_list_with_tasks(actor=actor, filters=form.filters())
     documents = documents_filter_by_sync(documents, form.sync_status())
-    documents = documents_filter_by_payment(documents, form.payment_status()).select_related(
-        "sync_record", "sync_record__payment"
+    documents = (
+        documents_filter_by_payment(documents, form.payment_status())
+        .select_related("sync_record", "sync_record__payment")
+        .prefetch_related(export_history_prefetch())
     )
     page = paginate(request, documents)
     uses_xero = accounting_settings_get(company=actor.company).package == AccountingPackage.XERO_API
@@ -104,6 +107,7 @@ def document_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse
             "tax_summary": tax_summary(document),
             "tasks": document_tasks(document=document),
             "credit_notes": list(document.credit_notes.all()),
+            "exports": export_history(document),
             "can_credit": not document.is_draft and document.type in CREDIT_NOTE_FOR,
         },
     )

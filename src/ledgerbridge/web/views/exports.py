@@ -1,4 +1,5 @@
-"""Invoices > Invoices Exports: batches, "Export to Xero" with a preview, re-export, download."""
+"""Invoices > Invoices Exports: batches, "Export to Xero" with a preview, a batch's page,
+re-export, download."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from ledgerbridge.invoicing.models import DocumentType
 from ledgerbridge.invoicing.selectors import partner_list
 
 from ..forms import DATE
-from .common import actor_view
+from .common import actor_view, paginate
 
 
 class ExportFilterForm(forms.Form):
@@ -80,16 +81,38 @@ def exports_batches(request: HttpRequest, actor: Actor) -> HttpResponse:
     return render(request, "web/exports/_batches.html", _batches_context(actor))
 
 
+@actor_view()
+def exports_batch(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    """One batch: its documents with links, and what it left out and why."""
+    batch = exports.export_batch_get(actor=actor, batch_id=pk)
+    through_api = (exports.LEFT_OUT_IN_XERO, exports.LEFT_OUT_QUEUED)
+    return render(
+        request,
+        "web/exports/batch.html",
+        {
+            "batch": batch,
+            "page": paginate(request, exports.export_batch_entries(batch=batch)),
+            "left_out_api": [i for i in batch.left_out if i["kind"] in through_api],
+            "left_out_coding": [i for i in batch.left_out if i["kind"] not in through_api],
+        },
+    )
+
+
 @require_POST
 @actor_view(Permission.WORK_DOCUMENTS)
 def exports_create(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = ExportFilterForm(request.POST, partners=partner_list(actor=actor))
     try:
-        result = exports.export_batch_create(actor=actor, filters=form.filters())
+        result = exports.export_batch_create(
+            actor=actor,
+            filters=form.filters(),
+            include_in_xero=bool(request.POST.get("include_in_xero")),
+            in_xero_reason=request.POST.get("in_xero_reason", ""),
+        )
     except ApplicationError as error:
         return _back_with(request, error)
     _report(request, result)
-    return redirect("exports_page")
+    return redirect("exports_batch", pk=result.batch.pk)
 
 
 @require_POST
@@ -102,7 +125,7 @@ def exports_reexport(request: HttpRequest, actor: Actor, pk: int) -> HttpRespons
     except ApplicationError as error:
         return _back_with(request, error)
     _report(request, result)
-    return redirect("exports_page")
+    return redirect("exports_batch", pk=result.batch.pk)
 
 
 def _back_with(request: HttpRequest, error: ApplicationError) -> HttpResponse:
@@ -121,7 +144,7 @@ def _report(request: HttpRequest, result: exports.ExportResult) -> None:
     else:
         text = f"Export {batch.number}: {documents} exported."
     if result.left_out:
-        text += f" {len(result.left_out)} left out (see the preview for the reasons)."
+        text += f" {len(result.left_out)} left out (listed below with the reasons)."
     messages.success(request, text)
 
 
