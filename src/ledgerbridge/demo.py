@@ -301,6 +301,7 @@ def _documents(actor, customers, suppliers, *, today, rng, progress) -> int:
     count = 0
     invoices = []
     purchases = []
+    bill_numbers: set[tuple[int, int]] = set()
     for day_offset in range(91):
         issue = start + dt.timedelta(days=day_offset)
         if issue.weekday() >= 5:
@@ -325,6 +326,11 @@ def _documents(actor, customers, suppliers, *, today, rng, progress) -> int:
                     "S20P" if kind != "tolls" else "EXP",
                 )
             ]
+            # A supplier never sends two bills with one number (finalising would refuse it).
+            bill_number = rng.randint(10000, 99999)
+            while (supplier.pk, bill_number) in bill_numbers:
+                bill_number += 1
+            bill_numbers.add((supplier.pk, bill_number))
             document = document_create(
                 actor=actor,
                 data=DocumentInput(
@@ -332,7 +338,7 @@ def _documents(actor, customers, suppliers, *, today, rng, progress) -> int:
                     partner_id=supplier.pk,
                     issue_date=issue,
                     lines=lines,
-                    supplier_reference=f"{supplier.name.split()[0][:3].upper()}-{rng.randint(10000, 99999)}",
+                    supplier_reference=f"{supplier.name.split()[0][:3].upper()}-{bill_number}",
                 ),
             )
             purchases.append(

@@ -110,6 +110,7 @@ class DocumentType(models.TextChoices):
 
 
 SALES_TYPES = frozenset({DocumentType.SALES_INVOICE, DocumentType.SALES_CREDIT_NOTE})
+PURCHASE_TYPES = frozenset({DocumentType.PURCHASE_INVOICE, DocumentType.PURCHASE_CREDIT_NOTE})
 CREDIT_NOTE_TYPES = frozenset({DocumentType.SALES_CREDIT_NOTE, DocumentType.PURCHASE_CREDIT_NOTE})
 CREDIT_NOTE_FOR = {
     DocumentType.SALES_INVOICE: DocumentType.SALES_CREDIT_NOTE,
@@ -204,6 +205,14 @@ class DimensionRule(models.Model):
         return f"{self.dimension}: rule {self.position} → {self.value}"
 
 
+def supplier_reference_key(reference: str) -> str:
+    """A supplier's document number as compared for duplicates: case and spacing ignored.
+
+    ``M62-INV-9981``, ``m62-inv-9981`` and ``M62 - INV 9981`` are the same bill.
+    """
+    return "".join(reference.split()).casefold()
+
+
 class DocumentStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     FINAL = "final", "Final"
@@ -224,6 +233,12 @@ class Document(models.Model):
         max_length=60,
         blank=True,
         help_text="For purchase documents: the number on the supplier's document",
+    )
+    supplier_reference_key = models.CharField(
+        max_length=60,
+        blank=True,
+        editable=False,
+        help_text="supplier_reference without case and spaces, to find duplicates",
     )
     issue_date = models.DateField()
     due_date = models.DateField()
@@ -265,6 +280,10 @@ class Document(models.Model):
         indexes = [
             models.Index(fields=["company", "type", "status", "-issue_date"]),
             models.Index(fields=["company", "partner"]),
+            models.Index(
+                fields=["company", "partner", "supplier_reference_key"],
+                name="document_supplier_ref_idx",
+            ),
         ]
 
     def __str__(self) -> str:

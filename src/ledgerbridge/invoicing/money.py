@@ -20,6 +20,11 @@ def round_money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def format_money(amount: Decimal, currency: str) -> str:
+    """An amount as people read it in messages: ``1,142.40 GBP``."""
+    return f"{round_money(amount):,.2f} {currency}"
+
+
 def line_net(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal) -> Decimal:
     return round_money(quantity * unit_price * (HUNDRED - discount_percent) / HUNDRED)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 
 from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.errors import NotFoundError
 
-from .models import Document, DocumentPdf, Partner
+from .models import PURCHASE_TYPES, Document, DocumentPdf, DocumentStatus, Partner
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,53 @@ def document_detail_get(*, actor: Actor, document_id: int) -> Document:
     if document is None:
         raise NotFoundError("No such document.")
     return document
+
+
+def supplier_document_duplicate(*, document: Document) -> Document | None:
+    """A final document of the same kind recording the same supplier document, if any.
+
+    The same supplier and their number (case and spacing ignored), or the same
+    supplier, issue date and total: both are how a bill gets entered twice.
+    """
+    if document.type not in PURCHASE_TYPES:
+        return None
+    same = Q(
+        issue_date=document.issue_date,
+        gross_total=document.gross_total,
+        currency=document.currency,
+    )
+    if document.supplier_reference_key:
+        same |= Q(supplier_reference_key=document.supplier_reference_key)
+    return (
+        Document.objects.filter(
+            same,
+            company_id=document.company_id,
+            partner_id=document.partner_id,
+            type=document.type,
+            status=DocumentStatus.FINAL,
+        )
+        .exclude(pk=document.pk)
+        .order_by("finalised_at", "id")
+        .first()
+    )
+
+
+def lines_left_to_credit(*, invoice: Document) -> dict[int, Decimal]:
+    """Per invoice line id, the quantity not yet credited by final credit notes."""
+    credited = dict(
+        DocumentLine.objects.filter(
+            credited_line__document=invoice,
+            document__status=DocumentStatus.FINAL,
+            document__original=invoice,
+        )
+        .values("credited_line")
+        .annotate(total=Sum("quantity"))
+        .values_list("credited_line", "total")
+    )
+    return {
+        line.pk: max(line.quantity - credited.get(line.pk, Decimal("0")), Decimal("0"))
+        for line in invoice.lines.all()
+    }
 
 
 def partner_search(

@@ -32,6 +32,7 @@ from . import dimensions as dims
 from .models import (
     CREDIT_NOTE_FOR,
     CREDIT_NOTE_TYPES,
+    PURCHASE_TYPES,
     SALES_TYPES,
     ChargeType,
     Document,
@@ -43,9 +44,11 @@ from .models import (
     Partner,
     PartnerKind,
     TaxRate,
+    supplier_reference_key,
 )
-from .money import line_net, line_tax, totals_of
+from .money import format_money, line_net, line_tax, totals_of
 from .numbering import number_allocate
+from .selectors import lines_left_to_credit, supplier_document_duplicate
 from .workflow import tasks_create_for_final_document
 
 MAX_LINES = 500
@@ -398,6 +401,7 @@ def _apply_header(*, actor: Actor, document: Document, data: DocumentInput) -> N
     document.order_reference = data.order_reference.strip()[:60]
     document.trip_reference = data.trip_reference.strip()[:60]
     document.supplier_reference = data.supplier_reference.strip()[:60]
+    document.supplier_reference_key = supplier_reference_key(document.supplier_reference)
     document.notes = data.notes.strip()
     if data.original_id is not None:
         if data.type not in CREDIT_NOTE_TYPES:
@@ -517,16 +521,74 @@ def _check_credit_within_invoice(credit_note: Document) -> None:
     remaining = original.gross_total - credited
     if credit_note.gross_total > remaining:
         raise ApplicationError(
-            f"This credit note ({credit_note.gross_total} {credit_note.currency}) is more than "
-            f"what is left to credit on {original.number} ({remaining} {original.currency}).",
+            f"This credit note ({format_money(credit_note.gross_total, credit_note.currency)}) "
+            f"is more than what is left to credit on {original.number} "
+            f"({format_money(remaining, original.currency)}).",
             field="lines",
         )
 
 
+# A reason to finalise a duplicate must say something ("ok" does not).
+MIN_OVERRIDE_REASON = 10
+
+
+class DuplicateDocumentError(ApplicationError):
+    """Finalising would record a supplier's document a second time."""
+
+    def __init__(self, message: str, *, duplicate: Document) -> None:
+        super().__init__(message, field="supplier_reference")
+        self.duplicate = duplicate
+
+
+def describe_document(document: Document) -> str:
+    """``purchase invoice PINV-2026-00012 (supplier's number M62-INV-9981) of 02 Nov 2026,
+    768.00 GBP``: enough for a person to recognise it."""
+    theirs = (
+        f" (supplier's number {document.supplier_reference})" if document.supplier_reference else ""
+    )
+    return (
+        f"{document.get_type_display().lower()} {document.display_number}{theirs} of "
+        f"{document.issue_date:%d %b %Y}, {format_money(document.gross_total, document.currency)}"
+    )
+
+
+def _duplicate_message(document: Document, duplicate: Document) -> str:
+    same_number = (
+        document.supplier_reference_key
+        and duplicate.supplier_reference_key == document.supplier_reference_key
+    )
+    why = "the same supplier's number" if same_number else "the same date and total"
+    return (
+        f"{document.partner.name} already has a document with {why}: "
+        f"{describe_document(duplicate)}. If this is really a different document, "
+        "finalise it anyway and say why."
+    )
+
+
+def duplicate_override_reason_clean(reason: str) -> str:
+    """The reason given to record a possible duplicate anyway, checked and tidied."""
+    reason = " ".join(reason.split())
+    if len(reason) < MIN_OVERRIDE_REASON:
+        raise ApplicationError(
+            f"Say why this is not a duplicate (at least {MIN_OVERRIDE_REASON} characters).",
+            field="duplicate_override_reason",
+        )
+    return reason
+
+
 def document_finalise(
-    *, actor: Actor, document_id: int, now: dt.datetime | None = None
+    *,
+    actor: Actor,
+    document_id: int,
+    now: dt.datetime | None = None,
+    duplicate_override_reason: str = "",
 ) -> Document:
-    """Number and freeze a draft, then add its workflow tasks. All or nothing."""
+    """Number and freeze a draft, then add its workflow tasks. All or nothing.
+
+    A purchase document that records a supplier's document already recorded
+    (see ``supplier_document_duplicate``) is refused unless a reason is given;
+    the reason goes to the audit log.
+    """
     require(actor, Permission.WORK_DOCUMENTS)
     now = now or timezone.now()
     with transaction.atomic():
@@ -535,15 +597,20 @@ def document_finalise(
             raise ApplicationError(f"{document} is already final.")
         if not document.lines.exists():
             raise ApplicationError("Add at least one line before finalising.", field="lines")
-        if document.type in (DocumentType.PURCHASE_INVOICE, DocumentType.PURCHASE_CREDIT_NOTE) and (
-            not document.supplier_reference
-        ):
+        if document.type in PURCHASE_TYPES and not document.supplier_reference:
             raise ApplicationError(
                 "Enter the supplier's document number before finalising.",
                 field="supplier_reference",
             )
         if document.original is not None:
             _check_credit_within_invoice(document)
+        duplicate = supplier_document_duplicate(document=document)
+        if duplicate is not None:
+            if not duplicate_override_reason.strip():
+                raise DuplicateDocumentError(
+                    _duplicate_message(document, duplicate), duplicate=duplicate
+                )
+            reason = duplicate_override_reason_clean(duplicate_override_reason)
         document.number = number_allocate(
             company=actor.company,
             document_type=document.type,
@@ -562,6 +629,20 @@ def document_finalise(
                 f"Number {document.number} is already used; check the number series "
                 "in Configuration > Number series."
             ) from None
+        if duplicate is not None:
+            _audit(
+                actor,
+                "duplicate finalised anyway",
+                str(document),
+                {
+                    "reason": reason,
+                    "document_id": document.pk,
+                    "supplier": document.partner.name,
+                    "supplier_reference": document.supplier_reference,
+                    "duplicate_of": describe_document(duplicate),
+                    "duplicate_id": duplicate.pk,
+                },
+            )
         tasks_create_for_final_document(document=document, now=now)
         document_id_for_pdf = document.pk
         transaction.on_commit(lambda: _enqueue_pdf(document_id_for_pdf))
@@ -603,9 +684,10 @@ def credit_note_create_from_invoice(
                 f"Line id {min(strangers)} is not a line of invoice {invoice.number}.",
                 field="quantities",
             )
+    left = lines_left_to_credit(invoice=invoice)
     lines = []
     for line in invoice_lines:
-        quantity: Any = line.quantity
+        quantity: Any = left[line.pk]
         if quantities is not None:
             if line.pk not in quantities:
                 continue
@@ -615,14 +697,14 @@ def credit_note_create_from_invoice(
                 field=f"quantities[{line.pk}]",
                 label=f"Line {line.position}: quantity",
             )
-            if quantity == 0:
-                continue
-            if quantity > line.quantity:
+            if quantity > left[line.pk]:
                 raise ApplicationError(
-                    f"Line {line.position}: cannot credit more than the invoiced quantity "
-                    f"({line.quantity.normalize():f}).",
+                    f"Line {line.position}: only {left[line.pk].normalize():f} of the invoiced "
+                    f"{line.quantity.normalize():f} is left to credit.",
                     field=f"quantities[{line.pk}]",
                 )
+        if quantity <= 0:
+            continue
         lines.append(
             LineInput(
                 description=line.description,
@@ -636,6 +718,8 @@ def credit_note_create_from_invoice(
             )
         )
     if not lines:
+        if quantities is None:
+            raise ApplicationError(f"Nothing is left to credit on {invoice.number}.")
         raise ApplicationError("Choose at least one line to credit.", field="quantities")
     issue = issue_date or timezone.localdate()
     return document_create(

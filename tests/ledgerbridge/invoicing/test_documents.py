@@ -16,8 +16,10 @@ from ledgerbridge.invoicing.models import (
     PartnerKind,
     Task,
 )
+from ledgerbridge.invoicing.selectors import lines_left_to_credit
 from ledgerbridge.invoicing.services import (
     credit_note_create_from_invoice,
+    document_create,
     document_finalise,
     document_input_from,
     document_update,
@@ -153,11 +155,67 @@ def test_partial_credit_note_takes_chosen_quantities(finance):
 
 
 def test_credit_notes_cannot_credit_more_than_the_invoice(finance):
-    invoice = make_document(finance, finalise=True)
+    invoice = make_document(
+        finance, lines=[line("freight", quantity="4", unit_price="238.00")], finalise=True
+    )
     first = credit_note_create_from_invoice(actor=finance, invoice_id=invoice.pk)
     document_finalise(actor=finance, document_id=first.pk)
-    with pytest.raises(ApplicationError, match="more than what is left to credit"):
+    with pytest.raises(ApplicationError, match="Nothing is left to credit"):
         credit_note_create_from_invoice(actor=finance, invoice_id=invoice.pk)
+    # A credit note typed by hand (not from the invoice's lines) meets the total's check,
+    # whose message reads amounts as money.
+    data = document_input_from(first)
+    data.lines[0].credited_line_id = None
+    with pytest.raises(ApplicationError) as error:
+        document_create(actor=finance, data=data)
+    assert error.value.message == (
+        "This credit note (1,142.40 GBP) is more than what is left to credit on "
+        f"{invoice.number} (0.00 GBP)."
+    )
+
+
+def test_a_new_credit_takes_only_what_is_left_per_line(finance):
+    invoice = make_document(
+        finance,
+        lines=[
+            line("freight", quantity="4", unit_price="50"),
+            line("tolls", quantity="2", unit_price="10"),
+        ],
+        finalise=True,
+    )
+    freight, tolls = invoice.lines.order_by("position", "id")
+    first = credit_note_create_from_invoice(
+        actor=finance, invoice_id=invoice.pk, quantities={freight.pk: "1"}
+    )
+    document_finalise(actor=finance, document_id=first.pk)
+    assert lines_left_to_credit(invoice=invoice) == {
+        freight.pk: Decimal("3"),
+        tolls.pk: Decimal("2"),
+    }
+    rest = credit_note_create_from_invoice(actor=finance, invoice_id=invoice.pk)
+    assert {ln.credited_line_id: ln.quantity for ln in rest.lines.all()} == {
+        freight.pk: Decimal("3"),
+        tolls.pk: Decimal("2"),
+    }
+    document_finalise(actor=finance, document_id=rest.pk)
+    assert first.gross_total + rest.gross_total == invoice.gross_total
+
+
+def test_a_credit_above_what_is_left_on_a_line_is_refused_naming_it(finance):
+    invoice = make_document(
+        finance, lines=[line("freight", quantity="4", unit_price="50")], finalise=True
+    )
+    freight = invoice.lines.get()
+    first = credit_note_create_from_invoice(
+        actor=finance, invoice_id=invoice.pk, quantities={freight.pk: "3"}
+    )
+    document_finalise(actor=finance, document_id=first.pk)
+    with pytest.raises(ApplicationError) as error:
+        credit_note_create_from_invoice(
+            actor=finance, invoice_id=invoice.pk, quantities={freight.pk: "2"}
+        )
+    assert error.value.field == f"quantities[{freight.pk}]"
+    assert "only 1 of the invoiced 4 is left to credit" in error.value.message
 
 
 def test_a_viewer_cannot_create_or_finalise(company, finance):
