@@ -33,6 +33,8 @@ class PostOutcome:
     record_id: int
     posted: ExternalDocument | None = None
     messages: Sequence[str] = field(default_factory=tuple)
+    # Not sent: the package already holds this supplier document (entered there).
+    duplicate: ExternalDocument | None = None
 
     @property
     def ok(self) -> bool:
@@ -97,7 +99,12 @@ class AccountingConnector(Protocol):
         request_key: str,
         interactive: bool = False,
     ) -> list[PostOutcome]:
-        """Send documents; one outcome per record, in any order."""
+        """Send documents; one outcome per record, in any order.
+
+        A purchase document the package already holds under the same supplier and
+        supplier number (not one we posted) is not sent: its outcome names it in
+        ``duplicate``, unless the record allows a duplicate (``allow_duplicate``).
+        """
         ...
 
     def attach(

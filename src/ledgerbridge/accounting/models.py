@@ -218,6 +218,15 @@ class SyncRecord(models.Model):
         max_length=20, choices=StepStatus.choices, default=StepStatus.NOT_NEEDED
     )
     allocation_message = models.TextField(blank=True)
+    duplicate_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="Not posted: the package already holds this supplier document (its link)",
+    )
+    allow_duplicate = models.BooleanField(
+        default=False,
+        help_text="A user gave a reason (audited) to post despite a duplicate in the package",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

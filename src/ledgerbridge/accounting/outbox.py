@@ -24,9 +24,12 @@ from django.utils import timezone
 
 from ledgerbridge.companies.models import Company
 from ledgerbridge.companies.permissions import Actor, Permission, require
+from ledgerbridge.companies.services import audit_record
 from ledgerbridge.errors import ApplicationError, NotFoundError
 from ledgerbridge.invoicing.models import CREDIT_NOTE_TYPES, Document, Task, TaskStatus
+from ledgerbridge.invoicing.money import format_money
 from ledgerbridge.invoicing.pdf import document_pdf_ensure
+from ledgerbridge.invoicing.services import duplicate_override_reason_clean
 from ledgerbridge.invoicing.workflow import task_fail, task_reopen
 
 from .connector import (
@@ -141,14 +144,24 @@ def wake(company_id: int) -> None:
 
 
 def sync_record_retry(
-    *, actor: Actor, document_id: int, now: dt.datetime | None = None
+    *,
+    actor: Actor,
+    document_id: int,
+    now: dt.datetime | None = None,
+    duplicate_override_reason: str = "",
 ) -> SyncRecord:
-    """A user retries a failed or stuck document; it goes ahead of the backlog."""
+    """A user retries a failed or stuck document; it goes ahead of the backlog.
+
+    One refused because the package already holds the same supplier document is
+    sent anyway only with a reason, kept in the audit log; without one it is
+    checked again (the other may have been voided meanwhile).
+    """
     require(actor, Permission.WORK_DOCUMENTS)
     now = now or timezone.now()
     with transaction.atomic():
         record = (
             SyncRecord.objects.select_for_update()
+            .select_related("document")
             .filter(company=actor.company, document_id=document_id)
             .first()
         )
@@ -156,6 +169,22 @@ def sync_record_retry(
             raise NotFoundError("This document has not been sent yet.")
         if record.status in (SyncStatus.PENDING, SyncStatus.POSTING):
             raise ApplicationError("This document is already on its way.")
+        if duplicate_override_reason.strip() and record.duplicate_url:
+            reason = duplicate_override_reason_clean(duplicate_override_reason)
+            record.allow_duplicate = True
+            record.save(update_fields=["allow_duplicate", "updated_at"])
+            audit_record(
+                actor=actor,
+                company=actor.company,
+                action="duplicate posted anyway",
+                target=str(record.document),
+                changes={
+                    "reason": reason,
+                    "document_id": document_id,
+                    "supplier_reference": record.document.supplier_reference,
+                    "duplicate_in_package": record.duplicate_url,
+                },
+            )
         task = _post_task(document_id)
         if task is not None and task.status == TaskStatus.FAILED:
             task_reopen(task=task)
@@ -432,6 +461,7 @@ def _post(
                     posted.append((record, outcome.posted))
                     report.posted += 1
                 else:
+                    record.duplicate_url = outcome.duplicate.url if outcome.duplicate else ""
                     _mark_failed(record, "; ".join(outcome.messages) or "Refused.", now=now)
                     report.failed += 1
             _mark_posted_all(posted, now=now, action="post")
@@ -462,6 +492,7 @@ RECORD_POSTED_FIELDS = [
     "next_attempt_at",
     "wanted_at",
     "message",
+    "duplicate_url",
     "updated_at",
 ]
 
@@ -486,15 +517,20 @@ def _mark_posted_all(
         record.next_attempt_at = None
         record.wanted_at = None
         record.message = ""
+        record.duplicate_url = ""
         record.updated_at = timezone.now()
         if posted.total is not None and posted.total != document.gross_total:
+            cur = document.currency
+            tax = f" (tax {format_money(posted.tax, cur)})" if posted.tax is not None else ""
             record.message = (
-                f"Totals differ: the package has {posted.total} (tax {posted.tax}), the TMS "
-                f"{document.gross_total} (tax {document.tax_total}). Check the lines in both."
+                f"Totals differ: the package has {format_money(posted.total, cur)}{tax}, the "
+                f"TMS {format_money(document.gross_total, cur)} "
+                f"(tax {format_money(document.tax_total, cur)}). Check the lines in both."
             )
         elif posted.tax is not None and posted.tax != document.tax_total:
             record.message = (
-                f"Tax differs: the package has {posted.tax}, the TMS {document.tax_total}."
+                f"Tax differs: the package has {format_money(posted.tax, document.currency)}, "
+                f"the TMS {format_money(document.tax_total, document.currency)}."
             )
         note = f" {record.message}" if record.message else ""
         attempts.append(
@@ -662,7 +698,8 @@ def _allocate(
             now=now,
             action="allocate",
             outcome="ok",
-            message=outcome.note or f"Allocated {outcome.allocated}.",
+            message=outcome.note
+            or f"Allocated {format_money(outcome.allocated, record.document.currency)}.",
         )
         report.allocated += 1
 

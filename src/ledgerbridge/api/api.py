@@ -37,7 +37,9 @@ from .schemas import (
     DocumentIn,
     DocumentOut,
     DocumentSummary,
+    DuplicateOut,
     ErrorOut,
+    FinaliseIn,
     PartnerIn,
     PartnerOut,
     PartnerPatch,
@@ -65,6 +67,16 @@ def _not_found(request: HttpRequest, exc: NotFoundError) -> HttpResponse:
 @api.exception_handler(PermissionDeniedError)
 def _forbidden(request: HttpRequest, exc: PermissionDeniedError) -> HttpResponse:
     return api.create_response(request, {"detail": exc.message}, status=403)
+
+
+@api.exception_handler(services.DuplicateDocumentError)
+def _duplicate(request: HttpRequest, exc: services.DuplicateDocumentError) -> HttpResponse:
+    body = {
+        "detail": exc.message,
+        "duplicate_id": exc.duplicate.pk,
+        "duplicate_number": exc.duplicate.number,
+    }
+    return api.create_response(request, body, status=409)
 
 
 def _loc(field: str) -> list[str | int]:
@@ -238,11 +250,24 @@ def document_delete(request: HttpRequest, document_id: int) -> Any:
 
 @documents.post(
     "/{document_id}/finalise",
-    response={200: DocumentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: Any},
+    response={
+        200: DocumentOut,
+        400: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: DuplicateOut,
+        422: Any,
+    },
 )
 @transaction.atomic
-def document_finalise(request: HttpRequest, document_id: int) -> Any:
-    document = services.document_finalise(actor=actor_of(request), document_id=document_id)
+def document_finalise(
+    request: HttpRequest, document_id: int, payload: FinaliseIn | None = None
+) -> Any:
+    document = services.document_finalise(
+        actor=actor_of(request),
+        document_id=document_id,
+        duplicate_override_reason=payload.duplicate_override_reason if payload else "",
+    )
     return DocumentOut.from_document(document)
 
 
@@ -269,10 +294,16 @@ def document_pdf(request: HttpRequest, document_id: int) -> Any:
 
 @documents.post(
     "/{document_id}/xero/retry",
-    response={200: DocumentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: DocumentOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: Any},
 )
-def document_xero_retry(request: HttpRequest, document_id: int) -> Any:
-    sync_record_retry(actor=actor_of(request), document_id=document_id)
+def document_xero_retry(
+    request: HttpRequest, document_id: int, payload: FinaliseIn | None = None
+) -> Any:
+    sync_record_retry(
+        actor=actor_of(request),
+        document_id=document_id,
+        duplicate_override_reason=payload.duplicate_override_reason if payload else "",
+    )
     return DocumentOut.from_document(
         selectors.document_get(actor=actor_of(request), document_id=document_id)
     )

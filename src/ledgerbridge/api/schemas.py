@@ -107,7 +107,8 @@ class DocumentIn(Schema):
 
 class CreditIn(Schema):
     quantities: dict[int, Decimal] | None = Field(
-        None, description="Line id → quantity to credit; omit to credit the whole invoice"
+        None,
+        description="Line id → quantity to credit; omit to credit what is left of the invoice",
     )
     issue_date: dt.date | None = None
     reference: str = ""
@@ -177,6 +178,10 @@ class SyncOut(Schema):
     posted_at: dt.datetime | None
     attachment: str
     allocation: str
+    duplicate_url: str = Field(
+        "",
+        description="Failed as a duplicate: the bill already in Xero (retry with a reason)",
+    )
     payment: PaymentOut | None = Field(None, description="Payment status as Xero last told us")
 
 
@@ -308,6 +313,7 @@ def _sync_out(document: Document) -> SyncOut | None:
     return SyncOut(
         status=record.status,
         message=record.message,
+        duplicate_url=record.duplicate_url,
         xero_id=record.external_id,
         xero_number=record.external_number,
         xero_url=record.external_url,
@@ -349,6 +355,23 @@ def _payment_out(record: SyncRecord) -> PaymentOut | None:
 
 class ErrorOut(Schema):
     detail: str
+
+
+class FinaliseIn(Schema):
+    duplicate_override_reason: str = Field(
+        "",
+        description=(
+            "Purchase documents refused as a possible duplicate (finalise: 409; Xero retry: "
+            "already in Xero): why this is a different supplier document. At least 10 "
+            "characters; kept in the audit log."
+        ),
+    )
+
+
+class DuplicateOut(Schema):
+    detail: str
+    duplicate_id: int = Field(description="The document already recorded")
+    duplicate_number: str
 
 
 class XeroLinkOut(Schema):

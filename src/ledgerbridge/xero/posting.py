@@ -53,7 +53,9 @@ from ledgerbridge.invoicing.models import (
     DocumentType,
     LineDimension,
     Partner,
+    supplier_reference_key,
 )
+from ledgerbridge.invoicing.money import format_money
 
 from .client import XeroClient
 from .connection import LinkNotUsable
@@ -66,6 +68,8 @@ T = TypeVar("T")
 BATCH_SIZE = 50  # Xero's advice for batched PUT/POST
 LOOKUP_CHUNK = 40  # document numbers per GET, to keep URLs short
 CONTACT_LOOKUP_CHUNK = 50  # partners per GET (two conditions each)
+# Documents that count as held by Xero (voided and deleted ones do not).
+LIVE_STATUSES = ["DRAFT", "SUBMITTED", "AUTHORISED", "PAID"]
 
 XERO_TYPES: dict[str, str] = {
     DocumentType.SALES_INVOICE: "ACCREC",
@@ -312,7 +316,19 @@ class XeroConnector:
                 "line_items": self._lines(document, tax_types, categories),
             }
 
-        if invoices := [r for r in invoices if r not in no_contact]:
+        duplicates = self._duplicates_in_xero(
+            company,
+            client,
+            [r for r in records if r not in no_contact and not r.allow_duplicate],
+            documents,
+            contacts,
+            short_code,
+        )
+        outcomes += duplicates.values()
+        skip = set(no_contact) | {r for r in records if r.pk in duplicates}
+        invoices = [r for r in invoices if r not in skip]
+        credits = [r for r in credits if r not in skip]
+        if invoices:
             payload = Invoices(
                 invoices=[
                     Invoice(
@@ -327,7 +343,7 @@ class XeroConnector:
                 client, client.api.create_invoices, payload, f"{request_key}:invoices", "invoices"
             )
             outcomes += self._outcomes(invoices, items, short_code, "invoice_id", "invoice_number")
-        if credits := [r for r in credits if r not in no_contact]:
+        if credits:
             payload_cn = CreditNotes(
                 credit_notes=[
                     CreditNote(**common(r), credit_note_number=xero_number(documents[r.pk]))
@@ -345,6 +361,87 @@ class XeroConnector:
                 credits, items, short_code, "credit_note_id", "credit_note_number"
             )
         return outcomes
+
+    def _duplicates_in_xero(
+        self,
+        company: Company,
+        client: XeroClient,
+        records: Sequence[SyncRecord],
+        documents: dict[int, Document],
+        contacts: dict[int, str],
+        short_code: str,
+    ) -> dict[int, PostOutcome]:
+        """Purchase documents Xero already holds for the same contact and supplier number.
+
+        Xero does not require a bill's number to be unique, so it would take a second
+        copy of a bill someone entered there by hand. One GET per kind and batch finds
+        the contacts' documents; numbers are compared the way finalising compares them
+        (case and spaces ignored). Documents we posted ourselves are not duplicates.
+        """
+        refused: dict[int, PostOutcome] = {}
+        for kind in (DocumentType.PURCHASE_INVOICE, DocumentType.PURCHASE_CREDIT_NOTE):
+            mine = [r for r in records if documents[r.pk].type == kind]
+            if not mine:
+                continue
+            contact_ids = sorted({contacts[documents[r.pk].partner_id] for r in mine})
+            xero_type = XERO_TYPES[kind]
+            items: list[Any] = []
+            if kind == DocumentType.PURCHASE_INVOICE:
+                for chunk in _chunks(contact_ids, CONTACT_LOOKUP_CHUNK):
+                    items += (
+                        self._call(
+                            client,
+                            client.api.get_invoices,
+                            where=f'Type=="{xero_type}"',
+                            contact_i_ds=chunk,
+                            statuses=LIVE_STATUSES,
+                            summary_only=True,
+                        ).invoices
+                        or []
+                    )
+                id_field, number_field = "invoice_id", "invoice_number"
+            else:
+                # GET CreditNotes has no ContactIDs filter: the contacts go in the where.
+                for chunk in _chunks(contact_ids, CONTACT_LOOKUP_CHUNK):
+                    where = " OR ".join(
+                        f'Type=="{xero_type}" AND Contact.ContactID==Guid("{contact_id}")'
+                        for contact_id in chunk
+                    )
+                    items += (
+                        self._call(client, client.api.get_credit_notes, where=where).credit_notes
+                        or []
+                    )
+                id_field, number_field = "credit_note_id", "credit_note_number"
+            items = [i for i in items if _value(i.status) in LIVE_STATUSES]
+            ours = set(
+                SyncRecord.objects.filter(
+                    company=company, external_id__in=[str(getattr(i, id_field)) for i in items]
+                ).values_list("external_id", flat=True)
+            )
+            by_key: dict[tuple[str, str], Any] = {}
+            for item in items:
+                if str(getattr(item, id_field)) in ours:
+                    continue
+                key = supplier_reference_key(getattr(item, number_field) or "")
+                by_key.setdefault((str(item.contact.contact_id), key), item)
+            for record in mine:
+                document = documents[record.pk]
+                item = by_key.get((contacts[document.partner_id], document.supplier_reference_key))
+                if item is None:
+                    continue
+                xero_id = str(getattr(item, id_field))
+                found = ExternalDocument(
+                    external_id=xero_id,
+                    number=getattr(item, number_field) or "",
+                    url=deep_link(short_code, xero_type, xero_id),
+                    total=_money(item.total),
+                )
+                refused[record.pk] = PostOutcome(
+                    record.pk,
+                    messages=[_duplicate_message(document, item, found)],
+                    duplicate=found,
+                )
+        return refused
 
     def _send(
         self,
@@ -558,11 +655,27 @@ class XeroConnector:
         return AllocationOutcome(allocated=amount, note=_partial_note(amount, credit_note, invoice))
 
 
+def _duplicate_message(document: Document, item: Any, found: ExternalDocument) -> str:
+    what = "credit note" if document.is_credit_note else "bill"
+    when = f" of {item.date:%d %b %Y}" if isinstance(item.date, dt.date) else ""
+    amount = (
+        f", {format_money(found.total, _value(item.currency_code) or document.currency)}"
+        if found.total is not None
+        else ""
+    )
+    return (
+        f"Not posted: a {what} with this supplier number already exists in Xero "
+        f"({found.number}{when}{amount}, {found.url}). If this is really another "
+        f"{what}, post it anyway and say why."
+    )
+
+
 def _partial_note(amount: Decimal, credit_note: SyncRecord, invoice: SyncRecord) -> str:
     if amount == credit_note.document.gross_total:
         return ""
     return (
-        f"Allocated {amount} (what was left to pay on {invoice.external_number}); the rest "
+        f"Allocated {format_money(amount, credit_note.document.currency)} (what was left to "
+        f"pay on {invoice.external_number}); the rest "
         "stays as credit."
     )
 

@@ -58,7 +58,9 @@ def test_create_an_invoice_with_lines_and_finalise_it(api, company):
     assert draft["lines"][0]["dimensions"] == {"Business unit": "DOM", "Vehicle type": "ART"}
     assert draft["pdf_url"] is None
 
-    final = api.post(f"/api/documents/{draft['id']}/finalise").json()
+    final = api.post(
+        f"/api/documents/{draft['id']}/finalise", content_type="application/json"
+    ).json()
     assert final["number"] == "INV-2026-00001"
     pdf = api.get(final["pdf_url"])
     assert pdf.status_code == 200
@@ -134,3 +136,60 @@ def test_openapi_schema_is_served(api):
     response = api.get("/api/openapi.json")
     assert response.status_code == 200
     assert "/api/documents" in response.json()["paths"]
+
+
+def finalise(api, document, **body):
+    return api.post(f"/api/documents/{document.pk}/finalise", body, content_type="application/json")
+
+
+def _bill(actor, supplier, reference):
+    from ledgerbridge.invoicing.models import DocumentType
+    from tests.ledgerbridge.factories import line
+
+    return make_document(
+        actor,
+        DocumentType.PURCHASE_INVOICE,
+        partner=supplier,
+        supplier_reference=reference,
+        lines=[line("fuel", sales=False, unit_price="640.00")],
+    )
+
+
+def test_finalising_a_duplicate_bill_answers_409_naming_the_first(api, company):
+    from ledgerbridge.invoicing.models import PartnerKind
+
+    actor = make_actor(company)
+    supplier = make_partner(company, PartnerKind.SUPPLIER, name="M62 Fuels Ltd")
+    first = _bill(actor, supplier, "M62-INV-9981")
+    assert finalise(api, first).status_code == 200
+    first.refresh_from_db()
+    second = _bill(actor, supplier, "m62-inv-9981")
+    response = finalise(api, second)
+    assert response.status_code == 409
+    body = response.json()
+    assert body["duplicate_id"] == first.pk
+    assert body["duplicate_number"] == first.number
+    assert f"{first.number} (supplier's number M62-INV-9981)" in body["detail"]
+    assert "768.00 GBP" in body["detail"]
+    assert Document.objects.get(pk=second.pk).status == "draft"
+
+
+def test_finalising_a_duplicate_bill_anyway_takes_a_reason_and_audits_it(api, company):
+    from ledgerbridge.companies.models import AuditEntry
+    from ledgerbridge.invoicing.models import PartnerKind
+
+    actor = make_actor(company)
+    supplier = make_partner(company, PartnerKind.SUPPLIER)
+    first = _bill(actor, supplier, "M62-INV-9981")
+    finalise(api, first)
+    second = _bill(actor, supplier, "M62-INV-9981")
+    short = finalise(api, second, duplicate_override_reason="dup")
+    assert short.status_code == 422
+    assert short.json()["detail"][0]["loc"] == ["body", "duplicate_override_reason"]
+    reason = "Second delivery, supplier uses one number per week"
+    response = finalise(api, second, duplicate_override_reason=reason)
+    assert response.status_code == 200
+    assert response.json()["status"] == "final"
+    entry = AuditEntry.objects.get(action="duplicate finalised anyway")
+    assert entry.changes["reason"] == reason
+    assert entry.changes["duplicate_id"] == first.pk

@@ -286,12 +286,36 @@ def test_crediting_more_than_invoiced_marks_the_line(client_for, company):
         {f"qty_{first.pk}": "5", f"qty_{second.pk}": "1", "issue_date": "2026-11-20"},
     )
     html = response.content.decode()
-    assert "cannot credit more than the invoiced quantity" in html
+    assert "only 1 of the invoiced 1 is left to credit" in html
     assert (
         f'name="qty_{first.pk}" value="5" aria-label="Quantity to credit on line 1" aria-invalid="true"'
         in html
     )
     assert not Document.objects.filter(original=invoice).exists()
+
+
+def test_crediting_a_part_credited_invoice_starts_from_what_is_left(client_for, company):
+    actor = make_actor(company)
+    invoice = make_document(actor, lines=2, finalise=True)
+    first, second = invoice.lines.all()
+    client = client_for(Role.FINANCE)
+    client.post(
+        reverse("document_credit", args=[invoice.pk]),
+        {f"qty_{first.pk}": "0.5", f"qty_{second.pk}": "0", "issue_date": "2026-11-20"},
+    )
+    partial = Document.objects.get(original=invoice)
+    client.post(reverse("document_finalise", args=[partial.pk]))
+    page = client.get(reverse("document_credit", args=[invoice.pk])).content.decode()
+    assert f'name="qty_{first.pk}" value="0.5"' in page
+    assert f'name="qty_{second.pk}" value="1"' in page
+    # Submitting the form as it comes credits exactly the rest of the invoice.
+    response = client.post(
+        reverse("document_credit", args=[invoice.pk]),
+        {f"qty_{first.pk}": "0.5", f"qty_{second.pk}": "1", "issue_date": "2026-11-21"},
+    )
+    assert response.status_code == 302
+    rest = Document.objects.filter(original=invoice).exclude(pk=partial.pk).get()
+    assert partial.gross_total + rest.gross_total == invoice.gross_total
 
 
 def test_a_draft_cannot_be_credited(client_for, company):
@@ -431,3 +455,73 @@ def test_the_credit_page_says_what_is_left_to_credit(client_for, company):
     assert f"already credited {credit_note.gross_total:,.2f}" in html
     assert f"{invoice.gross_total - credit_note.gross_total:,.2f}" in html
     assert credit_note.number in html
+
+
+def _bills(company, *references):
+    from ledgerbridge.invoicing.models import DocumentType, PartnerKind
+    from tests.ledgerbridge.factories import line as make_line
+
+    actor = make_actor(company)
+    supplier = make_partner(company, PartnerKind.SUPPLIER, name="M62 Fuels Ltd")
+    return [
+        make_document(
+            actor,
+            DocumentType.PURCHASE_INVOICE,
+            partner=supplier,
+            supplier_reference=reference,
+            lines=[make_line("fuel", sales=False, unit_price="640.00")],
+            finalise=i == 0,
+        )
+        for i, reference in enumerate(references)
+    ]
+
+
+def test_a_duplicate_bill_is_refused_on_its_page_with_a_link_to_the_first(client_for, company):
+    first, second = _bills(company, "M62-INV-9981", "M62-INV-9981")
+    client = client_for(Role.FINANCE)
+    response = client.post(reverse("document_finalise", args=[second.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Not finalised: possible duplicate" in html
+    assert f"purchase invoice {first.number} (supplier&#x27;s number M62-INV-9981)" in html
+    assert "768.00 GBP" in html
+    assert f'href="{reverse("document_detail", args=[first.pk])}" id="duplicate-link"' in html
+    assert 'id="finalise-anyway"' in html
+    second.refresh_from_db()
+    assert second.status == DocumentStatus.DRAFT
+    # The draft's own page warns before anyone clicks Finalise.
+    page = client.get(reverse("document_detail", args=[second.pk])).content.decode()
+    assert "Possible duplicate" in page
+
+
+def test_finalising_a_duplicate_anyway_needs_a_reason(client_for, company):
+    from ledgerbridge.companies.models import AuditEntry
+
+    _, second = _bills(company, "M62-INV-9981", "m62 inv 9981")
+    client = client_for(Role.FINANCE)
+    response = client.post(
+        reverse("document_finalise", args=[second.pk]), {"duplicate_override_reason": "yes"}
+    )
+    html = response.content.decode()
+    assert "at least 10 characters" in html
+    assert ">yes</textarea>" in html
+    response = client.post(
+        reverse("document_finalise", args=[second.pk]),
+        {"duplicate_override_reason": "Second delivery on the same day"},
+        follow=True,
+    )
+    second.refresh_from_db()
+    assert second.status == DocumentStatus.FINAL
+    assert f"Finalised as purchase invoice {second.number}" in response.content.decode()
+    entry = AuditEntry.objects.get(action="duplicate finalised anyway")
+    assert entry.changes["reason"] == "Second delivery on the same day"
+    audit = client_for(Role.SUPER_ADMIN).get(reverse("config_audit")).content.decode()
+    assert "duplicate finalised anyway" in audit
+
+
+def test_a_viewer_sees_the_warning_but_no_override_form(client_for, company):
+    _, second = _bills(company, "M62-INV-9981", "M62-INV-9981")
+    page = client_for(Role.VIEWER).get(reverse("document_detail", args=[second.pk]))
+    html = page.content.decode()
+    assert "Possible duplicate" in html
+    assert "finalise-anyway" not in html

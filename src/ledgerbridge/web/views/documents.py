@@ -39,13 +39,17 @@ from ledgerbridge.invoicing.selectors import (
     document_get,
     document_list_with_tasks,
     document_pdf_get,
+    lines_left_to_credit,
     nominal_code_list,
     partner_list,
+    supplier_document_duplicate,
     tax_rate_default,
     tax_rate_list,
 )
 from ledgerbridge.invoicing.services import (
+    MIN_OVERRIDE_REASON,
     DocumentInput,
+    DuplicateDocumentError,
     LineInput,
     credit_note_create_from_invoice,
     document_create,
@@ -93,6 +97,10 @@ def invoice_list(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 @actor_view()
 def document_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    return _render_detail(request, actor, pk)
+
+
+def _render_detail(request: HttpRequest, actor: Actor, pk: int, **extra: Any) -> HttpResponse:
     document = document_detail_get(actor=actor, document_id=pk)
     lines = list(document.lines.all())
     record = sync_record_for(actor=actor, document_id=document.pk)
@@ -109,6 +117,12 @@ def document_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse
             "credit_notes": list(document.credit_notes.all()),
             "exports": export_history(document),
             "can_credit": not document.is_draft and document.type in CREDIT_NOTE_FOR,
+            # A draft that would be refused as a duplicate says so before anyone clicks.
+            "duplicate": (
+                supplier_document_duplicate(document=document) if document.is_draft else None
+            ),
+            "min_override_reason": MIN_OVERRIDE_REASON,
+            **extra,
         },
     )
 
@@ -141,11 +155,16 @@ def xero_progress(request: HttpRequest, actor: Actor) -> HttpResponse:
 @require_POST
 @actor_view(Permission.WORK_DOCUMENTS)
 def document_sync_retry(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    reason = request.POST.get("duplicate_override_reason", "")
     try:
-        sync_record_retry(actor=actor, document_id=pk)
+        sync_record_retry(actor=actor, document_id=pk, duplicate_override_reason=reason)
     except NotFoundError:
         raise
     except ApplicationError as error:
+        if error.field == "duplicate_override_reason":
+            return _render_detail(
+                request, actor, pk, post_override_error=error.message, override_reason=reason
+            )
         messages.error(request, error.message)
     else:
         messages.success(request, "Sending to Xero again.")
@@ -353,11 +372,19 @@ def _document_form(
 @require_POST
 @actor_view(Permission.WORK_DOCUMENTS)
 def document_finalise_view(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    reason = request.POST.get("duplicate_override_reason", "")
     try:
-        document = document_finalise(actor=actor, document_id=pk)
+        document = document_finalise(actor=actor, document_id=pk, duplicate_override_reason=reason)
     except (NotFoundError, PermissionDeniedError):
         raise
+    except DuplicateDocumentError as exc:
+        # Shown on the page with the "Finalise anyway" form, not as a passing flash.
+        return _render_detail(request, actor, pk, duplicate_refusal=exc.message)
     except ApplicationError as exc:
+        if exc.field == "duplicate_override_reason":
+            return _render_detail(
+                request, actor, pk, override_error=exc.message, override_reason=reason
+            )
         messages.error(request, f"Not finalised: {exc.message}")
     else:
         messages.success(
@@ -404,7 +431,8 @@ def document_credit(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse
         messages.error(request, "Only a final invoice can be credited.")
         return redirect("document_detail", pk=pk)
     lines = list(invoice.lines.all())
-    quantities: dict[int, str] = {line.pk: f"{line.quantity.normalize():f}" for line in lines}
+    left = lines_left_to_credit(invoice=invoice)
+    quantities: dict[int, str] = {pk: f"{qty.normalize():f}" for pk, qty in left.items()}
     line_errors: dict[int, str] = {}
     page_error = None
     if request.method == "POST":
@@ -452,6 +480,7 @@ def document_credit(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse
             "rows": [
                 {
                     "line": line,
+                    "left": left[line.pk],
                     "quantity": quantities.get(line.pk, ""),
                     "error": line_errors.get(line.pk),
                 }
