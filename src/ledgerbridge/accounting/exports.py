@@ -38,6 +38,10 @@ from django.utils import timezone
 from ledgerbridge.companies.permissions import Actor, Permission, require
 from ledgerbridge.companies.services import audit_record
 from ledgerbridge.errors import ApplicationError, NotFoundError
+from ledgerbridge.invoicing.figures import (
+    documents_with_figure_problems,
+    figures_need_correction_message,
+)
 from ledgerbridge.invoicing.models import (
     CREDIT_NOTE_TYPES,
     Document,
@@ -401,12 +405,15 @@ def _select(
         )
     )
     through_api = _through_api(qs)
+    out_of_range = documents_with_figure_problems(qs.values("pk"))
     for document in export_documents_load(_in_file_order(qs)):
         api = through_api.get(document.id)
         if api is not None and not (include_in_xero and api.kind == LEFT_OUT_IN_XERO):
             selection.left_out.append(api)
             continue
         reasons = file_format.problems(document)
+        if document.id in out_of_range:
+            reasons = [*reasons, figures_need_correction_message(out_of_range[document.id])]
         if reasons:
             selection.left_out.append(LeftOut(document.id, document.label, reasons))
             continue

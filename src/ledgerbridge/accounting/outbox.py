@@ -26,6 +26,10 @@ from ledgerbridge.companies.models import Company
 from ledgerbridge.companies.permissions import Actor, Permission, require
 from ledgerbridge.companies.services import audit_record
 from ledgerbridge.errors import ApplicationError, NotFoundError
+from ledgerbridge.invoicing.figures import (
+    documents_with_figure_problems,
+    figures_need_correction_message,
+)
 from ledgerbridge.invoicing.models import CREDIT_NOTE_TYPES, Document, Task, TaskStatus
 from ledgerbridge.invoicing.money import format_money
 from ledgerbridge.invoicing.pdf import document_pdf_ensure
@@ -428,6 +432,7 @@ def _post(
     *,
     interactive: bool = False,
 ) -> None:
+    records = _refuse_out_of_range(records, now)
     size = max(1, connector.batch_size)
     for start in range(0, len(records), size):
         batch = list(records[start : start + size])
@@ -557,7 +562,9 @@ def _mark_posted_all(
         )
 
 
-def _mark_failed(record: SyncRecord, message: str, *, now: dt.datetime) -> None:
+def _mark_failed(
+    record: SyncRecord, message: str, *, now: dt.datetime, task_message: str | None = None
+) -> None:
     record.status = SyncStatus.FAILED
     record.wanted_at = None
     record.message = message
@@ -566,7 +573,23 @@ def _mark_failed(record: SyncRecord, message: str, *, now: dt.datetime) -> None:
     _log(record, now=now, action="post", outcome="failed", message=message)
     task = _post_task(record.document_id)
     if task is not None:
-        task_fail(task=task, message=f"Xero refused it: {message} Fix it and retry.")
+        task_fail(
+            task=task, message=task_message or f"Xero refused it: {message} Fix it and retry."
+        )
+
+
+def _refuse_out_of_range(records: Sequence[SyncRecord], now: dt.datetime) -> list[SyncRecord]:
+    """The records that may be sent; those whose document holds a figure outside its
+    bounds fail here, never sent: the package would store (or choke on) what we
+    ourselves refuse."""
+    problems = documents_with_figure_problems(r.document_id for r in records)
+    if not problems:
+        return list(records)
+    for record in records:
+        if record.document_id in problems:
+            message = figures_need_correction_message(problems[record.document_id])
+            _mark_failed(record, message, now=now, task_message=f"Not sent to Xero. {message}")
+    return [r for r in records if r.document_id not in problems]
 
 
 def _retry_later(record: SyncRecord, error: TryLater, *, now: dt.datetime, keep_key: bool) -> None:

@@ -29,6 +29,7 @@ from ledgerbridge.validation import country_code, currency_code
 
 from . import bounds
 from . import dimensions as dims
+from .figures import document_figure_problems, figures_need_correction_message
 from .models import (
     CREDIT_NOTE_FOR,
     CREDIT_NOTE_TYPES,
@@ -602,6 +603,9 @@ def document_finalise(
                 "Enter the supplier's document number before finalising.",
                 field="supplier_reference",
             )
+        problems = document_figure_problems(document)
+        if problems:
+            raise ApplicationError(figures_need_correction_message(problems), field="lines")
         if document.original is not None:
             _check_credit_within_invoice(document)
         duplicate = supplier_document_duplicate(document=document)

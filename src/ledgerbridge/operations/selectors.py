@@ -1,4 +1,5 @@
-"""The operations overview: every company's Xero link, backlog, failures and rate-limit use.
+"""The operations overview: every company's Xero link, backlog, failures and rate-limit use,
+and the stored figures out of range (three more queries, one per model).
 
 Built for hundreds of companies: one query pages through the companies with
 their counts aggregated in the database (sorted so that those needing
@@ -36,10 +37,14 @@ from django.db.models.functions import Coalesce
 from ledgerbridge.accounting.models import AccountingPackage, SyncRecord, SyncStatus
 from ledgerbridge.companies.models import Company, User
 from ledgerbridge.errors import PermissionDeniedError
+from ledgerbridge.invoicing.figures import FigureProblem, figure_problems
 from ledgerbridge.xero.models import LinkStatus, XeroWebhookEvent
 from ledgerbridge.xero.ratelimit import RateUsage, Usage, rate_limiter
 
 PAGE_SIZE = 50
+# The operations page lists the first stored figures out of range (per model);
+# ``ledgerbridge check-data`` lists them all.
+OUT_OF_RANGE_SHOWN = 100
 # A document waiting longer than this is worth a look (the worker runs every
 # minute and posts 59 documents a minute per organisation).
 STALE_BACKLOG = dt.timedelta(minutes=30)
@@ -106,6 +111,8 @@ class OperationsOverview:
     backlog: int
     failed: int
     now: dt.datetime
+    # Stored figures outside their bounds, at most OUT_OF_RANGE_SHOWN rows per model.
+    figures_out_of_range: list[FigureProblem] = field(default_factory=list)
 
 
 def _require_platform_staff(user: User) -> None:
@@ -300,4 +307,5 @@ def operations_overview(
         backlog=records["backlog"],
         failed=records["failed"],
         now=now,
+        figures_out_of_range=figure_problems(limit=OUT_OF_RANGE_SHOWN),
     )

@@ -26,6 +26,7 @@ from ledgerbridge.accounting.services import accounting_settings_get, documents_
 from ledgerbridge.companies.permissions import Actor, Permission
 from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError, errors_of
 from ledgerbridge.invoicing.bounds import id_or_none
+from ledgerbridge.invoicing.figures import document_figure_problems
 from ledgerbridge.invoicing.models import (
     CREDIT_NOTE_FOR,
     ChargeType,
@@ -112,6 +113,7 @@ def _render_detail(request: HttpRequest, actor: Actor, pk: int, **extra: Any) ->
             "sync_attempts": sync_attempts(record=record) if record else [],
             "document": document,
             "lines": lines,
+            "figure_problems": document_figure_problems(document),
             "tax_summary": tax_summary(document),
             "tasks": document_tasks(document=document),
             "credit_notes": list(document.credit_notes.all()),
