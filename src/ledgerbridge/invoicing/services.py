@@ -390,7 +390,14 @@ def _apply_header(*, actor: Actor, document: Document, data: DocumentInput) -> N
         raise ApplicationError(f"{partner.name} is inactive.", field="partner_id")
     if not isinstance(data.issue_date, dt.date):
         raise ApplicationError("Enter the issue date.", field="issue_date")
-    due = data.due_date or data.issue_date + dt.timedelta(days=partner.payment_terms_days)
+    try:
+        due = data.due_date or data.issue_date + dt.timedelta(days=partner.payment_terms_days)
+    except OverflowError:
+        raise ApplicationError(
+            "With the partner's payment terms the due date falls after 31 Dec 9999; "
+            "check the issue date.",
+            field="issue_date",
+        ) from None
     if due < data.issue_date:
         raise ApplicationError("The due date cannot be before the issue date.", field="due_date")
     document.type = data.type
