@@ -193,8 +193,9 @@ def sync_record_retry(
         if task is not None and task.status == TaskStatus.FAILED:
             task_reopen(task=task)
         record = sync_record_request(document=record.document, now=now)
-        record.wanted_at = now
-        record.save(update_fields=["wanted_at", "updated_at"])
+        if record.status == SyncStatus.PENDING:  # not a posted one's follow-up steps
+            record.wanted_at = now
+            record.save(update_fields=["wanted_at", "updated_at"])
         return record
 
 
