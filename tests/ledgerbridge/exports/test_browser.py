@@ -3,6 +3,7 @@ an export leaves out and the marks it leaves, as a Finance user sees them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,9 @@ def test_a_finance_user_sees_what_was_left_out_the_batch_and_the_mark_on_documen
     )
     for document in posted:
         SyncRecord.objects.filter(document=document).update(external_number=document.number)
-    bills = [purchase_invoice(finance, supplier) for _ in range(2)]
+    bills = [
+        purchase_invoice(finance, supplier, issue_date=dt.date(2026, 11, day)) for day in (2, 3)
+    ]
     page.set_viewport_size({"width": 1280, "height": 800})
 
     page.goto(f"{live_server.url}/login/")

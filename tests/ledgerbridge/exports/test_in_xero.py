@@ -7,6 +7,8 @@ it in on purpose, with a reason that is audited.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from ledgerbridge.accounting.exports import (
@@ -24,6 +26,7 @@ from ledgerbridge.accounting.models import (
     SyncStatus,
 )
 from ledgerbridge.accounting.outbox import sync_record_retry
+from ledgerbridge.accounting.services import documents_post_to_xero
 from ledgerbridge.companies.models import AuditEntry, Role
 from ledgerbridge.errors import ApplicationError
 from ledgerbridge.invoicing.models import Task
@@ -192,3 +195,14 @@ def test_retrying_a_document_in_a_file_is_refused(linked, customer):
         sync_record_retry(actor=linked, document_id=invoice.pk)
 
     assert SyncRecord.objects.get(document=invoice).status == SyncStatus.FAILED
+
+
+def test_bulk_posting_skips_a_document_in_a_file(linked, supplier):
+    exported = purchase_invoice(linked, supplier)
+    export_batch_create(actor=linked, filters=EVERYTHING)
+    waiting = purchase_invoice(linked, supplier, issue_date=dt.date(2026, 11, 3))
+
+    count = documents_post_to_xero(actor=linked, document_ids=[exported.pk, waiting.pk])
+
+    assert count == 1
+    assert list(SyncRecord.objects.values_list("document_id", flat=True)) == [waiting.pk]
