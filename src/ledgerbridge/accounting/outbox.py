@@ -468,7 +468,14 @@ def _post(
                     report.posted += 1
                 else:
                     record.duplicate_url = outcome.duplicate.url if outcome.duplicate else ""
-                    _mark_failed(record, "; ".join(outcome.messages) or "Refused.", now=now)
+                    message = "; ".join(outcome.messages) or "Refused."
+                    # A duplicate already says what to do (check it, or post anyway).
+                    _mark_failed(
+                        record,
+                        message,
+                        now=now,
+                        task_message=message if outcome.duplicate else None,
+                    )
                     report.failed += 1
             _mark_posted_all(posted, now=now, action="post")
             for record in by_id.values():  # the package said nothing about these

@@ -17,6 +17,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.invoicing.models import Document
+from ledgerbridge.invoicing.money import format_money
 
 from .models import (
     CreditAllocation,
@@ -65,15 +66,15 @@ class RemoteDocumentState:
     allocations: list[RemoteAllocation] = field(default_factory=list)
 
 
-def _describe(old: PaymentState | None, new: RemoteDocumentState) -> str:
+def _describe(old: PaymentState | None, new: RemoteDocumentState, currency: str) -> str:
     parts = []
     if old is None or old.status != new.status:
         parts.append(PaymentStatus(new.status).label)
     if old is None or old.amount_paid != new.amount_paid:
-        parts.append(f"paid {new.amount_paid}")
+        parts.append(f"paid {format_money(new.amount_paid, currency)}")
     if old is None or old.amount_credited != new.amount_credited:
-        parts.append(f"credited {new.amount_credited}")
-    parts.append(f"due {new.amount_due}")
+        parts.append(f"credited {format_money(new.amount_credited, currency)}")
+    parts.append(f"due {format_money(new.amount_due, currency)}")
     return ", ".join(parts)
 
 
@@ -115,7 +116,7 @@ def payment_state_apply(
         or old_payments != {(p.external_id, p.amount) for p in payments.values()}
         or old_allocations != {(a.kind, a.external_id, a.amount) for a in allocations.values()}
     )
-    message = _describe(state, remote) if changed else ""
+    message = _describe(state, remote, record.document.currency) if changed else ""
     old_status = state.status if state is not None else ""
     if state is None:
         state = PaymentState(record=record, company_id=record.company_id)

@@ -317,7 +317,7 @@ def _apply(
     by_id = {s.external_id.lower(): s for s in states}
     records = SyncRecord.objects.filter(
         company=company, status=SyncStatus.POSTED, external_id__in=list(by_id)
-    )
+    ).select_related("document")
     found = {r.external_id.lower(): r for r in records}
     for external_id, state in by_id.items():
         record = found.get(external_id)

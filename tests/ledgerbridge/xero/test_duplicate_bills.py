@@ -93,6 +93,7 @@ def test_a_bill_entered_in_xero_stops_ours_with_a_link(sandbox, linked, supplier
     assert len(xero_bills(sandbox, "m62-inv-9981")) == 1
     task = Task.objects.get(document=record.document, type="post_to_xero")
     assert task.status == "failed"
+    assert task.message == record.message  # says what to do, not "Fix it and retry"
 
 
 def test_posting_anyway_takes_a_reason_is_audited_and_posts(sandbox, linked, supplier):
