@@ -29,12 +29,34 @@ class ExternalDocument:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """Why the package refused a document, as facts a page can explain per role.
+
+    ``kind`` names what is wrong (account, account_archived, tax_rate,
+    tracking_category, tracking_option, contact, currency, number, lock_date,
+    other); ``code`` is our code or value, ``external_code`` what it became in
+    the package, ``subject`` a name that goes with it, ``object_id`` our row
+    (nominal code, tax rate, dimension, partner) and ``detail`` the package's
+    own words.
+    """
+
+    kind: str
+    code: str = ""
+    external_code: str = ""
+    subject: str = ""
+    object_id: int | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class PostOutcome:
     record_id: int
     posted: ExternalDocument | None = None
+    # Refused: in our words, one per problem; the facts behind them in ``problems``.
     messages: Sequence[str] = field(default_factory=tuple)
     # Not sent: the package already holds this supplier document (entered there).
     duplicate: ExternalDocument | None = None
+    problems: Sequence[Problem] = field(default_factory=tuple)
 
     @property
     def ok(self) -> bool:

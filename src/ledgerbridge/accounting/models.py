@@ -166,6 +166,12 @@ class SyncStatus(models.TextChoices):
     NEEDS_ATTENTION = "needs_attention", "Needs attention"
 
 
+class WaitReason(models.TextChoices):
+    NONE = "", "—"
+    RATE_LIMIT = "rate_limit", "The package's rate limit"
+    UNAVAILABLE = "unavailable", "The package could not be reached"
+
+
 class StepStatus(models.TextChoices):
     """The steps after posting: the PDF attachment and a credit note's allocation."""
 
@@ -204,6 +210,11 @@ class SyncRecord(models.Model):
         max_length=128, blank=True, help_text="Idempotency key of the request in flight"
     )
     message = models.TextField(blank=True, help_text="What the user should know, in words")
+    # Why a pending record is held back: the banner tells a rate-limit wait from a backoff.
+    waiting_for = models.CharField(max_length=20, choices=WaitReason.choices, blank=True)
+    # Why the package refused it, as facts (kind, our code, the package's code,
+    # the package's words), so each page can say who fixes what, per role.
+    problems = models.JSONField(default=list, blank=True)
     external_id = models.CharField(max_length=64, blank=True)
     external_number = models.CharField(max_length=60, blank=True)
     external_url = models.URLField(max_length=500, blank=True)

@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 
 import structlog
 from django.db import transaction
@@ -30,17 +30,18 @@ from ledgerbridge.invoicing.figures import (
     documents_with_figure_problems,
     figures_need_correction_message,
 )
-from ledgerbridge.invoicing.models import CREDIT_NOTE_TYPES, Document, Task, TaskStatus
+from ledgerbridge.invoicing.models import CREDIT_NOTE_TYPES, Document, TaskStatus
 from ledgerbridge.invoicing.money import format_money
 from ledgerbridge.invoicing.pdf import document_pdf_ensure
 from ledgerbridge.invoicing.services import duplicate_override_reason_clean
-from ledgerbridge.invoicing.workflow import task_fail, task_reopen
+from ledgerbridge.invoicing.workflow import tasks_settle
 
 from .connector import (
     AccountingConnector,
     ExternalDocument,
     NotLinked,
     PausedUntil,
+    Problem,
     Rejected,
     TryLater,
     connector_for,
@@ -54,6 +55,7 @@ from .models import (
     SyncAttempt,
     SyncRecord,
     SyncStatus,
+    WaitReason,
 )
 
 log = structlog.get_logger(__name__)
@@ -109,7 +111,9 @@ def sync_record_request(*, document: Document, now: dt.datetime) -> SyncRecord:
         elif record.status in (SyncStatus.FAILED, SyncStatus.NEEDS_ATTENTION):
             record.status = SyncStatus.PENDING
         record.next_attempt_at = None
+        record.waiting_for = WaitReason.NONE
         record.message = ""
+        record.problems = []
         record.save()
     company_id = document.company_id
     transaction.on_commit(lambda: wake(company_id))
@@ -137,8 +141,34 @@ def _refuse_if_in_a_file(document: Document) -> None:
     )
 
 
-def _post_task(document_id: int) -> Task | None:
-    return Task.objects.filter(document_id=document_id, type=POST_TASK).first()
+QUEUED = "Queued for Xero."
+
+
+def post_task_state(record: SyncRecord) -> tuple[str, str]:
+    """The "Post to Xero" task's state and message for where its document is:
+    done only once it is in the package, failed with the reason, else in progress."""
+    if record.status == SyncStatus.POSTED:
+        note = f" {record.message}" if record.message else ""
+        return TaskStatus.DONE, f"Posted to Xero as {record.external_number}.{note}"
+    if record.status == SyncStatus.FAILED:
+        return TaskStatus.FAILED, f"Xero refused it: {record.message}"
+    if record.status == SyncStatus.NEEDS_ATTENTION:
+        return TaskStatus.FAILED, f"{record.message} Retry when Xero is reachable."
+    return TaskStatus.IN_PROGRESS, record.message or QUEUED
+
+
+def post_tasks_follow(records: Iterable[SyncRecord], *, message: str | None = None) -> None:
+    """The one path that moves "Post to Xero" tasks once completed: each follows
+    the outcome of its document's outbox record (``message`` in place of the
+    usual words, where the outcome has its own)."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for record in records:
+        status, usual = post_task_state(record)
+        groups.setdefault((status, message or usual), []).append(record.document_id)
+    for (status, message), document_ids in groups.items():
+        tasks_settle(
+            document_ids=document_ids, task_type_key=POST_TASK, status=status, message=message
+        )
 
 
 def wake(company_id: int) -> None:
@@ -189,13 +219,11 @@ def sync_record_retry(
                     "duplicate_in_package": record.duplicate_url,
                 },
             )
-        task = _post_task(document_id)
-        if task is not None and task.status == TaskStatus.FAILED:
-            task_reopen(task=task)
         record = sync_record_request(document=record.document, now=now)
         if record.status == SyncStatus.PENDING:  # not a posted one's follow-up steps
             record.wanted_at = now
             record.save(update_fields=["wanted_at", "updated_at"])
+        post_tasks_follow([record])
         return record
 
 
@@ -468,12 +496,14 @@ def _post(
                     report.posted += 1
                 else:
                     record.duplicate_url = outcome.duplicate.url if outcome.duplicate else ""
-                    message = "; ".join(outcome.messages) or "Refused."
+                    joiner = " " if outcome.problems else "; "
+                    message = joiner.join(outcome.messages) or "Refused."
                     # A duplicate already says what to do (check it, or post anyway).
                     _mark_failed(
                         record,
                         message,
                         now=now,
+                        problems=outcome.problems,
                         task_message=message if outcome.duplicate else None,
                     )
                     report.failed += 1
@@ -504,8 +534,10 @@ RECORD_POSTED_FIELDS = [
     "request_key",
     "next_attempt_at",
     "wanted_at",
+    "waiting_for",
     "message",
     "duplicate_url",
+    "problems",
     "updated_at",
 ]
 
@@ -516,7 +548,7 @@ def _mark_posted_all(
     """Record what the package answered, a few queries for the whole batch."""
     if not items:
         return
-    attempts, task_messages = [], {}
+    attempts = []
     for record, posted in items:
         document = record.document
         record.status = SyncStatus.POSTED
@@ -529,8 +561,10 @@ def _mark_posted_all(
         record.request_key = ""
         record.next_attempt_at = None
         record.wanted_at = None
+        record.waiting_for = WaitReason.NONE
         record.message = ""
         record.duplicate_url = ""
+        record.problems = []
         record.updated_at = timezone.now()
         if posted.total is not None and posted.total != document.gross_total:
             cur = document.currency
@@ -556,7 +590,6 @@ def _mark_posted_all(
                 message=f"Posted as {posted.number}.{note}",
             )
         )
-        task_messages[document.pk] = f"Posted to Xero as {posted.number}.{note}"
     # Row by row inside the caller's transaction: cheaper than bulk_update's
     # CASE expressions for a batch of 50, and still one commit.
     for record, _ in items:
@@ -564,26 +597,27 @@ def _mark_posted_all(
             **{name: getattr(record, name) for name in RECORD_POSTED_FIELDS}
         )
     SyncAttempt.objects.bulk_create(attempts)
-    for document_id, message in task_messages.items():
-        Task.objects.filter(document_id=document_id, type=POST_TASK).update(
-            message=message, status=TaskStatus.DONE, updated_at=timezone.now()
-        )
+    post_tasks_follow(record for record, _ in items)
 
 
 def _mark_failed(
-    record: SyncRecord, message: str, *, now: dt.datetime, task_message: str | None = None
+    record: SyncRecord,
+    message: str,
+    *,
+    now: dt.datetime,
+    problems: Sequence[Problem] = (),
+    task_message: str | None = None,
 ) -> None:
     record.status = SyncStatus.FAILED
     record.wanted_at = None
     record.message = message
+    record.problems = [asdict(p) for p in problems]
+    record.waiting_for = WaitReason.NONE
     record.request_key = ""
     record.save()
-    _log(record, now=now, action="post", outcome="failed", message=message)
-    task = _post_task(record.document_id)
-    if task is not None:
-        task_fail(
-            task=task, message=task_message or f"Xero refused it: {message} Fix it and retry."
-        )
+    details = "; ".join(p.detail for p in problems if p.detail)
+    _log(record, now=now, action="post", outcome="failed", message=details or message)
+    post_tasks_follow([record], message=task_message)
 
 
 def _refuse_out_of_range(records: Sequence[SyncRecord], now: dt.datetime) -> list[SyncRecord]:
@@ -608,12 +642,13 @@ def _retry_later(record: SyncRecord, error: TryLater, *, now: dt.datetime, keep_
     if record.attempts >= MAX_TRANSIENT_ATTEMPTS:
         record.status = SyncStatus.NEEDS_ATTENTION
         record.message = f"Still failing after {record.attempts} attempts: {error.message}"
-        task = _post_task(record.document_id)
-        if task is not None:
-            task_fail(task=task, message=record.message + " Retry when Xero is reachable.")
+        record.waiting_for = WaitReason.NONE
     else:
         record.status = SyncStatus.PENDING
         record.message = f"Will try again: {error.message}"
+        record.waiting_for = (
+            WaitReason.RATE_LIMIT if error.retry_after is not None else WaitReason.UNAVAILABLE
+        )
     delay = (
         dt.timedelta(seconds=error.retry_after) if error.retry_after else _backoff(record.attempts)
     )
@@ -621,6 +656,8 @@ def _retry_later(record: SyncRecord, error: TryLater, *, now: dt.datetime, keep_
     if not keep_key:
         record.request_key = ""
     record.save()
+    if record.status == SyncStatus.NEEDS_ATTENTION:
+        post_tasks_follow([record])
     _log(
         record,
         now=now,
@@ -639,14 +676,17 @@ def _release(
         status=SyncStatus.PENDING,
         message=message,
         next_attempt_at=(now + delay) if delay else None,
+        waiting_for=WaitReason.NONE,
         attempts=0,
     )
-    Task.objects.filter(
-        document__company=company,
-        type=POST_TASK,
-        status__in=[TaskStatus.DONE, TaskStatus.OPEN],
-        document__sync_record__status=SyncStatus.PENDING,
-    ).update(message=f"Waiting: {message}")
+    tasks_settle(
+        document_ids=SyncRecord.objects.filter(company=company, status=SyncStatus.PENDING).values(
+            "document_id"
+        ),
+        task_type_key=POST_TASK,
+        status=TaskStatus.IN_PROGRESS,
+        message=f"Waiting: {message}",
+    )
 
 
 def _attach(

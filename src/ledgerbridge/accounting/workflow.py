@@ -9,7 +9,7 @@ from ledgerbridge.invoicing.models import Document, Task, TaskMode
 from ledgerbridge.invoicing.workflow import TaskType, task_type_register
 
 from .models import AccountingPackage, AccountingSettings
-from .outbox import POST_TASK, sync_record_request
+from .outbox import POST_TASK, post_task_state, sync_record_request
 
 
 def _settings(document: Document) -> AccountingSettings | None:
@@ -27,9 +27,12 @@ def _mode(document: Document) -> str:
     return TaskMode.AUTO if auto else TaskMode.MANUAL
 
 
-def _complete(task: Task, actor: Actor | None, now: dt.datetime) -> None:
-    sync_record_request(document=task.document, now=now)
-    task.message = "Sending to Xero…"
+def _complete(task: Task, actor: Actor | None, now: dt.datetime) -> str:
+    # Completing only queues the document: the task is done once it is in Xero
+    # (the outbox settles it through post_tasks_follow).
+    record = sync_record_request(document=task.document, now=now)
+    status, task.message = post_task_state(record)
+    return status
 
 
 def register() -> None:

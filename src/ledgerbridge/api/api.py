@@ -27,6 +27,7 @@ from ledgerbridge.errors import (
 )
 from ledgerbridge.invoicing import selectors, services
 from ledgerbridge.invoicing.workflow import task_complete
+from ledgerbridge.xero.status import posting_status
 
 from .accounting import router as accounting_router
 from .auth import ApiTokenAuth, SessionActorAuth
@@ -43,7 +44,9 @@ from .schemas import (
     PartnerIn,
     PartnerOut,
     PartnerPatch,
+    PostingStatusOut,
     TaskOut,
+    posting_status_out,
 )
 
 api = NinjaAPI(
@@ -201,7 +204,7 @@ def document_create(request: HttpRequest, payload: DocumentIn) -> Any:
     # The answer is read back inside the write's transaction: if it cannot be
     # built, nothing is kept (the client sees an error, not a half-made draft).
     document = services.document_create(actor=actor_of(request), data=_input(payload))
-    return Status(201, DocumentOut.from_document(document))
+    return Status(201, DocumentOut.from_document(document, actor_of(request)))
 
 
 # Before the /{document_id} routes, which would otherwise take the path.
@@ -221,10 +224,20 @@ def documents_post(request: HttpRequest, payload: DocumentIds) -> Any:
     }
 
 
+@documents.get("/xero-status", response={200: PostingStatusOut, 404: ErrorOut})
+def documents_xero_status(request: HttpRequest) -> Any:
+    """Where posting to Xero stands for the company: the invoice list's banner."""
+    status = posting_status(actor=actor_of(request))
+    if status is None:
+        raise NotFoundError("This company does not post to Xero through the API.")
+    return posting_status_out(status)
+
+
 @documents.get("/{document_id}", response={200: DocumentOut, 404: ErrorOut})
 def document_get(request: HttpRequest, document_id: int) -> Any:
+    actor = actor_of(request)
     return DocumentOut.from_document(
-        selectors.document_get(actor=actor_of(request), document_id=document_id)
+        selectors.document_get(actor=actor, document_id=document_id), actor
     )
 
 
@@ -237,7 +250,7 @@ def document_update(request: HttpRequest, document_id: int, payload: DocumentIn)
     document = services.document_update(
         actor=actor_of(request), document_id=document_id, data=_input(payload)
     )
-    return DocumentOut.from_document(document)
+    return DocumentOut.from_document(document, actor_of(request))
 
 
 @documents.delete(
@@ -268,7 +281,7 @@ def document_finalise(
         document_id=document_id,
         duplicate_override_reason=payload.duplicate_override_reason if payload else "",
     )
-    return DocumentOut.from_document(document)
+    return DocumentOut.from_document(document, actor_of(request))
 
 
 @documents.post(
@@ -280,7 +293,7 @@ def document_credit(request: HttpRequest, document_id: int, payload: CreditIn) -
     credit = services.credit_note_create_from_invoice(
         actor=actor_of(request), invoice_id=document_id, **payload.dict()
     )
-    return Status(201, DocumentOut.from_document(credit))
+    return Status(201, DocumentOut.from_document(credit, actor_of(request)))
 
 
 @documents.get("/{document_id}/pdf", response={200: None, 404: ErrorOut})
@@ -304,8 +317,9 @@ def document_xero_retry(
         document_id=document_id,
         duplicate_override_reason=payload.duplicate_override_reason if payload else "",
     )
+    actor = actor_of(request)
     return DocumentOut.from_document(
-        selectors.document_get(actor=actor_of(request), document_id=document_id)
+        selectors.document_get(actor=actor, document_id=document_id), actor
     )
 
 

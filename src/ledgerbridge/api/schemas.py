@@ -13,6 +13,7 @@ from ledgerbridge.invoicing.models import Document
 
 if TYPE_CHECKING:
     from ledgerbridge.accounting.models import SyncRecord
+    from ledgerbridge.companies.permissions import Actor
 
 
 class PartnerIn(Schema):
@@ -136,7 +137,10 @@ class LineOut(Schema):
 class TaskOut(Schema):
     id: int
     type: str
-    status: str
+    status: str = Field(
+        description="open; in_progress (completed, its work goes on: e.g. on its way to Xero); "
+        "done (for Post to Xero: the document is in Xero); failed (message says why)"
+    )
     mode: str
     message: str
     completed_at: dt.datetime | None
@@ -169,9 +173,45 @@ class PaymentOut(Schema):
     allocations: list[CreditAllocationOut]
 
 
+class PostingStatusOut(Schema):
+    """Where posting to Xero stands, as the invoice list and the document page say it."""
+
+    state: str = Field(
+        description="sending, waiting (Xero's rate limit), blocked, failed, idle; "
+        "for one document also posted, not_sent"
+    )
+    headline: str
+    blocked_reason: str = Field(description="not_connected, needs_reauthorisation, paused or ''")
+    who: str = Field(description="Who must act, said to the caller's role")
+    action_url: str = Field(description="Where to act, if the caller's role can; else ''")
+    resumes_at: dt.datetime | None = Field(description="When a wait or pause ends")
+    on_the_way: int
+    posted: int
+    failed: int
+    progress: int = Field(description="Percent of this round already in Xero, while sending")
+
+
+class ProblemOut(Schema):
+    """Why Xero refused the document: our code, what it became in Xero, who fixes it where."""
+
+    kind: str = Field(
+        description="account, account_archived, tax_rate, tracking_category, tracking_option, "
+        "contact, currency, number, lock_date, other"
+    )
+    code: str = Field(description="Our code or value (nominal code, tax rate, dimension value…)")
+    xero_code: str = Field(description="What it became in Xero (account code, TaxType…)")
+    subject: str
+    text: str = Field(description="What is wrong, in our words")
+    fix: str = Field(description="What to do and where, if the caller's role can; else ''")
+    fix_url: str
+    ask: str = Field(description="Whom to ask and for what, if the caller's role cannot; else ''")
+    xero_message: str = Field(description="Xero's own words")
+
+
 class SyncOut(Schema):
     status: str = Field(description="pending, posting, posted, failed, needs_attention")
     message: str
+    problems: list[ProblemOut] = Field(default_factory=list)
     xero_id: str
     xero_number: str
     xero_url: str
@@ -252,9 +292,12 @@ class DocumentOut(DocumentSummary):
     tasks: list[TaskOut]
     pdf_url: str | None
     xero: SyncOut | None = Field(None, description="The document's journey to Xero, once asked for")
+    posting: PostingStatusOut | None = Field(
+        None, description="Where posting this document stands (companies on Xero (API))"
+    )
 
     @staticmethod
-    def from_document(document: Document) -> DocumentOut:
+    def from_document(document: Document, actor: Actor | None = None) -> DocumentOut:
         lines = [
             LineOut(
                 id=line.pk,
@@ -300,11 +343,60 @@ class DocumentOut(DocumentSummary):
             lines=lines,
             tasks=[TaskOut.from_orm(t) for t in document.tasks.filter(hidden=False)],
             pdf_url=None if document.is_draft else f"/api/documents/{document.pk}/pdf",
-            xero=_sync_out(document),
+            xero=_sync_out(document, actor),
+            posting=(
+                _posting_out(actor, document)
+                if actor is not None and not document.is_draft
+                else None
+            ),
         )
 
 
-def _sync_out(document: Document) -> SyncOut | None:
+def posting_status_out(status: Any) -> PostingStatusOut:
+    return PostingStatusOut(
+        state=status.state,
+        headline=status.headline,
+        blocked_reason=status.blocked_reason,
+        who=status.who,
+        action_url=status.action_url,
+        resumes_at=status.resumes_at,
+        on_the_way=status.on_the_way,
+        posted=status.posted,
+        failed=status.failed,
+        progress=status.progress,
+    )
+
+
+def _posting_out(actor: Actor, document: Document) -> PostingStatusOut | None:
+    from ledgerbridge.xero.status import posting_status
+
+    status = posting_status(actor=actor, document_id=document.pk)
+    return posting_status_out(status) if status is not None else None
+
+
+def _problems_out(record: SyncRecord, actor: Actor | None) -> list[ProblemOut]:
+    from ledgerbridge.xero.problems import problem_advice, problem_text, problems_of
+
+    out = []
+    for problem in problems_of(record.problems):
+        advice = problem_advice(problem, actor=actor) if actor is not None else None
+        out.append(
+            ProblemOut(
+                kind=problem.kind,
+                code=problem.code,
+                xero_code=problem.external_code,
+                subject=problem.subject,
+                text=problem_text(problem),
+                fix=advice.fix if advice else "",
+                fix_url=advice.url if advice else "",
+                ask=advice.ask if advice else "",
+                xero_message=problem.detail,
+            )
+        )
+    return out
+
+
+def _sync_out(document: Document, actor: Actor | None = None) -> SyncOut | None:
     from ledgerbridge.accounting.models import SyncRecord
 
     record = SyncRecord.objects.filter(document=document).first()
@@ -314,6 +406,7 @@ def _sync_out(document: Document) -> SyncOut | None:
         status=record.status,
         message=record.message,
         duplicate_url=record.duplicate_url,
+        problems=_problems_out(record, actor),
         xero_id=record.external_id,
         xero_number=record.external_number,
         xero_url=record.external_url,

@@ -366,6 +366,9 @@ class LineDimension(models.Model):
 
 class TaskStatus(models.TextChoices):
     OPEN = "open", "Open"
+    # Completed by a person or automatically, but its work goes on elsewhere
+    # (e.g. the document is on its way to the accounting package).
+    IN_PROGRESS = "in_progress", "In progress"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
 
@@ -380,7 +383,7 @@ class Task(models.Model):
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="tasks")
     type = models.CharField(max_length=50)
-    status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    status = models.CharField(max_length=20, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     mode = models.CharField(max_length=10, choices=TaskMode.choices, default=TaskMode.MANUAL)
     message = models.TextField(blank=True)
     hidden = models.BooleanField(

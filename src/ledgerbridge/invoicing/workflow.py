@@ -9,11 +9,13 @@ handler writes commits or rolls back together with the task.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ledgerbridge.companies.permissions import Actor, Permission, require
@@ -30,8 +32,10 @@ class TaskType:
     applies: Callable[[Document], bool]
     # "auto" or "manual" for this document.
     mode_for: Callable[[Document], str]
-    # What completing it does; raise ApplicationError to refuse.
-    on_complete: Callable[[Task, Actor | None, datetime], None]
+    # What completing it does, returning the task's state: DONE (or None) when
+    # the work is finished, IN_PROGRESS when it goes on elsewhere (whoever does
+    # it then settles the task with tasks_settle). Raise ApplicationError to refuse.
+    on_complete: Callable[[Task, Actor | None, datetime], str | None]
     # Text on the button that completes it.
     action_label: str = "Complete"
 
@@ -77,8 +81,7 @@ def _complete(task: Task, *, actor: Actor | None, now: datetime) -> Task:
     task_type = task_type_get(task.type)
     if task_type is None:
         raise ApplicationError(f"Task type {task.type!r} is not available.")
-    task_type.on_complete(task, actor, now)
-    task.status = TaskStatus.DONE
+    task.status = task_type.on_complete(task, actor, now) or TaskStatus.DONE
     task.completed_at = now
     task.completed_by = actor.user if actor else None
     task.save(update_fields=["status", "completed_at", "completed_by", "message", "updated_at"])
@@ -99,24 +102,21 @@ def task_complete(*, actor: Actor, task_id: int, now: datetime | None = None) ->
             raise NotFoundError("No such task.")
         if task.status == TaskStatus.DONE:
             raise ApplicationError("This task is already done.")
+        if task.status == TaskStatus.IN_PROGRESS:
+            raise ApplicationError(f"This task is already in progress: {task.message}".strip())
         return _complete(task, actor=actor, now=now)
 
 
-def task_fail(*, task: Task, message: str) -> Task:
-    """Mark a task failed with a message the user can act on (shown on the document)."""
-    task.status = TaskStatus.FAILED
-    task.message = message
-    task.save(update_fields=["status", "message", "updated_at"])
-    return task
-
-
-def task_reopen(*, task: Task, message: str = "") -> Task:
-    task.status = TaskStatus.OPEN
-    task.message = message
-    task.completed_at = None
-    task.completed_by = None
-    task.save(update_fields=["status", "message", "completed_at", "completed_by", "updated_at"])
-    return task
+def tasks_settle(
+    *, document_ids: Iterable[int] | QuerySet[Any], task_type_key: str, status: str, message: str
+) -> int:
+    """Set the state of a type's tasks on these documents, once the work they started
+    has an outcome (done, failed with the reason, or still in progress)."""
+    if status not in TaskStatus.values:
+        raise ApplicationError(f"Unknown task state {status!r}.")
+    return Task.objects.filter(document_id__in=document_ids, type=task_type_key).update(
+        status=status, message=message, updated_at=timezone.now()
+    )
 
 
 def tasks_refresh_visibility(*, company_id: int, task_type_key: str) -> int:

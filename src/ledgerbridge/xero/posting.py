@@ -62,6 +62,7 @@ from .connection import LinkNotUsable
 from .errors import XeroAuthRejected, XeroNotFound, XeroRateLimited, XeroUnavailable, XeroValidation
 from .mapping import tax_types_for_company, tracking_category_for
 from .models import XeroConnection, XeroContactLink
+from .problems import problem_text, problems_from_refusal
 
 T = TypeVar("T")
 
@@ -277,7 +278,10 @@ class XeroConnector:
                 queryset=DocumentLine.objects.select_related(
                     "nominal_code", "tax_rate"
                 ).prefetch_related(
-                    Prefetch("dimensions", queryset=LineDimension.objects.select_related("value"))
+                    Prefetch(
+                        "dimensions",
+                        queryset=LineDimension.objects.select_related("value", "dimension"),
+                    )
                 ),
             ),
         )
@@ -293,11 +297,20 @@ class XeroConnector:
         invoices = [r for r in records if not documents[r.pk].is_credit_note]
         credits = [r for r in records if documents[r.pk].is_credit_note]
         no_contact = [r for r in records if documents[r.pk].partner_id not in contacts]
+
+        def refused(record: SyncRecord, messages: Sequence[str]) -> PostOutcome:
+            problems = problems_from_refusal(
+                documents[record.pk], messages, tax_types=tax_types, categories=categories
+            )
+            return PostOutcome(
+                record.pk, messages=[problem_text(p) for p in problems], problems=problems
+            )
+
         for record in no_contact:
             outcomes.append(
-                PostOutcome(
-                    record.pk,
-                    messages=[
+                refused(
+                    record,
+                    [
                         f"The contact {documents[record.pk].partner.name} could not be created in Xero."
                     ],
                 )
@@ -342,7 +355,9 @@ class XeroConnector:
             items = self._send(
                 client, client.api.create_invoices, payload, f"{request_key}:invoices", "invoices"
             )
-            outcomes += self._outcomes(invoices, items, short_code, "invoice_id", "invoice_number")
+            outcomes += self._outcomes(
+                invoices, items, short_code, "invoice_id", "invoice_number", refused
+            )
         if credits:
             payload_cn = CreditNotes(
                 credit_notes=[
@@ -358,8 +373,17 @@ class XeroConnector:
                 "credit_notes",
             )
             outcomes += self._outcomes(
-                credits, items, short_code, "credit_note_id", "credit_note_number"
+                credits, items, short_code, "credit_note_id", "credit_note_number", refused
             )
+        # A contact Xero no longer has (merged or removed there): forget our link,
+        # so that the retry finds the contact again or creates it.
+        stale = {
+            p.object_id for o in outcomes for p in o.problems if p.kind == "contact" and p.object_id
+        }
+        if stale:
+            XeroContactLink.objects.filter(
+                partner_id__in=stale, tenant_id=client.tenant_id
+            ).delete()
         return outcomes
 
     def _duplicates_in_xero(
@@ -473,9 +497,10 @@ class XeroConnector:
         short_code: str,
         id_field: str,
         number_field: str,
+        refused: Callable[[SyncRecord, Sequence[str]], PostOutcome],
     ) -> list[PostOutcome]:
         if isinstance(items, _Refused):
-            return [PostOutcome(r.pk, messages=items.messages) for r in records]
+            return [refused(r, items.messages) for r in records]
         outcomes = []
         # Xero answers item by item, in the order sent.
         for record, item in zip(records, items, strict=False):
@@ -485,7 +510,7 @@ class XeroConnector:
                 or errors
                 or not getattr(item, id_field)
             ):
-                outcomes.append(PostOutcome(record.pk, messages=errors or ["Xero refused it."]))
+                outcomes.append(refused(record, errors or ["Xero refused it."]))
                 continue
             xero_id = str(getattr(item, id_field))
             outcomes.append(

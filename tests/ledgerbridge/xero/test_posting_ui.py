@@ -119,8 +119,11 @@ def test_the_list_says_when_posting_is_paused_by_the_daily_limit(admin, finance_
 
     from django.utils import timezone
 
+    from ledgerbridge.xero.models import XeroConnection
+
+    XeroConnection.objects.create(company=admin.company, status="connected", tenant_id="t-1")
     until = timezone.now() + dt.timedelta(hours=3)
     AccountingSettings.objects.filter(company=admin.company).update(paused_until=until)
     html = finance_client.get("/invoices/").content.decode()
-    assert "Posting paused until" in html
-    assert "daily limit" in html
+    assert "Posting is paused until" in html
+    assert "daily limit" in html and "resumes by itself" in html

@@ -17,9 +17,7 @@ from ledgerbridge.accounting.outbox import sync_record_retry
 from ledgerbridge.accounting.payments import documents_filter_by_payment
 from ledgerbridge.accounting.selectors import (
     documents_filter_by_sync,
-    posting_paused_until,
     sync_attempts,
-    sync_progress,
     sync_record_for,
 )
 from ledgerbridge.accounting.services import accounting_settings_get, documents_post_to_xero
@@ -33,6 +31,7 @@ from ledgerbridge.invoicing.models import (
     Document,
     DocumentType,
     PartnerKind,
+    TaskStatus,
 )
 from ledgerbridge.invoicing.pdf import tax_summary
 from ledgerbridge.invoicing.selectors import (
@@ -61,6 +60,8 @@ from ledgerbridge.invoicing.services import (
 )
 from ledgerbridge.invoicing.starter import DEFAULT_CODING
 from ledgerbridge.invoicing.workflow import document_tasks, task_complete
+from ledgerbridge.xero.problems import record_advice
+from ledgerbridge.xero.status import BLOCKED, posting_status
 
 from ..forms import CreditForm, DocumentFilterForm, DocumentHeaderForm, lines_from_post
 from .common import actor_view, int_or_none, paginate, redirect_back
@@ -88,8 +89,7 @@ def invoice_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         "page": page,
         "document_types": DocumentType.choices,
         "uses_xero": uses_xero,
-        "progress": sync_progress(actor=actor) if uses_xero else None,
-        "paused_until": posting_paused_until(actor=actor),
+        "status": posting_status(actor=actor) if uses_xero else None,
     }
     if getattr(request, "htmx", False):
         return render(request, "web/documents/_results.html", context)
@@ -111,6 +111,10 @@ def _render_detail(request: HttpRequest, actor: Actor, pk: int, **extra: Any) ->
         {
             "sync": record,
             "sync_attempts": sync_attempts(record=record) if record else [],
+            "status": posting_status(actor=actor, record=record, document_id=document.pk)
+            if not document.is_draft
+            else None,
+            "problems": record_advice(record.problems, actor=actor) if record else [],
             "document": document,
             "lines": lines,
             "figure_problems": document_figure_problems(document),
@@ -139,7 +143,7 @@ def documents_post_bulk(request: HttpRequest, actor: Actor) -> HttpResponse:
         messages.error(request, error.message)
     else:
         if count:
-            messages.success(request, f"{count} document(s) queued for Xero.")
+            _say_where_posting_stands(request, actor, f"{count} document(s) queued for Xero.")
         else:
             messages.info(request, "None of the chosen documents was waiting to be posted.")
     return redirect_back(request, reverse("invoice_list"))
@@ -147,11 +151,7 @@ def documents_post_bulk(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 @actor_view()
 def xero_progress(request: HttpRequest, actor: Actor) -> HttpResponse:
-    return render(
-        request,
-        "web/documents/_progress.html",
-        {"progress": sync_progress(actor=actor), "paused_until": posting_paused_until(actor=actor)},
-    )
+    return render(request, "web/documents/_progress.html", {"status": posting_status(actor=actor)})
 
 
 @require_POST
@@ -169,8 +169,17 @@ def document_sync_retry(request: HttpRequest, actor: Actor, pk: int) -> HttpResp
             )
         messages.error(request, error.message)
     else:
-        messages.success(request, "Sending to Xero again.")
+        _say_where_posting_stands(request, actor, "Queued for Xero again.")
     return redirect("document_detail", pk=pk)
+
+
+def _say_where_posting_stands(request: HttpRequest, actor: Actor, done: str) -> None:
+    """A queued document goes nowhere while posting is blocked: say so, and who must act."""
+    status = posting_status(actor=actor)
+    if status is not None and status.state == BLOCKED:
+        messages.warning(request, f"{done} {status.headline} {status.who}")
+    else:
+        messages.success(request, done)
 
 
 @actor_view()
@@ -422,7 +431,12 @@ def task_complete_view(request: HttpRequest, actor: Actor, pk: int, task_id: int
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Task done{': ' + task.message if task.message else '.'}")
+        if task.status == TaskStatus.IN_PROGRESS:
+            _say_where_posting_stands(request, actor, task.message)
+        elif task.status == TaskStatus.FAILED:
+            messages.error(request, task.message)
+        else:
+            messages.success(request, f"Task done{': ' + task.message if task.message else '.'}")
     return redirect("document_detail", pk=pk)
 
 
