@@ -140,7 +140,7 @@ def test_a_nominal_code_xero_does_not_have_is_named_with_the_page_to_fix_it(manu
     assert "Nominal code 215" in record.message
     [for_admin] = record_advice(record.problems, actor=manual)
     assert for_admin.url == f"/configuration/nominal-codes/{code.pk}/"
-    assert "create account 215 in Xero's chart of accounts" in for_admin.fix.lower()
+    assert "Create account 215 in Xero's chart of accounts" in for_admin.fix
     [for_finance] = record_advice(record.problems, actor=finance)
     assert "Ask your Super Admin (Sam Admin)" in for_finance.ask and "215" in for_finance.ask
 
@@ -211,3 +211,39 @@ def test_a_contact_gone_from_xero_names_the_partner_and_a_retry_finds_it_again(
     sync_record_retry(actor=finance, document_id=second.pk)
     post_all(manual.company, runs=1)
     assert SyncRecord.objects.get(document=second).status == SyncStatus.POSTED
+
+
+# ------------------------------------------------- the banner, from real answers
+
+
+def test_a_429_from_xero_shows_waiting_with_the_time_it_goes_on(sandbox, manual, finance):
+    from django.utils import timezone
+
+    from ledgerbridge.accounting.outbox import sync_company_run
+    from ledgerbridge.xero.status import posting_status
+
+    document = make_document(manual, finalise=True)
+    task_complete(actor=finance, task_id=_task(document).pk)
+    sandbox.control.add_fault("rate_limit", retry_after=50, times=5)
+    sync_company_run(company_id=manual.company.pk, now=timezone.now())
+    status = posting_status(actor=finance)
+    assert status.state == "waiting", status.headline
+    assert status.resumes_at is not None and status.resumes_at > timezone.now()
+    assert _task(document).status == TaskStatus.IN_PROGRESS
+
+
+def test_after_xero_revokes_the_app_the_banner_says_blocked_and_who_re_authorises(
+    sandbox, manual, finance
+):
+    from ledgerbridge.xero.status import posting_status
+
+    sandbox.control.revoke(sandbox.tenant_id)
+    document = make_document(manual, finalise=True)
+    record = _post(finance, document)
+    assert record.status == SyncStatus.PENDING
+    status = posting_status(actor=finance)
+    assert (status.state, status.blocked_reason) == ("blocked", "needs_reauthorisation")
+    assert "1 document waits" in status.headline and "on the way" not in status.headline
+    assert "Ask your Super Admin (Sam Admin) to re-authorise Xero" in status.who
+    assert posting_status(actor=manual).action_label == "Re-authorise Xero"
+    assert _task(document).status == TaskStatus.IN_PROGRESS
