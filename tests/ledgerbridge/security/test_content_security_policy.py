@@ -155,6 +155,12 @@ def test_htmx_filters_the_invoice_list_and_polls_the_xero_progress(page: Page, l
     record = SyncRecord.objects.create(
         company=tenant.company, document=final, status=SyncStatus.PENDING
     )
+    # Linked: without a link the banner says posting is blocked, not sending.
+    from ledgerbridge.xero.models import XeroConnection
+
+    XeroConnection.objects.update_or_create(
+        company=tenant.company, defaults={"status": "connected", "tenant_id": "csp-tenant"}
+    )
     watched = Watched(page)
     log_in(page, live_server.url, users[Role.FINANCE].username)
     progress = page.locator("#xero-progress")
