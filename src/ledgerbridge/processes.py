@@ -155,6 +155,10 @@ def web_argv(*, address: str, workers: int) -> list[str]:
         "-",
         "--access-logformat",
         ACCESS_LOG_FORMAT,
+        # Gunicorn's control socket sits at one fixed path per user by default, so
+        # two servers on one machine (up beside a test run) would share it; we use
+        # signals, not the socket.
+        "--no-control-socket",
     ]
 
 
