@@ -23,7 +23,9 @@ from xero_sandbox import Sandbox, SandboxConfig, create_app
 from xero_sandbox.seed import DEMO_TENANT_ID
 from xero_sandbox.testing import RunningSandbox, running_sandbox
 
-SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "xero" / "xero_accounting.yaml"
+# Xero's published OpenAPI spec (and its webhooks schema and fact sheet), kept in the
+# repository so that a clone tests on its own.
+SPEC_PATH = Path(__file__).resolve().parent / "spec" / "xero_accounting.yaml"
 API = "/api.xro/2.0"
 
 
