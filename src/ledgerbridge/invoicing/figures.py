@@ -138,7 +138,7 @@ def _shown(number: Decimal, text: Any) -> str:
         return str(text)
     if abs(number) < Decimal("1e18"):
         return f"{number.normalize():,f}"
-    return f"{number:.6E}"
+    return f"{number.normalize():E}"
 
 
 def figure_problems(

@@ -116,7 +116,7 @@ def test_check_data_reports_values_wider_than_their_columns(company, capsys):
     assert problems == {
         (
             "unit_price",
-            "1.000000E+20",
+            "1E+20",
             "must be between -9,999,999,999.9999 and 9,999,999,999.9999",
         ),
         ("quantity", "Inf", "is not a number"),
