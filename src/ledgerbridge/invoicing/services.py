@@ -73,8 +73,24 @@ PARTNER_FIELDS = (
 )
 
 
+def _partner_text(name: str, value: str) -> str:
+    """Text that fits its column: PostgreSQL refuses NUL characters and overlong text
+    (and SQLite would keep them), so they are refused here in words."""
+    model_field = Partner._meta.get_field(name)
+    label = str(getattr(model_field, "verbose_name", name)).capitalize()
+    if "\x00" in value:
+        raise ApplicationError(f"{label} cannot contain a NUL character.", field=name)
+    max_length = getattr(model_field, "max_length", None)
+    if max_length and len(value) > max_length:
+        raise ApplicationError(f"{label} can have at most {max_length} characters.", field=name)
+    return value
+
+
 def _partner_clean(data: dict[str, Any]) -> dict[str, Any]:
     clean = {k: v for k, v in data.items() if k in PARTNER_FIELDS}
+    for name, value in clean.items():
+        if isinstance(value, str):
+            clean[name] = _partner_text(name, value)
     if "name" in clean and not str(clean["name"]).strip():
         raise ApplicationError("Enter the partner's name.", field="name")
     if "currency" in clean:
@@ -94,7 +110,7 @@ def partner_create(*, actor: Actor, kind: str, number: str, name: str, **data: A
     require(actor, Permission.WORK_DOCUMENTS)
     if kind not in PartnerKind.values:
         raise ApplicationError("Kind must be customer or supplier.", field="kind")
-    number = number.strip()
+    number = _partner_text("number", number.strip())
     if not number:
         raise ApplicationError("Enter the partner number.", field="number")
     clean = _partner_clean({"name": name, **data})
