@@ -66,12 +66,12 @@ def test_a_page_without_such_figures_has_no_mark(finance, web):
 def test_a_file_export_leaves_the_document_out_with_the_reason(finance):
     good = make_document(finance, finalise=True)
     bad = make_document(finance, finalise=True)
-    store_raw(bad, "gross_total", "-1000000000000")
+    store_raw(bad.lines.first(), "discount_percent", "150")
     preview = export_preview(actor=finance, filters=ExportFilters())
     assert preview.included_ids == [good.pk]
     [left_out] = preview.left_out
     assert left_out.document_id == bad.pk
-    assert "Document: gross total -1,000,000,000,000 must be between" in left_out.reasons[-1]
+    assert "Line 1: discount 150 must be between 0 and 100 %" in left_out.reasons[-1]
 
 
 def _bad_rows(company):
