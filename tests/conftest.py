@@ -37,3 +37,23 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print what tests recorded with ``record_property("summary", text)``.
+
+    Shown with or without ``-s`` and under xdist (user properties travel with
+    the reports to the controller), so a test can say what it covered.
+    """
+    lines = []
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "call":
+                continue
+            for name, value in getattr(report, "user_properties", ()):
+                if name == "summary":
+                    lines.append(f"{report.nodeid}: {value}")
+    if lines:
+        terminalreporter.section("what the tests covered")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)
