@@ -116,7 +116,7 @@ def test_an_update_with_a_huge_figure_leaves_the_draft_as_it_was(api, company):
 
 
 def test_a_write_whose_answer_fails_saves_nothing(api, company, monkeypatch):
-    def broken(document):
+    def broken(*args):
         raise RuntimeError("reading the document back failed")
 
     monkeypatch.setattr(schemas.DocumentOut, "from_document", staticmethod(broken))
