@@ -19,3 +19,21 @@ def currency_code(value: Any, *, field: str = "currency", label: str = "Currency
     if len(currency) != 3 or not currency.isalpha():
         raise ApplicationError(f"{label} must be a 3-letter ISO code such as GBP.", field=field)
     return currency
+
+
+def stored_text(value: Any, *, field: str, label: str, max_length: int | None = None) -> str:
+    """Text that its column can keep, refused in words otherwise.
+
+    PostgreSQL refuses NUL characters and text longer than the column (a bare
+    DataError), and SQLite would keep either; silently cutting text would lose
+    what the user typed.
+    """
+    text = "" if value is None else str(value)
+    if "\x00" in text:
+        raise ApplicationError(f"{label} cannot contain a NUL character.", field=field)
+    if max_length is not None and len(text) > max_length:
+        raise ApplicationError(
+            f"{label} can have at most {max_length} characters (this has {len(text)}).",
+            field=field,
+        )
+    return text

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from ledgerbridge.companies.permissions import Actor, Permission, require
@@ -25,7 +25,7 @@ from ledgerbridge.errors import (
     PermissionDeniedError,
     errors_of,
 )
-from ledgerbridge.validation import country_code, currency_code
+from ledgerbridge.validation import country_code, currency_code, stored_text
 
 from . import bounds
 from . import dimensions as dims
@@ -73,17 +73,19 @@ PARTNER_FIELDS = (
 )
 
 
+def _model_text(model: type[models.Model], name: str, value: str, *, field: str = "") -> str:
+    """``value`` checked against the column ``name`` of ``model`` (length, NUL)."""
+    model_field = model._meta.get_field(name)
+    return stored_text(
+        value,
+        field=field or name,
+        label=str(getattr(model_field, "verbose_name", name)).capitalize(),
+        max_length=getattr(model_field, "max_length", None),
+    )
+
+
 def _partner_text(name: str, value: str) -> str:
-    """Text that fits its column: PostgreSQL refuses NUL characters and overlong text
-    (and SQLite would keep them), so they are refused here in words."""
-    model_field = Partner._meta.get_field(name)
-    label = str(getattr(model_field, "verbose_name", name)).capitalize()
-    if "\x00" in value:
-        raise ApplicationError(f"{label} cannot contain a NUL character.", field=name)
-    max_length = getattr(model_field, "max_length", None)
-    if max_length and len(value) > max_length:
-        raise ApplicationError(f"{label} can have at most {max_length} characters.", field=name)
-    return value
+    return _model_text(Partner, name, value)
 
 
 def _partner_clean(data: dict[str, Any]) -> dict[str, Any]:
@@ -214,6 +216,11 @@ def _build_lines(
             found.append(
                 ApplicationError(f"{label}: enter a description.", field=f"{prefix}.description")
             )
+        else:
+            try:
+                _model_text(DocumentLine, "description", description, field=f"{prefix}.description")
+            except ApplicationError as error:
+                found.append(ApplicationError(f"{label}: {error.message}", field=error.field))
         if item.charge_type not in ChargeType.values:
             found.append(
                 ApplicationError(
@@ -305,7 +312,7 @@ def _build_lines(
         line = DocumentLine(
             document=document,
             position=index + 1,
-            description=description[:500],
+            description=description,
             charge_type=item.charge_type,
             quantity=quantity,
             unit_price=unit_price,
@@ -421,12 +428,16 @@ def _apply_header(*, actor: Actor, document: Document, data: DocumentInput) -> N
     document.issue_date = data.issue_date
     document.due_date = due
     document.currency = currency_code(data.currency or partner.currency)
-    document.reference = data.reference.strip()[:100]
-    document.order_reference = data.order_reference.strip()[:60]
-    document.trip_reference = data.trip_reference.strip()[:60]
-    document.supplier_reference = data.supplier_reference.strip()[:60]
+    document.reference = _model_text(Document, "reference", data.reference.strip())
+    document.order_reference = _model_text(
+        Document, "order_reference", data.order_reference.strip()
+    )
+    document.trip_reference = _model_text(Document, "trip_reference", data.trip_reference.strip())
+    document.supplier_reference = _model_text(
+        Document, "supplier_reference", data.supplier_reference.strip()
+    )
     document.supplier_reference_key = supplier_reference_key(document.supplier_reference)
-    document.notes = data.notes.strip()
+    document.notes = _model_text(Document, "notes", data.notes.strip())
     if data.original_id is not None:
         if data.type not in CREDIT_NOTE_TYPES:
             raise ApplicationError(
