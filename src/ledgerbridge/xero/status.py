@@ -69,14 +69,22 @@ def _plural(count: int, word: str) -> str:
 
 
 def _blocked(
-    actor: Actor, settings: AccountingSettings, now: dt.datetime, waiting: int
+    actor: Actor,
+    settings: AccountingSettings,
+    now: dt.datetime,
+    waiting: int,
+    *,
+    one_document: bool = False,
 ) -> PostingStatus | None:
     link = XeroConnection.objects.filter(company=actor.company).first()
-    nothing_lost = (
-        f" {_plural(waiting, 'document')} wait{'s' if waiting == 1 else ''}; nothing is lost."
-        if waiting
-        else ""
-    )
+    if not waiting:
+        nothing_lost = ""
+    elif one_document:
+        nothing_lost = " This document waits; nothing is lost."
+    else:
+        nothing_lost = (
+            f" {_plural(waiting, 'document')} wait{'s' if waiting == 1 else ''}; nothing is lost."
+        )
     if link is None or link.status != LinkStatus.CONNECTED:
         reauthorise = link is not None and link.status in (
             LinkStatus.NEEDS_REAUTHORISATION,
@@ -104,7 +112,7 @@ def _blocked(
         return PostingStatus(
             state=BLOCKED,
             headline=f"Posting is paused until {at}: Xero's daily limit for this organisation "
-            f"is used up.{nothing_lost}",
+            f"is used up for automatic posting.{nothing_lost}",
             blocked_reason=PAUSED,
             who=f"Nobody needs to act: posting resumes by itself at {at}.",
             resumes_at=settings.paused_until,
@@ -209,7 +217,7 @@ def _document_status(
         )
         return PostingStatus(state=FAILED, headline=headline, failed=1)
     waiting = int(record is not None)
-    blocked = _blocked(actor, settings, now, waiting)
+    blocked = _blocked(actor, settings, now, waiting, one_document=True)
     if blocked is not None:
         return blocked
     if record is None:

@@ -171,6 +171,9 @@ def test_the_document_page_says_the_same(client, people):
     assert 'data-state="blocked"' in html
     assert "Ask your Super Admin (Sam Admin) to connect Xero" in html
     assert 'id="task-status-post_to_xero">In progress<' in html
+    # The page speaks of its own document, not of the company's count.
+    assert "This document waits; nothing is lost." in html
+    assert "1 document waits" not in html
 
 
 def test_the_api_gives_the_same_states(client, people):
