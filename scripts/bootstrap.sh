@@ -17,8 +17,9 @@ bootstrap() {
         echo "Creating $root/.venv"
         "$py" -m venv "$root/.venv"
     fi
+    # runtime: the product and the sandbox ./run starts; dev: also benchmarks and test tools.
     local spec="$root[dev]"
-    [ "$extra" = "dev" ] || spec="$root"
+    [ "$extra" = "dev" ] || spec="$root[sandbox]"
     local stamp="$root/.venv/.installed-$extra"
     local want
     want="$(cat "$root/pyproject.toml" "$root/constraints.txt" | sha256sum | cut -d' ' -f1)"

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["sandbox"]:
         return _sandbox_main(argv[1:])
     if argv[:1] == ["bench"]:
-        from ledgerbridge.benchmarks import main as bench_main
+        from ledgerbridge.bench import main as bench_main
 
         return bench_main(argv[1:])
     from django.core.management import execute_from_command_line
@@ -43,9 +43,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _sandbox_installed() -> bool:
+    """The sandbox ships in the same distribution, but its web stack is the
+    ``sandbox`` extra: the product itself runs without Starlette and uvicorn."""
+    return all(find_spec(name) is not None for name in ("xero_sandbox", "starlette", "uvicorn"))
+
+
 def _sandbox_main(args: list[str]) -> int:
-    if find_spec("xero_sandbox.__main__") is None:
-        print("The Xero sandbox is not installed in this build.", file=sys.stderr)
+    if not _sandbox_installed():
+        print(
+            "The Xero sandbox needs the sandbox extra: pip install -e '.[sandbox]' "
+            "(./run installs it).",
+            file=sys.stderr,
+        )
         return 1
     return subprocess.call([sys.executable, "-m", "xero_sandbox", *args])
 
@@ -92,7 +102,7 @@ def up(args: list[str]) -> int:
     workers = options.workers or (4 if options.production_like else 1)
     web_address = f"127.0.0.1:{options.port}"
     sandbox_url = f"http://127.0.0.1:{options.sandbox_port}"
-    has_sandbox = find_spec("xero_sandbox.__main__") is not None
+    has_sandbox = _sandbox_installed()
     if options.production_like:
         for name, value in PRODUCTION_LIKE.items():
             os.environ.setdefault(name, value)

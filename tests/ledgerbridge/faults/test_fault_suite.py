@@ -1,6 +1,6 @@
 """The fault suite's short run: real workers, Redis and PostgreSQL under faults.
 
-``ledgerbridge bench faults --short`` (as ``python -m ledgerbridge.bench_faults``)
+``ledgerbridge bench faults --short`` (as ``python -m ledgerbridge.bench.faults``)
 in a subprocess, which sets up Django with its own database, queue and
 sandbox: workers SIGKILLed mid-batch, Redis killed and
 restarted, PostgreSQL connections terminated, Xero answering 5xx and 429,
@@ -53,7 +53,7 @@ def test_short_fault_run_leaves_every_document_in_xero_exactly_once(own_database
         [
             sys.executable,
             "-m",
-            "ledgerbridge.bench_faults",
+            "ledgerbridge.bench.faults",
             "--short",
             "--json",
             "--database-url",

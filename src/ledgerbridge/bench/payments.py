@@ -1,6 +1,6 @@
 """How long a payment made in Xero takes to show on the document, over 50 payments.
 
-Run: ``python bench/payments_bench.py [--payments 50] [--rate 5]``. Starts, in
+Run: ``ledgerbridge bench payments [--payments 50] [--rate 5]``. Starts, in
 one process: a sandbox (delivering webhooks every 0.2 s, like Xero's batching),
 our web server on a free port (a threaded WSGI server), and a Huey consumer
 with two worker threads on an in-memory queue, with a fresh SQLite database in
@@ -24,14 +24,11 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 TARGET_P95 = 2.0
 
 
 def setup_django(var_dir: str) -> None:
-    sys.path.insert(0, str(ROOT / "src"))
     os.environ["LEDGERBRIDGE_VAR_DIR"] = var_dir
     os.environ["DATABASE_URL"] = f"sqlite:///{var_dir}/bench.sqlite3"
     os.environ.pop("HUEY_URL", None)
@@ -60,7 +57,9 @@ def start_web() -> tuple[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="ledgerbridge bench payments", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--payments", type=int, default=50)
     parser.add_argument("--rate", type=float, default=5.0, help="payments per second")
     args = parser.parse_args(argv)
@@ -84,7 +83,7 @@ def run(count: int, rate: float) -> int:
         SyncRecord,
         SyncStatus,
     )
-    from ledgerbridge.benchmarks import sandbox_link
+    from ledgerbridge.bench.link import sandbox_link
     from ledgerbridge.companies.models import Company, Role
     from ledgerbridge.companies.permissions import Actor
     from ledgerbridge.invoicing.services import (

@@ -1,6 +1,6 @@
 """How long "Export to Xero" takes for 10,000 documents, and how much memory it needs.
 
-Run: ``python bench/export_bench.py [--documents 10000] [--lines 3]``. Uses a fresh
+Run: ``ledgerbridge bench export [--documents 10000] [--lines 3]``. Uses a fresh
 SQLite database in a temporary directory (or ``DATABASE_URL`` if set — the
 tables are then created there), seeds one company with final sales and purchase
 invoices and credit notes, each line carrying two dimension values, then:
@@ -27,14 +27,12 @@ import tempfile
 import time
 import tracemalloc
 from decimal import Decimal
-from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 10.0
 
 
 def setup_django(database_dir: str) -> None:
-    sys.path.insert(0, str(ROOT / "src"))
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{database_dir}/bench.sqlite3")
     os.environ.setdefault("LEDGERBRIDGE_VAR_DIR", database_dir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledgerbridge.settings")
@@ -47,7 +45,7 @@ def setup_django(database_dir: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def seed(documents: int, lines_per_document: int) -> object:
+def seed(documents: int, lines_per_document: int) -> Any:
     """Final documents straight into the tables (the services are not what is measured)."""
     from django.db import transaction
 
@@ -167,28 +165,30 @@ def seed(documents: int, lines_per_document: int) -> object:
     return actor
 
 
-def export_all(actor: object, date_to: dt.date | None = None) -> tuple[float, object]:
+def export_all(actor: Any, date_to: dt.date | None = None) -> tuple[float, Any]:
     from ledgerbridge.accounting.exports import ExportFilters, export_batch_create
 
     started = time.perf_counter()
-    result = export_batch_create(actor=actor, filters=ExportFilters(date_to=date_to))  # type: ignore[arg-type]
+    result = export_batch_create(actor=actor, filters=ExportFilters(date_to=date_to))
     return time.perf_counter() - started, result.batch
 
 
-def forget_batches(actor: object) -> None:
+def forget_batches(actor: Any) -> None:
     from ledgerbridge.accounting.models import ExportBatch
 
-    for batch in ExportBatch.objects.filter(company=actor.company):  # type: ignore[attr-defined]
+    for batch in ExportBatch.objects.filter(company=actor.company):
         batch.files.all().delete()
         batch.entries.all().delete()
         batch.delete()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="ledgerbridge bench export", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--documents", type=int, default=10_000)
     parser.add_argument("--lines", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(tmp)
         import logging
@@ -206,10 +206,10 @@ def main() -> None:
         )
 
         seconds, batch = export_all(actor)
-        files = batch.files.count()  # type: ignore[attr-defined]
-        size = sum(len(bytes(f.content)) for f in batch.files.all())  # type: ignore[attr-defined]
+        files = batch.files.count()
+        size = sum(len(bytes(f.content)) for f in batch.files.all())
         print(
-            f"exported {batch.document_count} documents ({batch.status}) into {files} files, "  # type: ignore[attr-defined]
+            f"exported {batch.document_count} documents ({batch.status}) into {files} files, "
             f"{size / 1e6:.1f} MB, in {seconds:.2f} s "
             f"({args.documents / seconds:,.0f} documents/s; target under {TARGET_SECONDS:.0f} s: "
             f"{'met' if seconds < TARGET_SECONDS else 'MISSED'})"
@@ -223,13 +223,14 @@ def main() -> None:
             peaks[share] = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
             print(
-                f"peak Python memory exporting {share} ({batch.document_count} documents): "  # type: ignore[attr-defined]
+                f"peak Python memory exporting {share} ({batch.document_count} documents): "
                 f"{peaks[share] / 1e6:.1f} MB"
             )
         print(
             f"memory ratio all / quarter: {peaks['all'] / peaks['a quarter']:.2f} (flat is about 1)"
         )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

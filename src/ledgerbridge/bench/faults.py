@@ -213,7 +213,7 @@ def setup_companies(stack: Stack, plan: Plan, rng: random.Random) -> dict[int, s
     """Companies linked to their own organisations, with final documents; tenant per company."""
 
     from ledgerbridge.accounting.models import AccountingSettings
-    from ledgerbridge.benchmarks import sandbox_link
+    from ledgerbridge.bench.link import sandbox_link
     from ledgerbridge.companies.models import Company, Role
     from ledgerbridge.companies.permissions import Actor
     from ledgerbridge.invoicing.models import DocumentType

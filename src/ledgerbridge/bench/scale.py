@@ -34,6 +34,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from copy import copy as shallow_copy
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from typing import Any
 
 from ledgerbridge.processes import (
@@ -181,7 +182,7 @@ def _link(control: Any, company_ids: list[int], tenant_ids: list[str], scale: fl
     """Each company linked to its own organisation, with its own token set."""
     from django.utils import timezone
 
-    from ledgerbridge.benchmarks import sandbox_link
+    from ledgerbridge.bench.link import sandbox_link
     from ledgerbridge.xero.models import XeroConnection, XeroPaymentPoll
 
     XeroConnection.objects.filter(company_id__in=company_ids).delete()
@@ -435,6 +436,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", default="", help="write a PNG of the results here")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per run")
     options = parser.parse_args(argv)
+    if options.plot and find_spec("matplotlib") is None:
+        # Checked before an hour of benchmarking, not after it.
+        print(
+            "ledgerbridge bench scale --plot needs matplotlib, which comes with the bench "
+            "extra: pip install -e '.[bench]' (./test's bootstrap dev installs it).",
+            file=sys.stderr,
+        )
+        return 2
     env = {
         "DATABASE_URL": options.database_url,
         "HUEY_URL": options.redis_url,

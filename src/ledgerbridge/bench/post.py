@@ -15,44 +15,6 @@ import resource
 import sys
 import tempfile
 import time
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # Django is set up later, by the command
-    from ledgerbridge.xero.models import XeroConnection
-    from xero_sandbox.testing import ControlClient
-
-
-def sandbox_link(
-    control: ControlClient,
-    *,
-    company_id: int,
-    tenant_id: str,
-    scale: float = 1.0,
-    tenant_name: str = "Demo",
-    short_code: str = "!Bench",
-) -> XeroConnection:
-    """Link a company to a sandbox organisation with a token set minted by the sandbox's
-    control API: what authorising through the consent page gives, without the browser.
-    ``scale`` is the sandbox clock's speed, so the token expires when Xero says."""
-    from django.utils import timezone
-
-    from ledgerbridge.xero.models import LinkStatus, XeroConnection
-
-    now = timezone.now()
-    tokens = control.mint_token(tenant_ids=[tenant_id])
-    return XeroConnection.objects.create(
-        company_id=company_id,
-        status=LinkStatus.CONNECTED,
-        tenant_id=tenant_id,
-        tenant_name=tenant_name,
-        access_token=tokens["access_token"],
-        refresh_token=tokens["refresh_token"],
-        access_expires_at=now + dt.timedelta(seconds=tokens["expires_in"] / scale),
-        refresh_obtained_at=now,
-        connection_id=tokens["connection_ids"][0],
-        short_code=short_code,
-        connected_at=now,
-    )
 
 
 def _setup(var_dir: str, scale: float) -> None:
@@ -82,6 +44,7 @@ def bench_post(documents: int, *, with_pdf: bool, scale: float) -> dict[str, flo
         SyncStatus,
     )
     from ledgerbridge.accounting.outbox import sync_company_run
+    from ledgerbridge.bench.link import sandbox_link
     from ledgerbridge.companies.models import Company, Role
     from ledgerbridge.companies.permissions import Actor
     from ledgerbridge.invoicing.models import Document, Task
@@ -188,23 +151,11 @@ def bench_post(documents: int, *, with_pdf: bool, scale: float) -> dict[str, flo
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    # Benchmarks that run the product's processes live in their own modules.
-    if argv[:1] == ["scale"]:
-        from ledgerbridge.bench_scale import main as scale_main
-
-        return scale_main(argv[1:])
-    if argv[:1] == ["faults"]:
-        from ledgerbridge.bench_faults import main as faults_main
-
-        return faults_main(argv[1:])
     parser = argparse.ArgumentParser(
-        prog="ledgerbridge bench", epilog="Also: ledgerbridge bench scale | faults (--help)"
+        prog="ledgerbridge bench post", description=__doc__.splitlines()[0]
     )
-    sub = parser.add_subparsers(dest="what", required=True)
-    post = sub.add_parser("post", help="post documents to a local sandbox")
-    post.add_argument("--documents", type=int, default=300)
-    post.add_argument(
+    parser.add_argument("--documents", type=int, default=300)
+    parser.add_argument(
         "--time-scale",
         type=float,
         default=10.0,

@@ -1,0 +1,5 @@
+import sys
+
+from ledgerbridge.bench import main
+
+sys.exit(main())
