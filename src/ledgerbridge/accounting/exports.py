@@ -29,7 +29,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Prefetch, QuerySet
@@ -52,6 +52,7 @@ from ledgerbridge.invoicing.models import (
     Partner,
 )
 from ledgerbridge.invoicing.selectors import DocumentFilters, document_list
+from ledgerbridge.iterables import chunks
 
 from .export_format import (
     ExportContact,
@@ -75,8 +76,6 @@ logger = logging.getLogger(__name__)
 # Up to this many documents a batch is built while the user waits; above, by a worker.
 BUILD_NOW_LIMIT = 300
 PREVIEW_ROWS = 200
-
-T = TypeVar("T")
 
 
 class UnableToExport(ApplicationError):
@@ -303,7 +302,7 @@ def export_documents_load(ids: list[int], *, chunk_size: int = 500) -> Iterator[
     """The documents ``ids`` as plain records with partner, lines and dimension values,
     in the given order, loaded ``chunk_size`` at a time (four queries a chunk)."""
     contacts: dict[int, ExportContact] = {}
-    for chunk in _chunks(ids, chunk_size):
+    for chunk in chunks(ids, chunk_size):
         documents: dict[int, ExportDocument] = {}
         partner_of: dict[int, int] = {}
         for partner_id, *fields in Document.objects.filter(pk__in=chunk).values_list(
@@ -338,17 +337,6 @@ def export_documents_load(ids: list[int], *, chunk_size: int = 500) -> Iterator[
 
 
 _NO_CONTACT = ExportContact("", "", "", "", "", "", "")
-
-
-def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    chunk: list[T] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _sign(document: ExportDocument) -> Decimal:
@@ -701,7 +689,7 @@ def _build(batch: ExportBatch) -> None:
     for kind in file_format.kinds:
         types = [t for t in DocumentType.values if file_format.file_kind(t) == kind]
         for part, chunk in enumerate(
-            _chunks(
+            chunks(
                 export_documents_load(_in_file_order(documents.filter(type__in=types))),
                 file_format.max_documents_per_file,
             ),

@@ -56,12 +56,14 @@ from ledgerbridge.invoicing.models import (
     supplier_reference_key,
 )
 from ledgerbridge.invoicing.money import format_money
+from ledgerbridge.iterables import chunks
 
 from .client import XeroClient
 from .connection import LinkNotUsable
 from .errors import XeroAuthRejected, XeroNotFound, XeroRateLimited, XeroUnavailable, XeroValidation
 from .mapping import tax_types_for_company, tracking_category_for
 from .models import XeroConnection, XeroContactLink
+from .payloads import enum_value, money
 from .problems import problem_text, problems_from_refusal
 
 T = TypeVar("T")
@@ -84,10 +86,6 @@ DEEP_LINKS = {
     "ACCRECCREDIT": "/AccountsReceivable/ViewCreditNote.aspx?creditNoteID={id}",
     "ACCPAYCREDIT": "/AccountsPayable/ViewCreditNote.aspx?creditNoteID={id}",
 }
-
-
-def _value(enum_or_str: Any) -> str:
-    return str(getattr(enum_or_str, "value", enum_or_str) or "")
 
 
 def xero_number(document: Document) -> str:
@@ -172,7 +170,7 @@ class XeroConnector:
                 write=True,
             )
             for partner, contact in zip(to_create, result.contacts or [], strict=False):
-                if contact.contact_id and _value(contact.status_attribute_string) != "ERROR":
+                if contact.contact_id and enum_value(contact.status_attribute_string) != "ERROR":
                     found[partner.pk] = str(contact.contact_id)
         if to_update:
             self._call(
@@ -194,7 +192,7 @@ class XeroConnector:
     def _find_contacts(self, client: XeroClient, partners: Sequence[Partner]) -> dict[int, str]:
         """One GET per 50 partners: by ContactNumber, else by exact name."""
         found: dict[int, str] = {}
-        for chunk in _chunks(list(partners), CONTACT_LOOKUP_CHUNK):
+        for chunk in chunks(list(partners), CONTACT_LOOKUP_CHUNK):
             where = " OR ".join(
                 f'ContactNumber=="{_escape(p.number)}" OR Name=="{_escape(p.name)}"' for p in chunk
             )
@@ -411,7 +409,7 @@ class XeroConnector:
             xero_type = XERO_TYPES[kind]
             items: list[Any] = []
             if kind == DocumentType.PURCHASE_INVOICE:
-                for chunk in _chunks(contact_ids, CONTACT_LOOKUP_CHUNK):
+                for chunk in chunks(contact_ids, CONTACT_LOOKUP_CHUNK):
                     items += (
                         self._call(
                             client,
@@ -426,7 +424,7 @@ class XeroConnector:
                 id_field, number_field = "invoice_id", "invoice_number"
             else:
                 # GET CreditNotes has no ContactIDs filter: the contacts go in the where.
-                for chunk in _chunks(contact_ids, CONTACT_LOOKUP_CHUNK):
+                for chunk in chunks(contact_ids, CONTACT_LOOKUP_CHUNK):
                     where = " OR ".join(
                         f'Type=="{xero_type}" AND Contact.ContactID==Guid("{contact_id}")'
                         for contact_id in chunk
@@ -436,7 +434,7 @@ class XeroConnector:
                         or []
                     )
                 id_field, number_field = "credit_note_id", "credit_note_number"
-            items = [i for i in items if _value(i.status) in LIVE_STATUSES]
+            items = [i for i in items if enum_value(i.status) in LIVE_STATUSES]
             ours = set(
                 SyncRecord.objects.filter(
                     company=company, external_id__in=[str(getattr(i, id_field)) for i in items]
@@ -458,7 +456,7 @@ class XeroConnector:
                     external_id=xero_id,
                     number=getattr(item, number_field) or "",
                     url=deep_link(short_code, xero_type, xero_id),
-                    total=_money(item.total),
+                    total=money(item.total),
                 )
                 refused[record.pk] = PostOutcome(
                     record.pk,
@@ -506,7 +504,7 @@ class XeroConnector:
         for record, item in zip(records, items, strict=False):
             errors = [e.message for e in (item.validation_errors or []) if e.message]
             if (
-                _value(item.status_attribute_string) == "ERROR"
+                enum_value(item.status_attribute_string) == "ERROR"
                 or errors
                 or not getattr(item, id_field)
             ):
@@ -519,9 +517,9 @@ class XeroConnector:
                     posted=ExternalDocument(
                         external_id=xero_id,
                         number=getattr(item, number_field) or "",
-                        url=deep_link(short_code, _value(item.type), xero_id),
-                        total=_money(item.total),
-                        tax=_money(item.total_tax),
+                        url=deep_link(short_code, enum_value(item.type), xero_id),
+                        total=money(item.total),
+                        tax=money(item.total_tax),
                     ),
                 )
             )
@@ -542,13 +540,13 @@ class XeroConnector:
         found: dict[int, ExternalDocument] = {}
         invoices = [r for r in records if not r.document.is_credit_note]
         credits = [r for r in records if r.document.is_credit_note]
-        for chunk in _chunks(invoices, LOOKUP_CHUNK):
+        for chunk in chunks(invoices, LOOKUP_CHUNK):
             where = " OR ".join(
                 f'InvoiceNumber=="{_escape(xero_number(r.document))}"' for r in chunk
             )
             items = self._call(client, client.api.get_invoices, where=where).invoices or []
             self._match(chunk, items, links, short_code, "invoice_id", "invoice_number", found)
-        for chunk in _chunks(credits, LOOKUP_CHUNK):
+        for chunk in chunks(credits, LOOKUP_CHUNK):
             where = " OR ".join(
                 f'CreditNoteNumber=="{_escape(xero_number(r.document))}"' for r in chunk
             )
@@ -571,23 +569,23 @@ class XeroConnector:
         for record in records:
             document = record.document
             for item in items:
-                if _value(item.type) != XERO_TYPES[document.type]:
+                if enum_value(item.type) != XERO_TYPES[document.type]:
                     continue
                 if getattr(item, number_field) != xero_number(document):
                     continue
                 # A supplier's number is not unique in Xero: the contact and total must match too.
                 if not document.is_sales and (
                     str(item.contact.contact_id) != links.get(document.partner_id)
-                    or _money(item.total) != document.gross_total
+                    or money(item.total) != document.gross_total
                 ):
                     continue
                 xero_id = str(getattr(item, id_field))
                 found[record.pk] = ExternalDocument(
                     external_id=xero_id,
                     number=getattr(item, number_field) or "",
-                    url=deep_link(short_code, _value(item.type), xero_id),
-                    total=_money(item.total),
-                    tax=_money(item.total_tax),
+                    url=deep_link(short_code, enum_value(item.type), xero_id),
+                    total=money(item.total),
+                    tax=money(item.total_tax),
                 )
                 break
 
@@ -640,7 +638,7 @@ class XeroConnector:
         # the invoice, and the amount due it left must not read as "already paid".
         applied = sum(
             (
-                _money(cn.applied_amount) or Decimal("0")
+                money(cn.applied_amount, missing=Decimal("0"))
                 for cn in xero_invoice.credit_notes or []
                 if str(cn.credit_note_id) == credit_note.external_id
             ),
@@ -650,7 +648,7 @@ class XeroConnector:
             return AllocationOutcome(
                 allocated=applied, note=_partial_note(applied, credit_note, invoice)
             )
-        amount_due = _money(xero_invoice.amount_due) or Decimal("0")
+        amount_due = money(xero_invoice.amount_due, missing=Decimal("0"))
         if amount_due <= 0:
             return AllocationOutcome(
                 allocated=Decimal("0"),
@@ -684,7 +682,7 @@ def _duplicate_message(document: Document, item: Any, found: ExternalDocument) -
     what = "credit note" if document.is_credit_note else "bill"
     when = f" of {item.date:%d %b %Y}" if isinstance(item.date, dt.date) else ""
     amount = (
-        f", {format_money(found.total, _value(item.currency_code) or document.currency)}"
+        f", {format_money(found.total, enum_value(item.currency_code) or document.currency)}"
         if found.total is not None
         else ""
     )
@@ -710,17 +708,6 @@ class _Refused:
     """A whole-request refusal: every item of the request gets these messages."""
 
     messages: list[str]
-
-
-def _money(value: Any) -> Decimal | None:
-    if value is None:
-        return None
-    return Decimal(str(value)).quantize(Decimal("0.01"))
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def register() -> None:

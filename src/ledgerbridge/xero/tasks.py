@@ -12,12 +12,8 @@ from ledgerbridge.companies.models import Company
 
 from .connection import xero_links_keep_alive
 from .models import XeroWebhookEvent
-from .payments import (
-    companies_due_for_poll,
-    xero_payments_poll,
-    xero_webhook_events_process,
-    xero_webhook_events_prune,
-)
+from .polling import companies_due_for_poll, xero_payments_poll
+from .webhooks import xero_webhook_events_process, xero_webhook_events_prune
 
 DEFERRED_RETRY_SECONDS = 5.0
 

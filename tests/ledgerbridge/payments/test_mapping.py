@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from xero_python.accounting.models import Invoice, Overpayment, Payment
 
-from ledgerbridge.xero.payments import invoice_state
+from ledgerbridge.xero.payloads import invoice_state
 
 
 def test_an_overpaid_invoice_is_paid_with_nothing_due_and_the_overpayment_recorded():

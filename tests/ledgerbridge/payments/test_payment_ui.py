@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ledgerbridge.companies.models import Role
 from ledgerbridge.companies.services import api_token_create
-from ledgerbridge.xero.payments import xero_payments_poll
+from ledgerbridge.xero.polling import xero_payments_poll
 from tests.ledgerbridge.factories import PASSWORD, line, make_document, make_user
 
 from .conftest import posted, state_of

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from ledgerbridge.xero.models import XeroPaymentPoll
-from ledgerbridge.xero.payments import companies_due_for_poll, xero_payments_poll
+from ledgerbridge.xero.polling import companies_due_for_poll, xero_payments_poll
 from tests.ledgerbridge.factories import line, make_document
 
 from .conftest import posted, state_of

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from ledgerbridge.accounting.models import SyncRecord, SyncStatus
 from ledgerbridge.xero.models import XeroWebhookEvent
-from ledgerbridge.xero.payments import xero_webhook_events_process
+from ledgerbridge.xero.webhooks import xero_webhook_events_process
 from tests.ledgerbridge.factories import make_document
 
 from .conftest import state_of

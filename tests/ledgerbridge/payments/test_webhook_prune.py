@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from ledgerbridge.xero.models import XeroWebhookEvent
-from ledgerbridge.xero.payments import xero_webhook_events_prune
+from ledgerbridge.xero.webhooks import xero_webhook_events_prune
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ledgerbridge.accounting.models import SyncRecord, SyncStatus
 from ledgerbridge.xero.models import XeroWebhookDelivery, XeroWebhookEvent
-from ledgerbridge.xero.payments import REPLAYED, xero_webhook_events_process, xero_webhook_receive
+from ledgerbridge.xero.webhooks import REPLAYED, xero_webhook_events_process, xero_webhook_receive
 from tests.ledgerbridge.factories import make_document
 
 from .conftest import state_of

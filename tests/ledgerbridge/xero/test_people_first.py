@@ -29,7 +29,7 @@ from ledgerbridge.invoicing.models import Document, DocumentPdf
 from ledgerbridge.invoicing.pdf import document_pdf_ensure
 from ledgerbridge.processes import ProcessGroup, worker_argv
 from ledgerbridge.xero.models import XeroPaymentPoll
-from ledgerbridge.xero.payments import xero_payments_check_now
+from ledgerbridge.xero.polling import xero_payments_check_now
 from ledgerbridge.xero.ratelimit import PEOPLE_MINUTE_WHILE_WAITING, PER_MINUTE, rate_limiter
 from ledgerbridge.xero.setup_check import xero_setup_check_run
 from tests.ledgerbridge.factories import make_actor, make_document, make_partner

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 from ledgerbridge.accounting.payments import outstanding_overview
 from ledgerbridge.companies.permissions import Actor, Permission
 from ledgerbridge.errors import ApplicationError
-from ledgerbridge.xero.payments import (
+from ledgerbridge.xero.polling import xero_payments_check_now
+from ledgerbridge.xero.webhooks import (
     InvalidWebhookBody,
-    xero_payments_check_now,
     xero_webhook_receive,
     xero_webhook_signature_valid,
 )
