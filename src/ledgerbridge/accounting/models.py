@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from ledgerbridge.companies.models import Company
 from ledgerbridge.fields import SafeDecimalField
+from ledgerbridge.invoicing.money import format_date
 
 
 class AccountingPackage(models.TextChoices):
@@ -138,7 +139,7 @@ class ExportBatchDocument(models.Model):
         batch = self.batch
         at = timezone.localtime(batch.created_at)
         by = batch.created_by_label or "someone"
-        return f"Exported to Xero file, batch {batch.number}, {at:%d %b %Y %H:%M}, by {by}"
+        return f"Exported to Xero file, batch {batch.number}, {format_date(at)} {at:%H:%M}, by {by}"
 
 
 class ExportFile(models.Model):

@@ -8,6 +8,7 @@ from zero.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,6 +24,12 @@ def round_money(value: Decimal) -> Decimal:
 def format_money(amount: Decimal, currency: str) -> str:
     """An amount as people read it in messages: ``1,142.40 GBP``."""
     return f"{round_money(amount):,.2f} {currency}"
+
+
+def format_date(value: dt.date) -> str:
+    """A date as every page and message shows it: ``1 Dec 2026`` (the templates'
+    ``date:"j M Y"``)."""
+    return f"{value.day} {value:%b %Y}"
 
 
 def line_net(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal) -> Decimal:

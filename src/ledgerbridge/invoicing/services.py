@@ -47,7 +47,7 @@ from .models import (
     TaxRate,
     supplier_reference_key,
 )
-from .money import format_money, line_net, line_tax, totals_of
+from .money import format_date, format_money, line_net, line_tax, totals_of
 from .numbering import number_allocate
 from .selectors import lines_left_to_credit, supplier_document_duplicate
 from .workflow import tasks_create_for_final_document
@@ -583,7 +583,7 @@ def describe_document(document: Document) -> str:
     )
     return (
         f"{document.get_type_display().lower()} {document.display_number}{theirs} of "
-        f"{document.issue_date:%d %b %Y}, {format_money(document.gross_total, document.currency)}"
+        f"{format_date(document.issue_date)}, {format_money(document.gross_total, document.currency)}"
     )
 
 

@@ -38,6 +38,7 @@ from ledgerbridge.accounting.models import AccountingPackage, SyncRecord, SyncSt
 from ledgerbridge.companies.models import Company, User
 from ledgerbridge.errors import PermissionDeniedError
 from ledgerbridge.invoicing.figures import FigureProblem, figure_problems
+from ledgerbridge.words import counted
 from ledgerbridge.xero.models import LinkStatus, XeroWebhookEvent
 from ledgerbridge.xero.ratelimit import RateUsage, Usage, rate_limiter
 
@@ -221,12 +222,15 @@ def _reasons(company: Any, now: dt.datetime) -> list[str]:
     if xero_api and company.link_status == LinkStatus.NEEDS_REAUTHORISATION:
         reasons.append("The Xero link needs re-authorisation by a Super Admin.")
     if company.needs_attention:
-        reasons.append(f"{company.needs_attention} document(s) need attention.")
+        verb = "needs" if company.needs_attention == 1 else "need"
+        reasons.append(f"{counted(company.needs_attention, 'document')} {verb} attention.")
     if company.failed:
-        reasons.append(f"{company.failed} document(s) failed in Xero.")
+        reasons.append(f"{counted(company.failed, 'document')} failed in Xero.")
     waiting = company.pending + company.posting
     if xero_api and company.link_status != LinkStatus.CONNECTED and waiting:
-        reasons.append(f"{waiting} document(s) wait for a Xero link.")
+        reasons.append(
+            f"{counted(waiting, 'document')} wait{'s' if waiting == 1 else ''} for a Xero link."
+        )
     if company.paused_until:
         reasons.append("Posting is paused by Xero's daily limit.")
     if company.oldest_waiting_since and company.oldest_waiting_since < now - STALE_BACKLOG:

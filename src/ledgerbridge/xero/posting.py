@@ -55,7 +55,7 @@ from ledgerbridge.invoicing.models import (
     Partner,
     supplier_reference_key,
 )
-from ledgerbridge.invoicing.money import format_money
+from ledgerbridge.invoicing.money import format_date, format_money
 from ledgerbridge.iterables import chunks
 
 from .client import XeroClient
@@ -680,7 +680,7 @@ class XeroConnector:
 
 def _duplicate_message(document: Document, item: Any, found: ExternalDocument) -> str:
     what = "credit note" if document.is_credit_note else "bill"
-    when = f" of {item.date:%d %b %Y}" if isinstance(item.date, dt.date) else ""
+    when = f" of {format_date(item.date)}" if isinstance(item.date, dt.date) else ""
     amount = (
         f", {format_money(found.total, enum_value(item.currency_code) or document.currency)}"
         if found.total is not None

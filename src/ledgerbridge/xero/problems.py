@@ -21,6 +21,7 @@ from ledgerbridge.accounting.connector import Problem
 from ledgerbridge.companies.models import Membership, Role
 from ledgerbridge.companies.permissions import Actor, Permission
 from ledgerbridge.invoicing.models import Document
+from ledgerbridge.invoicing.money import format_date
 
 # Xero's validation messages, most specific first; the sandbox says the same.
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -152,7 +153,7 @@ def _problem(
         if kind == "number":
             return Problem(kind, code=document.number, detail=message)
         if kind == "lock_date":
-            return Problem(kind, code=f"{document.issue_date:%d %b %Y}", detail=message)
+            return Problem(kind, code=format_date(document.issue_date), detail=message)
     return Problem("other", detail=message)
 
 

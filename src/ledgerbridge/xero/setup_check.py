@@ -318,6 +318,7 @@ def xero_setup_check_run(*, actor: Actor, now: dt.datetime | None = None) -> Xer
     except XeroError as error:
         raise ApplicationError(f"The setup check could not finish: {error.message}") from error
     ok = all(item.ok for item in items)
+    failed = [f"{i.area}: {i.subject}" for i in items if not i.ok]
     with transaction.atomic():
         check, _ = XeroSetupCheck.objects.update_or_create(
             company=actor.company,
@@ -333,7 +334,8 @@ def xero_setup_check_run(*, actor: Actor, now: dt.datetime | None = None) -> Xer
             company=actor.company,
             action="Xero setup check run",
             target="passed" if ok else "failed",
-            changes={"failed": [f"{i.area}: {i.subject}" for i in items if not i.ok]},
+            # Only what failed, and nothing when all passed (the target says so).
+            changes={"failed": failed} if failed else {},
         )
     return check
 

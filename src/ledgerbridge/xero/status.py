@@ -26,6 +26,7 @@ from ledgerbridge.accounting.models import (
     WaitReason,
 )
 from ledgerbridge.companies.permissions import Actor, Permission
+from ledgerbridge.words import counted
 
 from .models import LinkStatus, XeroConnection
 from .problems import ask_super_admin
@@ -64,10 +65,6 @@ def _time(value: dt.datetime, now: dt.datetime) -> str:
     return date_format(local, "j M H:i")
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def _blocked(
     actor: Actor,
     settings: AccountingSettings,
@@ -83,7 +80,7 @@ def _blocked(
         nothing_lost = " This document waits; nothing is lost."
     else:
         nothing_lost = (
-            f" {_plural(waiting, 'document')} wait{'s' if waiting == 1 else ''}; nothing is lost."
+            f" {counted(waiting, 'document')} wait{'s' if waiting == 1 else ''}; nothing is lost."
         )
     if link is None or link.status != LinkStatus.CONNECTED:
         reauthorise = link is not None and link.status in (
@@ -169,7 +166,7 @@ def posting_status(
         at = timezone.localtime(counts["limit_until"])
         return PostingStatus(
             state=WAITING,
-            headline=f"Waiting for Xero's rate limit: {_plural(on_the_way, 'document')} "
+            headline=f"Waiting for Xero's rate limit: {counted(on_the_way, 'document')} "
             f"go{'es' if on_the_way == 1 else ''} on at {date_format(at, 'H:i:s')}.",
             who="Nobody needs to act.",
             resumes_at=counts["limit_until"],
@@ -180,7 +177,7 @@ def posting_status(
         done = records.filter(status=SyncStatus.POSTED, posted_at__gte=counts["since"]).count()
         return PostingStatus(
             state=SENDING,
-            headline=f"Sending to Xero: {_plural(on_the_way, 'document')} on the way · "
+            headline=f"Sending to Xero: {counted(on_the_way, 'document')} on the way · "
             f"{done} of {done + on_the_way} posted.",
             progress=round(100 * done / (done + on_the_way)),
             **common,
@@ -188,7 +185,7 @@ def posting_status(
     if failed:
         return PostingStatus(
             state=FAILED,
-            headline=f"{_plural(failed, 'document')} could not be posted to Xero · "
+            headline=f"{counted(failed, 'document')} could not be posted to Xero · "
             f"{posted} posted.",
             who="Open each to see what to fix and who can fix it.",
             **common,

@@ -97,7 +97,7 @@ def test_check_data_lists_every_figure_out_of_range_and_exits_non_zero(company, 
         f"Northern Haulage Ltd (id {company.pk})\t—\tTax rate S20\trate\t250\t"
         "between 0 and 100 %, at most 3 decimal places",
     ]
-    assert "2 stored figure(s) out of range" in out.err
+    assert "2 stored figures out of range" in out.err
 
 
 def test_check_data_is_quiet_and_succeeds_when_all_is_well(company, capsys):

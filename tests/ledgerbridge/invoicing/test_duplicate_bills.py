@@ -57,7 +57,7 @@ def test_the_same_supplier_number_in_another_case_and_spacing_is_refused(finance
     assert error.value.duplicate == first
     assert error.value.message == (
         "M62 Fuels Ltd already has a document with the same supplier's number: purchase "
-        f"invoice {first.number} (supplier's number M62-INV-9981) of 02 Nov 2026, 768.00 GBP. "
+        f"invoice {first.number} (supplier's number M62-INV-9981) of 2 Nov 2026, 768.00 GBP. "
         "If this is really a different document, finalise it anyway and say why."
     )
     second.refresh_from_db()

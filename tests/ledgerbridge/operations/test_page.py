@@ -87,7 +87,7 @@ def test_documents_waiting_for_a_missing_link_need_attention(staff_client):
     make_operated_company("Idle Ltd", link=LinkStatus.NOT_CONNECTED)
     html = staff_client.get(URL).content.decode()
     assert company_order(html) == ["Waiting Ltd", "Idle Ltd"]
-    assert "2 document(s) wait for a Xero link." in html
+    assert "2 documents wait for a Xero link." in html
 
 
 @pytest.mark.django_db
@@ -136,7 +136,7 @@ def test_companies_are_paged_fifty_at_a_time_with_platform_totals(staff_client):
     assert len(company_order(first)) == 50 and len(company_order(second)) == 5
     assert "1–50 of 55" in first
     assert '<span class="ops-figure">55</span> companies' in second
-    assert '<span class="ops-figure">1</span> documents waiting' in second
+    assert '<span class="ops-figure">1</span> document waiting' in second
 
 
 @pytest.mark.django_db

@@ -57,7 +57,7 @@ def test_a_duplicate_bill_is_refused_then_finalised_anyway_with_a_reason(
     refusal = page.locator("#duplicate")
     expect(refusal).to_contain_text("Not finalised: possible duplicate")
     expect(page.locator("#duplicate-message")).to_contain_text(
-        f"purchase invoice {first.number} (supplier's number M62-INV-9981) of 02 Nov 2026, "
+        f"purchase invoice {first.number} (supplier's number M62-INV-9981) of 2 Nov 2026, "
         "768.00 GBP"
     )
     link = page.locator("#duplicate-link")

@@ -86,7 +86,7 @@ def test_a_bill_entered_in_xero_stops_ours_with_a_link(sandbox, linked, supplier
     assert record.status == SyncStatus.FAILED
     assert record.message.startswith(
         "Not posted: a bill with this supplier number already exists in Xero "
-        "(M62-INV-9981 of 02 Nov 2026, 768.00 GBP, "
+        "(M62-INV-9981 of 2 Nov 2026, 768.00 GBP, "
     )
     assert theirs["InvoiceID"] in unquote(record.duplicate_url)
     assert theirs["InvoiceID"] in record.message

@@ -33,7 +33,7 @@ def test_bulk_post_queues_the_chosen_documents_and_the_list_shows_their_status(
         answer = finance_client.post(
             "/invoices/post-to-xero", {"document": [d.pk for d in chosen]}, follow=True
         )
-    assert "2 document(s) queued for Xero." in answer.content.decode()
+    assert "2 documents queued for Xero." in answer.content.decode()
     assert SyncRecord.objects.filter(status=SyncStatus.POSTED).count() == 2
     html = finance_client.get("/invoices/", {"xero": "posted"}).content.decode()
     assert all(d.number in html for d in chosen) and left.number not in html

@@ -1,4 +1,9 @@
-"""Template helpers of the web UI: permissions, money, menus, task labels."""
+"""Template helpers of the web UI: permissions, menus, task labels, and the one way
+every page shows money, counts, dates, plurals and labels.
+
+Dates use ``date:"j M Y"`` (``1 Dec 2026``) and ``date:"j M Y H:i"``; messages
+built in Python use ``invoicing.money.format_date`` and ``format_money`` alike.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.core.exceptions import ObjectDoesNotExist
 from django.template.defaultfilters import floatformat
 from django.urls import NoReverseMatch, reverse
 
 from ledgerbridge.companies.permissions import Permission
 from ledgerbridge.companies.selectors import companies_for_user
 from ledgerbridge.invoicing.workflow import task_type_get
+from ledgerbridge.words import counted as counted_words
 
 register = template.Library()
 
@@ -46,10 +53,80 @@ def can(actor: Any, permission: str) -> bool:
 
 
 @register.filter
-def money(value: Any) -> str:
+def money(value: Any, currency: str = "") -> str:
+    """``1,234.50``; with a currency, ``1,234.50 GBP``."""
     if value is None or value == "":
         return ""
-    return floatformat(Decimal(value), "2g")
+    text = floatformat(Decimal(value), "2g")
+    return f"{text} {currency}" if currency else text
+
+
+@register.filter
+def number(value: Any) -> str:
+    """A count or limit with thousands separators: ``10,000``."""
+    if value is None or value == "":
+        return ""
+    return f"{int(value):,}"
+
+
+@register.filter
+def counted(count: Any, words: str) -> str:
+    """``{{ n|counted:"document" }}`` reads "1 document" or "3 documents";
+    ``"entry,entries"`` names an irregular plural."""
+    singular, _, plural = words.partition(",")
+    return counted_words(int(count or 0), singular, plural)
+
+
+# Labels from one place: what Xero's payment states and allocation kinds read as.
+PAYMENT_LABELS = {
+    "unpaid": "Unpaid",
+    "partly_paid": "Partly paid",
+    "paid": "Paid",
+    "voided": "Voided in Xero",
+    "deleted": "Deleted in Xero",
+}
+# A credit note is not paid but allocated (to invoices) or refunded.
+CREDIT_NOTE_PAYMENT_LABELS = {
+    **PAYMENT_LABELS,
+    "unpaid": "Not allocated",
+    "partly_paid": "Partly allocated",
+    "paid": "Allocated",
+}
+ALLOCATION_LABELS = {
+    "invoice": "Allocated to invoice",
+    "credit_note": "Credit note",
+    "overpayment": "Overpayment",
+    "prepayment": "Prepayment",
+}
+GONE_IN_XERO = ("voided", "deleted")
+
+
+@register.filter
+def payment_label(payment: Any) -> str:
+    """A payment state in words, as a credit note or an invoice has it."""
+    if payment is None:
+        return ""
+    document = payment.record.document
+    labels = CREDIT_NOTE_PAYMENT_LABELS if document.is_credit_note else PAYMENT_LABELS
+    return labels.get(payment.status, payment.status.replace("_", " ").capitalize())
+
+
+@register.filter
+def allocation_label(kind: str) -> str:
+    return ALLOCATION_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+@register.filter
+def gone_in_xero(document: Any) -> str:
+    """ "voided" or "deleted" when Xero says so of this posted document, else ""."""
+    record = getattr(document, "sync_record", None) if document else None
+    try:
+        payment = record.payment if record is not None else None
+    except ObjectDoesNotExist:
+        return ""
+    if payment is not None and payment.status in GONE_IN_XERO:
+        return str(payment.status)
+    return ""
 
 
 @register.filter
@@ -105,10 +182,35 @@ def get_item(mapping: Any, key: Any) -> Any:
     return mapping.get(key)
 
 
-@register.filter
-def audit_change(value: Any) -> str:
-    """An audit entry's change: ``[old, new]`` reads "old → new"."""
-    if isinstance(value, list) and len(value) == 2:
-        old, new = value
-        return f"{'—' if old in (None, '') else old} → {'—' if new in (None, '') else new}"
+# Audit keys whose value is a list of things, never an [old, new] pair.
+AUDIT_LISTS = {"failed", "options", "documents", "notes", "conditions", "created"}
+
+
+def _audit_value(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float | Decimal):
+        return f"{value:,}" if isinstance(value, int) else str(value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')} {_audit_value(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "; ".join(_audit_value(item) for item in value) if value else "none"
     return str(value)
+
+
+@register.filter
+def audit_change(value: Any, key: str = "") -> str:
+    """An audit entry's change in words: ``[old, new]`` reads "old → new"; a list
+    reads "a; b" (or "none"), never as Python writes it."""
+    if isinstance(value, list) and len(value) == 2 and key not in AUDIT_LISTS:
+        old, new = value
+        return f"{_audit_value(old)} → {_audit_value(new)}"
+    return _audit_value(value)
+
+
+@register.filter
+def audit_key(key: str) -> str:
+    """``left_out`` reads "Left out"."""
+    return key.replace("_", " ").replace("-", " ").capitalize()

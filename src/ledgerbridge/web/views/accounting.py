@@ -21,6 +21,7 @@ from ledgerbridge.accounting.services import (
 from ledgerbridge.companies.permissions import Actor, Permission
 from ledgerbridge.errors import ApplicationError, PermissionDeniedError
 from ledgerbridge.invoicing.models import Dimension, TaxRate
+from ledgerbridge.words import counted
 from ledgerbridge.xero import connection
 from ledgerbridge.xero.import_file import tax_names_for_company
 from ledgerbridge.xero.mapping import (
@@ -235,7 +236,10 @@ def xero_check(request: HttpRequest, actor: Actor) -> HttpResponse:
     else:
         failed = sum(1 for item in check.items if not item["ok"])
         if failed:
-            messages.warning(request, f"Setup check: {failed} line(s) need attention.")
+            messages.warning(
+                request,
+                f"Setup check: {counted(failed, 'line')} need{'s' if failed == 1 else ''} attention.",
+            )
         else:
             messages.success(request, "Setup check passed.")
     return _back()

@@ -60,6 +60,7 @@ from ledgerbridge.invoicing.services import (
 )
 from ledgerbridge.invoicing.starter import DEFAULT_CODING
 from ledgerbridge.invoicing.workflow import document_tasks, task_complete
+from ledgerbridge.words import counted
 from ledgerbridge.xero.problems import record_advice
 from ledgerbridge.xero.status import BLOCKED, posting_status
 
@@ -143,7 +144,9 @@ def documents_post_bulk(request: HttpRequest, actor: Actor) -> HttpResponse:
         messages.error(request, error.message)
     else:
         if count:
-            _say_where_posting_stands(request, actor, f"{count} document(s) queued for Xero.")
+            _say_where_posting_stands(
+                request, actor, f"{counted(count, 'document')} queued for Xero."
+            )
         else:
             messages.info(request, "None of the chosen documents was waiting to be posted.")
     return redirect_back(request, reverse("invoice_list"))

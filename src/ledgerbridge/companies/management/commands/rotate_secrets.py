@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from ledgerbridge.secrets import secrets_rotate
+from ledgerbridge.words import counted
 
 
 class Command(BaseCommand):
@@ -13,4 +14,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         count = secrets_rotate()
-        self.stdout.write(f"Re-encrypted {count} secret value(s) with the newest key.")
+        self.stdout.write(f"Re-encrypted {counted(count, 'secret value')} with the newest key.")

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ledgerbridge.companies.models import Company
 from ledgerbridge.invoicing.figures import figure_problems
+from ledgerbridge.words import counted
 
 
 class Command(BaseCommand):
@@ -51,7 +52,7 @@ class Command(BaseCommand):
             )
         if problems:
             self.stderr.write(
-                f"{len(problems)} stored figure(s) out of range: correct the drafts "
+                f"{counted(len(problems), 'stored figure')} out of range: correct the drafts "
                 "(finalised documents: with a credit note, then fix the row)."
             )
             sys.exit(1)
