@@ -7,7 +7,8 @@ connector only talks to its package and reports back in these neutral types.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
@@ -152,3 +153,20 @@ def connector_register(package: str, factory: Callable[[], AccountingConnector])
 def connector_for(package: str) -> AccountingConnector | None:
     factory = _connectors.get(package)
     return factory() if factory else None
+
+
+@contextmanager
+def connector_registered(
+    package: str, factory: Callable[[], AccountingConnector]
+) -> Iterator[None]:
+    """``factory`` serves ``package`` inside the block, the registered one again after it
+    (tests put a fake in place of an adapter this way)."""
+    previous = _connectors.get(package)
+    connector_register(package, factory)
+    try:
+        yield
+    finally:
+        if previous is None:
+            _connectors.pop(package, None)
+        else:
+            _connectors[package] = previous
