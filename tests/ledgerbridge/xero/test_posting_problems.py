@@ -59,17 +59,6 @@ def _post(actor, document) -> SyncRecord:
     return SyncRecord.objects.get(document=document)
 
 
-def test_the_task_is_in_progress_until_the_document_is_in_xero(manual, finance):
-    document = make_document(manual, finalise=True)
-    task = task_complete(actor=finance, task_id=_task(document).pk)
-    assert task.status == TaskStatus.IN_PROGRESS and task.message == "Queued for Xero."
-    assert SyncRecord.objects.get(document=document).status == SyncStatus.PENDING
-    post_all(manual.company, runs=1)
-    task = _task(document)
-    assert task.status == TaskStatus.DONE
-    assert task.message.startswith("Posted to Xero as ")
-
-
 def test_a_wrong_tax_mapping_names_our_rate_its_xero_code_and_who_fixes_it_where(manual, finance):
     r5p = TaxRate.objects.get(company=manual.company, code="R5P")
     xero_tax_mapping_set(actor=manual, tax_rate_id=r5p.pk, tax_type="RRINPUTX")
