@@ -33,6 +33,16 @@ class Company(models.Model):
     email = models.EmailField(blank=True)
     logo = models.BinaryField(blank=True, null=True, editable=True)
     logo_content_type = models.CharField(max_length=50, blank=True)
+    # How customers pay, printed on sales invoices (checked in ledgerbridge.validation).
+    bank_account_name = models.CharField(max_length=100, blank=True)
+    bank_name = models.CharField(max_length=100, blank=True)
+    bank_sort_code = models.CharField(max_length=8, blank=True, help_text="As 12-34-56")
+    bank_account_number = models.CharField(max_length=8, blank=True)
+    bank_iban = models.CharField("IBAN", max_length=34, blank=True, help_text="Without spaces")
+    bank_bic = models.CharField("BIC", max_length=11, blank=True)
+    payment_terms = models.CharField(
+        max_length=300, blank=True, help_text="Printed on sales invoices under the bank details"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -49,6 +59,15 @@ class Company(models.Model):
             for line in (self.address_line1, self.address_line2, self.city, self.postcode)
             if line
         ]
+
+    @property
+    def bank_iban_display(self) -> str:
+        """The IBAN in groups of four, as printed and read aloud."""
+        return " ".join(self.bank_iban[i : i + 4] for i in range(0, len(self.bank_iban), 4))
+
+    @property
+    def has_bank_details(self) -> bool:
+        return bool(self.bank_account_number or self.bank_iban)
 
 
 class Role(models.TextChoices):

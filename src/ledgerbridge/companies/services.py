@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from ledgerbridge import validation
 from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from ledgerbridge.validation import country_code, currency_code
 
@@ -68,7 +69,44 @@ def _company_clean(fields: dict[str, Any]) -> dict[str, Any]:
         clean["base_currency"] = currency_code(
             clean["base_currency"], field="base_currency", label="Base currency"
         )
+    for name, check in (
+        ("bank_sort_code", validation.sort_code),
+        ("bank_account_number", validation.account_number),
+        ("bank_iban", validation.iban),
+        ("bank_bic", validation.bic),
+    ):
+        if name in clean:
+            clean[name] = check(clean[name])
+    for name, label in (
+        ("bank_account_name", "Account name"),
+        ("bank_name", "Bank"),
+        ("payment_terms", "Payment terms"),
+    ):
+        if name in clean:
+            clean[name] = validation.stored_text(
+                str(clean[name] or "").strip(),
+                field=name,
+                label=label,
+                max_length=Company._meta.get_field(name).max_length,
+            )
     return clean
+
+
+def _bank_details_check(company: Company) -> None:
+    """Bank details that a customer could pay to: each part with the one it needs."""
+    if bool(company.bank_sort_code) != bool(company.bank_account_number):
+        missing = "bank_account_number" if company.bank_sort_code else "bank_sort_code"
+        raise ApplicationError(
+            "A sort code and an account number go together: enter both, or neither.",
+            field=missing,
+        )
+    if company.bank_bic and not company.bank_iban:
+        raise ApplicationError("A BIC goes with an IBAN: enter the IBAN too.", field="bank_iban")
+    if company.has_bank_details and not company.bank_account_name:
+        raise ApplicationError(
+            "Enter the name the bank account is held in, for customers' payments.",
+            field="bank_account_name",
+        )
 
 
 def company_update(*, actor: Actor, **fields: Any) -> Company:
@@ -83,6 +121,7 @@ def company_update(*, actor: Actor, **fields: Any) -> Company:
                 "changed" if isinstance(value, bytes | memoryview) else [str(old), str(value)]
             )
             setattr(company, name, value)
+    _bank_details_check(company)
     if changes:
         with transaction.atomic():
             company.save()

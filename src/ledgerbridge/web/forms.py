@@ -193,6 +193,29 @@ class CompanyForm(forms.Form):
         required=False, help_text="PNG or JPEG, at most 512 KB; printed on documents"
     )
     remove_logo = forms.BooleanField(required=False, label="Remove the current logo")
+    bank_account_name = forms.CharField(
+        required=False, max_length=100, label="Account name", help_text="Whom customers pay"
+    )
+    bank_name = forms.CharField(required=False, max_length=100, label="Bank")
+    bank_sort_code = forms.CharField(
+        required=False, max_length=20, label="Sort code", help_text="6 digits, such as 12-34-56"
+    )
+    bank_account_number = forms.CharField(
+        required=False, max_length=20, label="Account number", help_text="8 digits"
+    )
+    bank_iban = forms.CharField(
+        required=False, max_length=50, label="IBAN", help_text="For payments from abroad"
+    )
+    bank_bic = forms.CharField(
+        required=False, max_length=20, label="BIC", help_text="8 or 11 characters"
+    )
+    payment_terms = forms.CharField(
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Printed on sales invoices, e.g. late-payment terms; the due date is "
+        "printed anyway",
+    )
 
     def clean_country(self) -> str:
         return self.cleaned_data["country"].strip().upper()

@@ -286,3 +286,33 @@ def test_a_logo_that_is_not_an_image_is_refused_next_to_the_field(client_for, co
     assert "The logo must be a PNG or JPEG image." in answer.content.decode()
     company.refresh_from_db()
     assert not company.logo
+
+
+def test_bank_details_with_a_mistake_are_refused_next_to_the_field(admin, company):
+    fields = {
+        "legal_name": company.legal_name,
+        "country": "GB",
+        "base_currency": "GBP",
+        "bank_account_name": "North Ltd",
+        "bank_sort_code": "20-20-15",
+        "bank_account_number": "55555555",
+        "bank_iban": "GB34 BUKB 2020 1555 5555 55",
+        "bank_bic": "BUKBGB22",
+        "payment_terms": "Interest on late payments.",
+    }
+    html = admin.post(reverse("config_company"), fields).content.decode()
+    assert "This IBAN&#x27;s check digits do not match" in html
+    assert 'id="id_bank_iban_error"' in html
+    company.refresh_from_db()
+    assert company.bank_iban == ""
+    fields["bank_iban"] = "GB33 BUKB 2020 1555 5555 55"
+    assert admin.post(reverse("config_company"), fields).status_code == 302
+    company.refresh_from_db()
+    assert company.bank_iban == "GB33BUKB20201555555555"
+    assert company.payment_terms == "Interest on late payments."
+    entry = AuditEntry.objects.filter(company=company, action="company details changed").get()
+    assert entry.changes["bank_account_number"] == ["", "55555555"]
+
+
+def test_finance_cannot_open_the_company_settings(client_for):
+    assert client_for(Role.FINANCE).get(reverse("config_company")).status_code == 403

@@ -89,7 +89,15 @@ def config_company(request: HttpRequest, actor: Actor) -> HttpResponse:
                 if name not in ("logo", "remove_logo")
             }
         )
-    return _page(request, "company.html", "config_company", form=form, has_logo=bool(company.logo))
+    return _page(
+        request,
+        "company.html",
+        "config_company",
+        form=form,
+        has_logo=bool(company.logo),
+        payment_fields=[name for name in CompanyForm.base_fields if name.startswith("bank_")]
+        + ["payment_terms"],
+    )
 
 
 # ---------------------------------------------------------------- nominal codes
