@@ -97,6 +97,19 @@ class DocumentIn(Schema):
         None, description="Default: issue date + the partner's payment terms"
     )
     currency: str | None = None
+    exchange_rate: Decimal | None = Field(
+        None,
+        json_schema_extra={
+            **bounds.EXCHANGE_RATE.json_schema(),
+            "description": "Documents in another currency than the company's: units of that "
+            "currency per 1 unit of the company's currency (as Xero's CurrencyRate); printed "
+            "on the PDF with the VAT in the company's currency. "
+            + bounds.EXCHANGE_RATE.json_schema()["description"],
+        },
+    )
+    exchange_rate_source: str = Field(
+        "", description="Where the rate comes from, e.g. 'HMRC period rate December 2026'"
+    )
     reference: str = ""
     order_reference: str = ""
     trip_reference: str = ""
@@ -287,6 +300,8 @@ class DocumentOut(DocumentSummary):
     trip_reference: str
     notes: str
     original_id: int | None
+    exchange_rate: Decimal | None = None
+    exchange_rate_source: str = ""
     finalised_at: dt.datetime | None
     lines: list[LineOut]
     tasks: list[TaskOut]
@@ -339,6 +354,8 @@ class DocumentOut(DocumentSummary):
             trip_reference=document.trip_reference,
             notes=document.notes,
             original_id=document.original_id,
+            exchange_rate=document.exchange_rate,
+            exchange_rate_source=document.exchange_rate_source,
             finalised_at=document.finalised_at,
             lines=lines,
             tasks=[TaskOut.from_orm(t) for t in document.tasks.filter(hidden=False)],

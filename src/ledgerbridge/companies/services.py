@@ -87,7 +87,7 @@ def _company_clean(fields: dict[str, Any]) -> dict[str, Any]:
                 str(clean[name] or "").strip(),
                 field=name,
                 label=label,
-                max_length=Company._meta.get_field(name).max_length,
+                max_length=getattr(Company._meta.get_field(name), "max_length", None),
             )
     return clean
 

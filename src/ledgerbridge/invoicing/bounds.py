@@ -211,6 +211,9 @@ CREDIT_QUANTITY = Bound("quantity", _d("0"), QUANTITY.maximum, 4)
 # the database refuses to compare with it.
 RECORD_ID = Bound("id", _d("1"), _d("9223372036854775807"), 0)
 # Partner.payment_terms_days.
+# Units of a document's currency per unit of the base currency (Xero's CurrencyRate).
+EXCHANGE_RATE = Bound("exchange rate", _d("0.000001"), _d("99999999.999999"), 6)
+
 PAYMENT_TERMS_DAYS = Bound("payment terms", _d("0"), _d("365"), 0, "days")
 
 

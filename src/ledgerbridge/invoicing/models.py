@@ -15,6 +15,8 @@ from django.db import models
 from ledgerbridge.companies.models import Company
 from ledgerbridge.fields import SafeDecimalField
 
+from .money import percent_text
+
 
 class PartnerKind(models.TextChoices):
     CUSTOMER = "customer", "Customer"
@@ -99,7 +101,11 @@ class TaxRate(models.Model):
         constraints = [models.UniqueConstraint(fields=["company", "code"], name="tax_rate_unique")]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name} ({self.rate.normalize():f}%)"
+        return f"{self.code} {self.name} ({self.rate_text})"
+
+    @property
+    def rate_text(self) -> str:
+        return percent_text(self.rate)
 
 
 class DocumentType(models.TextChoices):
@@ -243,6 +249,18 @@ class Document(models.Model):
     issue_date = models.DateField()
     due_date = models.DateField()
     currency = models.CharField(max_length=3, default="GBP")
+    # For a document in another currency than the company's: what its VAT is in
+    # the base currency, as UK VAT invoices must say. Xero's CurrencyRate sense.
+    exchange_rate = SafeDecimalField(
+        max_digits=14,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text="Units of the document's currency per 1 unit of the company's base currency",
+    )
+    exchange_rate_source = models.CharField(
+        max_length=100, blank=True, help_text="Where the rate comes from, printed with it"
+    )
     reference = models.CharField(max_length=100, blank=True)
     order_reference = models.CharField(max_length=60, blank=True)
     trip_reference = models.CharField(max_length=60, blank=True)
@@ -304,6 +322,13 @@ class Document(models.Model):
     @property
     def display_number(self) -> str:
         return self.number or f"Draft {self.pk}"
+
+    @property
+    def exchange_rate_text(self) -> str:
+        """The rate as typed, without trailing zeros or an exponent (``1.165``, ``150``)."""
+        if self.exchange_rate is None:
+            return ""
+        return f"{self.exchange_rate.normalize():f}"
 
 
 class ChargeType(models.TextChoices):

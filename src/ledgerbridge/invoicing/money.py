@@ -60,6 +60,16 @@ def totals_of(lines: Iterable[tuple[Decimal, Decimal]]) -> Totals:
     return Totals(net=net, tax=tax)
 
 
+def percent_text(rate: Decimal) -> str:
+    """A VAT rate as printed: ``20%``, ``17.5%``, ``0%``."""
+    return f"{rate.normalize():f}%"
+
+
+def to_base_currency(amount: Decimal, exchange_rate: Decimal) -> Decimal:
+    """``amount`` of a foreign currency in the base currency, at units per 1 base unit."""
+    return round_money(amount / exchange_rate)
+
+
 @dataclass(frozen=True)
 class TaxSummaryRow:
     code: str
@@ -67,3 +77,7 @@ class TaxSummaryRow:
     rate: Decimal
     net: Decimal
     tax: Decimal
+
+    @property
+    def rate_text(self) -> str:
+        return percent_text(self.rate)

@@ -156,6 +156,8 @@ class DocumentInput:
     lines: Sequence[LineInput]
     due_date: dt.date | None = None
     currency: str | None = None
+    exchange_rate: Any = None
+    exchange_rate_source: str = ""
     reference: str = ""
     order_reference: str = ""
     trip_reference: str = ""
@@ -396,6 +398,33 @@ def _creditable_line_ids(
     )
 
 
+def _apply_exchange_rate(*, actor: Actor, document: Document, data: DocumentInput) -> None:
+    base = actor.company.base_currency
+    source = _model_text(
+        Document, "exchange_rate_source", (data.exchange_rate_source or "").strip()
+    )
+    if data.exchange_rate is None or data.exchange_rate == "":
+        if source:
+            raise ApplicationError(
+                "A rate source goes with an exchange rate: enter the rate too.",
+                field="exchange_rate",
+            )
+        document.exchange_rate, document.exchange_rate_source = None, ""
+        return
+    if document.currency == base:
+        raise ApplicationError(
+            f"A document in {base}, the company's currency, has no exchange rate.",
+            field="exchange_rate",
+        )
+    document.exchange_rate = bounds.clean_field(
+        bounds.EXCHANGE_RATE,
+        data.exchange_rate,
+        field="exchange_rate",
+        label=f"Exchange rate ({document.currency} per 1 {base})",
+    )
+    document.exchange_rate_source = source
+
+
 def _apply_header(*, actor: Actor, document: Document, data: DocumentInput) -> None:
     if data.type not in DocumentType.values:
         raise ApplicationError("Unknown document type.", field="type")
@@ -428,6 +457,7 @@ def _apply_header(*, actor: Actor, document: Document, data: DocumentInput) -> N
     document.issue_date = data.issue_date
     document.due_date = due
     document.currency = currency_code(data.currency or partner.currency)
+    _apply_exchange_rate(actor=actor, document=document, data=data)
     document.reference = _model_text(Document, "reference", data.reference.strip())
     document.order_reference = _model_text(
         Document, "order_reference", data.order_reference.strip()
@@ -768,6 +798,9 @@ def credit_note_create_from_invoice(
             issue_date=issue,
             due_date=issue,
             currency=invoice.currency,
+            # HMRC: a credit note converts at the rate of the invoice it corrects.
+            exchange_rate=invoice.exchange_rate,
+            exchange_rate_source=invoice.exchange_rate_source,
             reference=reference or f"Credit for {invoice.number}",
             order_reference=invoice.order_reference,
             trip_reference=invoice.trip_reference,
@@ -786,6 +819,8 @@ def document_input_from(document: Document) -> DocumentInput:
         issue_date=document.issue_date,
         due_date=document.due_date,
         currency=document.currency,
+        exchange_rate=document.exchange_rate,
+        exchange_rate_source=document.exchange_rate_source,
         reference=document.reference,
         order_reference=document.order_reference,
         trip_reference=document.trip_reference,

@@ -100,6 +100,18 @@ class DocumentHeaderForm(forms.Form):
     currency = forms.CharField(
         required=False, max_length=3, help_text="Leave empty for the partner's currency."
     )
+    exchange_rate = forms.CharField(
+        required=False,
+        max_length=30,
+        help_text="Another currency than the company's: units of it per 1 of the company's "
+        "currency, for the VAT in the company's currency on the PDF.",
+    )
+    exchange_rate_source = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Rate source",
+        help_text="e.g. HMRC period rate December 2026",
+    )
     reference = forms.CharField(required=False, max_length=100)
     order_reference = forms.CharField(required=False, max_length=60)
     trip_reference = forms.CharField(required=False, max_length=60)

@@ -193,3 +193,18 @@ def test_finalising_a_duplicate_bill_anyway_takes_a_reason_and_audits_it(api, co
     entry = AuditEntry.objects.get(action="duplicate finalised anyway")
     assert entry.changes["reason"] == reason
     assert entry.changes["duplicate_id"] == first.pk
+
+
+def test_a_foreign_currency_document_takes_and_returns_its_exchange_rate(api, company):
+    customer = make_partner(company, currency="EUR")
+    body = invoice_body(
+        customer.pk, exchange_rate="1.1650", exchange_rate_source="HMRC period rate"
+    )
+    response = api.post("/api/documents", body, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["exchange_rate"] == "1.165000"
+    assert response.json()["exchange_rate_source"] == "HMRC period rate"
+    body = invoice_body(make_partner(company).pk, exchange_rate="1.1650")
+    refused = api.post("/api/documents", body, content_type="application/json")
+    assert refused.status_code == 422
+    assert "the company's currency, has no exchange rate" in refused.content.decode()
