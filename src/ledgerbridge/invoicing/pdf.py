@@ -8,6 +8,13 @@ stylesheet (HTML escaping means nothing inside CSS, where a newline ends a strin
 and the rest is read as rules). The page footer takes the company's name and VAT
 number from the HTML with ``string-set``. The renderer loads nothing from outside
 (``pdf_fetcher``); the logo is inlined as a ``data:`` URL.
+
+A sales invoice or credit note is a UK VAT invoice: each line's VAT rate as a
+percentage, a VAT summary by rate, both VAT registration numbers, the tax point,
+and for a document in another currency its amounts also in the company's
+currency at the rate recorded on the document (HMRC, VAT Notice 700 §16.3 and
+§16.6). A purchase document is the supplier's invoice, entered by us: its PDF
+is our record of it, titled so, without our payment details.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ import base64
 import datetime as dt
 import hashlib
 from collections import OrderedDict
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -23,7 +32,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .models import Document, DocumentPdf
-from .money import TaxSummaryRow
+from .money import TaxSummaryRow, to_base_currency
 
 
 def tax_summary(document: Document) -> list[TaxSummaryRow]:
@@ -39,6 +48,35 @@ def tax_summary(document: Document) -> list[TaxSummaryRow]:
     ]
 
 
+@dataclass(frozen=True)
+class BaseCurrencyTotals:
+    """A foreign-currency document's totals in the company's currency, and the rate used."""
+
+    currency: str
+    rate_text: str
+    source: str
+    net: Decimal
+    tax: Decimal
+
+    @property
+    def gross(self) -> Decimal:
+        return self.net + self.tax
+
+
+def base_currency_totals(document: Document) -> BaseCurrencyTotals | None:
+    """None for a document in the company's currency or without a recorded rate."""
+    rate = document.exchange_rate
+    if document.currency == document.company.base_currency or rate is None:
+        return None
+    return BaseCurrencyTotals(
+        currency=document.company.base_currency,
+        rate_text=document.exchange_rate_text,
+        source=document.exchange_rate_source,
+        net=to_base_currency(document.net_total, rate),
+        tax=to_base_currency(document.tax_total, rate),
+    )
+
+
 def render_document_html(document: Document) -> str:
     company = document.company
     logo = None
@@ -52,6 +90,8 @@ def render_document_html(document: Document) -> str:
             "partner": document.partner,
             "lines": document.lines.select_related("nominal_code", "tax_rate"),
             "tax_summary": tax_summary(document),
+            "foreign": document.currency != company.base_currency,
+            "in_base_currency": base_currency_totals(document),
             "logo": logo,
         },
     )

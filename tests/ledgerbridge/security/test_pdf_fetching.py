@@ -14,6 +14,7 @@ import socketserver
 import sys
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,13 @@ def _poison_everything(port: int, secret: Path) -> Document:
         address_line2=long[2],
         city=long[3],
         postcode=short[:20],
+        bank_account_name=long[4][:100],
+        bank_name=long[5][:100],
+        bank_sort_code=short[:8],
+        bank_account_number=short[:8],
+        bank_iban=short,
+        bank_bic=short[:11],
+        payment_terms=long[6][:300],
     )
     Partner.objects.filter(pk=document.partner_id).update(
         name=long[0],
@@ -161,6 +169,9 @@ def _poison_everything(port: int, secret: Path) -> Document:
         reference=long[0][:100],
         order_reference=short,
         trip_reference=short,
+        currency="EUR",
+        exchange_rate=Decimal("1.165"),
+        exchange_rate_source=long[7][:100],
     )
     TaxRate.objects.filter(company=company).update(name=long[1][:100])
     return Document.objects.select_related("company", "partner").get(pk=document.pk)
