@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -122,6 +123,7 @@ def demo_load(*, today: dt.date | None = None, progress: Callable[[str], None] =
             city="Leeds",
             postcode="LS10 1RW",
             email="accounts@northway.example",
+            **_bank_details("Northway Haulage Ltd", "Lloyds Bank", "LOYD", "309457", "17452863"),
         )
         second = Company.objects.create(
             legal_name=SECOND_COMPANY,
@@ -129,6 +131,7 @@ def demo_load(*, today: dt.date | None = None, progress: Callable[[str], None] =
             address_line1="Brunswick Way",
             city="Halifax",
             postcode="HX1 2BB",
+            **_bank_details("Pennine Freight Ltd", "NatWest", "NWBK", "602314", "20958471"),
         )
         # Northway posts through the Xero API (the sandbox's demo organisation is
         # ready to authorise); Pennine uploads Xero import files.
@@ -216,6 +219,28 @@ def _users(company: Company, second: Company) -> dict[str, User]:
     return users
 
 
+def _bank_details(name: str, bank: str, bank_code: str, sort: str, account: str) -> dict[str, str]:
+    """A UK account as printed on invoices: sort code, number, and its IBAN and BIC."""
+    bban = f"{bank_code}{sort}{account}"
+    remainder = int("".join(str(int(char, 36)) for char in f"{bban}GB00")) % 97
+    return {
+        "bank_account_name": name,
+        "bank_name": bank,
+        "bank_sort_code": f"{sort[:2]}-{sort[2:4]}-{sort[4:]}",
+        "bank_account_number": account,
+        "bank_iban": f"GB{98 - remainder:02d}{bban}",
+        "bank_bic": f"{bank_code}GB2L",
+        "payment_terms": "Interest may be charged on late payments under the Late Payment of "
+        "Commercial Debts (Interest) Act 1998.",
+    }
+
+
+def _eur_rate(issue: dt.date) -> dict[str, Any]:
+    """For a euro invoice: a believable HMRC monthly rate (euros per pound) and its source."""
+    rate = Decimal("1.1420") + Decimal("0.0065") * (issue.month % 6)
+    return {"exchange_rate": rate, "exchange_rate_source": f"HMRC period rate {issue:%B %Y}"}
+
+
 def _postcode(rng: random.Random) -> str:
     return f"{rng.choice(['LS', 'HU', 'BD', 'WF', 'S', 'YO', 'HX'])}{rng.randint(1, 28)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
 
@@ -285,6 +310,7 @@ def _sales_invoice(
             reference=f"PO {rng.randint(40000, 99999)}",
             order_reference=f"ORD-{rng.randint(100000, 999999)}",
             trip_reference=trip,
+            **(_eur_rate(issue) if customer.currency == "EUR" else {}),
         ),
     )
     if finalise:
