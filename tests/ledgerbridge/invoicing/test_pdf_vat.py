@@ -75,7 +75,14 @@ def admin():
 
 
 def gbp_invoice(actor):
-    customer = make_partner(actor.company, name="Leeds Cold Store Ltd", vat_number="GB987654321")
+    customer = make_partner(
+        actor.company,
+        name="Leeds Cold Store Ltd",
+        vat_number="GB987654321",
+        address_line1="14 Cross Green Way",
+        city="Leeds",
+        postcode="LS9 0SE",
+    )
     return make_document(
         actor,
         partner=customer,
@@ -92,7 +99,13 @@ def eur_invoice(actor, **header):
     # A UK company of a Dutch group, billed in euros: UK haulage at 20 %, the
     # international leg zero-rated.
     customer = make_partner(
-        actor.company, name="Koel Logistics UK Ltd", vat_number="GB246813579", currency="EUR"
+        actor.company,
+        name="Koel Logistics UK Ltd",
+        vat_number="GB246813579",
+        currency="EUR",
+        address_line1="Port of Hull, King George Dock",
+        city="Hull",
+        postcode="HU9 5PQ",
     )
     return make_document(
         actor,
