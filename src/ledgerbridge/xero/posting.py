@@ -322,6 +322,13 @@ class XeroConnector:
                 "reference": self._reference(document),
                 "date": document.issue_date,
                 "currency_code": CurrencyCode(document.currency),
+                # Xero converts at this rate for the VAT return, so its pounds are the
+                # PDF's; without one Xero takes its own day rate.
+                **(
+                    {"currency_rate": float(document.exchange_rate)}
+                    if document.exchange_rate is not None
+                    else {}
+                ),
                 "status": status,
                 "line_amount_types": LineAmountTypes.EXCLUSIVE,
                 "line_items": self._lines(document, tax_types, categories),

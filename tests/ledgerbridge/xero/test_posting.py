@@ -184,6 +184,18 @@ def test_a_euro_invoice_goes_in_euros(sandbox, linked, django_capture_on_commit_
     assert invoice["CurrencyCode"] == "EUR"
 
 
+def test_a_euro_invoice_goes_at_its_recorded_rate(
+    sandbox, linked, django_capture_on_commit_callbacks
+):
+    customer = make_partner(linked.company, currency="EUR")
+    with django_capture_on_commit_callbacks(execute=True):
+        document = make_document(linked, partner=customer, exchange_rate="1.1655", finalise=True)
+    record = SyncRecord.objects.get(document=document)
+    assert record.status == SyncStatus.POSTED, record.message
+    [invoice] = xero_get(sandbox, f"Invoices/{record.external_id}")["Invoices"]
+    assert invoice["CurrencyRate"] == 1.1655
+
+
 def test_every_call_has_a_timeout():
     from ledgerbridge.xero.client import REQUEST_TIMEOUT
 
