@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 
 from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.invoicing.models import Document
@@ -196,39 +196,3 @@ def documents_filter_by_payment(qs: QuerySet[Document], status: str | None) -> Q
     if status == NOT_CHECKED:
         return qs.filter(sync_record__payment__isnull=True)
     return qs.filter(sync_record__payment__status=status)
-
-
-@dataclass(frozen=True)
-class OutstandingLine:
-    label: str
-    count: int
-    total_due: Decimal
-    overdue_count: int
-    overdue_due: Decimal
-
-
-def outstanding_overview(*, actor: Actor, today: dt.date) -> list[OutstandingLine]:
-    """Receivables and payables still due, as the package last told us (per company)."""
-    open_states = PaymentState.objects.filter(
-        company=actor.company,
-        status__in=[PaymentStatus.UNPAID, PaymentStatus.PARTLY_PAID],
-        record__document__type__in=["sales_invoice", "purchase_invoice"],
-    )
-    lines = []
-    for label, doc_type in (("Receivables", "sales_invoice"), ("Payables", "purchase_invoice")):
-        row = open_states.filter(record__document__type=doc_type).aggregate(
-            count=Count("id"),
-            due=Sum("amount_due"),
-            overdue_count=Count("id", filter=Q(record__document__due_date__lt=today)),
-            overdue_due=Sum("amount_due", filter=Q(record__document__due_date__lt=today)),
-        )
-        lines.append(
-            OutstandingLine(
-                label=label,
-                count=row["count"] or 0,
-                total_due=row["due"] or Decimal("0"),
-                overdue_count=row["overdue_count"] or 0,
-                overdue_due=row["overdue_due"] or Decimal("0"),
-            )
-        )
-    return lines

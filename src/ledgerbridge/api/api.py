@@ -32,6 +32,7 @@ from ledgerbridge.xero.status import posting_status
 from .accounting import router as accounting_router
 from .auth import ApiTokenAuth, SessionActorAuth
 from .exports import router as exports_router
+from .outstanding import router as outstanding_router
 from .pagination import Pages
 from .schemas import (
     CreditIn,
@@ -340,3 +341,4 @@ api.add_router("/documents", documents)
 api.add_router("/tasks", tasks)
 api.add_router("/accounting", accounting_router)
 api.add_router("/exports", exports_router)
+api.add_router("/outstanding", outstanding_router)

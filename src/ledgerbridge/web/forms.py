@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from ledgerbridge.accounting.outstanding import BUCKETS, PAYABLES, RECEIVABLES, OutstandingFilters
 from ledgerbridge.accounting.payments import PAYMENT_FILTERS
 from ledgerbridge.accounting.selectors import SYNC_FILTERS
 from ledgerbridge.companies.models import Role
@@ -88,6 +89,52 @@ class DocumentFilterForm(forms.Form):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
             search=data.get("search") or None,
+        )
+
+
+class OutstandingFilterForm(forms.Form):
+    """Filters of Invoices > Outstanding; anything that does not parse is ignored."""
+
+    side = forms.ChoiceField(
+        required=False,
+        choices=[(RECEIVABLES, "Receivables"), (PAYABLES, "Payables")],
+        widget=forms.HiddenInput,
+    )
+    partner = forms.ChoiceField(required=False)
+    currency = forms.ChoiceField(required=False)
+    bucket = forms.ChoiceField(
+        required=False,
+        label="Age",
+        choices=[("", "Any age"), *[(key, label) for key, label, _, _ in BUCKETS]],
+    )
+    as_of = forms.DateField(required=False, widget=DATE, label="As of")
+
+    def __init__(
+        self,
+        *args: Any,
+        partners: Iterable[Any],
+        partner_label: str,
+        currencies: Iterable[str],
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].label = partner_label
+        _set_choices(self, "partner", _choices(partners, f"All {partner_label.lower()}s"))
+        _set_choices(self, "currency", [("", "All currencies")] + [(c, c) for c in currencies])
+
+    def filters(self, *, today: Any) -> OutstandingFilters:
+        data: dict[str, Any] = {}
+        if self.is_bound:
+            self.is_valid()
+            data = self.cleaned_data
+        partner = data.get("partner")
+        return OutstandingFilters(
+            side=data.get("side") or RECEIVABLES,
+            as_of=data.get("as_of") or today,
+            partner_id=int(partner) if partner else None,
+            currency=data.get("currency") or "",
+            bucket=data.get("bucket") or "",
         )
 
 
