@@ -19,7 +19,7 @@ from django.utils import timezone
 from ledgerbridge.accounting.models import AccountingPackage, AccountingSettings
 from ledgerbridge.companies.models import Company, Membership, Role, User
 from ledgerbridge.companies.permissions import Actor
-from ledgerbridge.invoicing.models import DocumentType, Partner, PartnerKind
+from ledgerbridge.invoicing.models import Document, DocumentType, Partner, PartnerKind
 from ledgerbridge.invoicing.services import (
     DocumentInput,
     LineInput,
@@ -187,11 +187,11 @@ def demo_load(*, today: dt.date | None = None, progress: Callable[[str], None] =
             name="Calder Valley Frozen Foods",
             city="Hebden Bridge",
         )
-        for day in range(5):
+        for weeks_ago in reversed(range(5)):  # oldest first: numbers rise with dates
             _sales_invoice(
                 second_actor,
                 second_customer,
-                today - dt.timedelta(days=7 * day),
+                today - dt.timedelta(days=7 * weeks_ago),
                 rng,
                 finalise=True,
             )
@@ -313,32 +313,52 @@ def _sales_invoice(
             **(_eur_rate(issue) if customer.currency == "EUR" else {}),
         ),
     )
+    _created_on(document, issue, rng)
     if finalise:
         document = document_finalise(actor=actor, document_id=document.pk, now=_at(issue))
     return document
 
 
 def _at(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(16, 30)))
+    """When a document of ``day`` was finalised: late afternoon, and never in the future."""
+    return min(timezone.make_aware(dt.datetime.combine(day, dt.time(16, 30))), timezone.now())
+
+
+def _created_on(document: Document, day: dt.date, rng: random.Random) -> None:
+    """Date a document's creation on the morning of ``day``, before it is finalised
+    (16:30), as if it had been keyed in then rather than when the demo loaded."""
+    created = timezone.make_aware(
+        dt.datetime.combine(day, dt.time(8, 0)) + dt.timedelta(minutes=rng.randint(0, 420))
+    )
+    created = min(created, _at(day))
+    Document.objects.filter(pk=document.pk).update(created_at=created, updated_at=created)
+
+
+# Three busy months, after a quieter month and a half whose invoices are the ones
+# more than 90 days past due (terms run up to 60 days) on the outstanding page.
+BUSY_DAYS = 91
+HISTORY_DAYS = 140
 
 
 def _documents(actor, customers, suppliers, *, today, rng, progress) -> int:
-    start = today - dt.timedelta(days=91)
+    start = today - dt.timedelta(days=HISTORY_DAYS)
+    busy_from = today - dt.timedelta(days=BUSY_DAYS)
     count = 0
     invoices = []
     purchases = []
     bill_numbers: set[tuple[int, int]] = set()
-    for day_offset in range(91):
+    for day_offset in range(HISTORY_DAYS):
         issue = start + dt.timedelta(days=day_offset)
         if issue.weekday() >= 5:
             continue
-        for _ in range(rng.randint(3, 5)):
+        busy = issue >= busy_from
+        for _ in range(rng.randint(3, 5) if busy else rng.randint(0, 2)):
             draft = issue > today - dt.timedelta(days=3) and rng.random() < 0.4
             invoices.append(
                 _sales_invoice(actor, rng.choice(customers), issue, rng, finalise=not draft)
             )
             count += 1
-        if rng.random() < 0.8:
+        if rng.random() < (0.8 if busy else 0.4):
             supplier, kind = rng.choice(suppliers)
             purchase_code = DEFAULT_CODING[kind][1]
             amount = _money(rng, 60, 2400)
@@ -367,6 +387,7 @@ def _documents(actor, customers, suppliers, *, today, rng, progress) -> int:
                     supplier_reference=f"{supplier.name.split()[0][:3].upper()}-{bill_number}",
                 ),
             )
+            _created_on(document, issue, rng)
             purchases.append(
                 document_finalise(actor=actor, document_id=document.pk, now=_at(issue))
             )
@@ -374,7 +395,8 @@ def _documents(actor, customers, suppliers, *, today, rng, progress) -> int:
         if count % 50 < 5:
             progress(f"  {count} documents…")
     finals = [d for d in invoices if not d.is_draft]
-    for invoice in rng.sample(finals, 8):
+    # Credit notes are numbered in the order of their dates, like everything else.
+    for invoice in sorted(rng.sample(finals, 8), key=lambda d: (d.issue_date, d.pk)):
         line = invoice.lines.first()
         credit = credit_note_create_from_invoice(
             actor=actor,
@@ -383,9 +405,10 @@ def _documents(actor, customers, suppliers, *, today, rng, progress) -> int:
             issue_date=min(today, invoice.issue_date + dt.timedelta(days=6)),
             reference=f"Credit for {invoice.number}: {rng.choice(['damaged pallet', 'rate dispute', 'duplicate charge'])}",
         )
+        _created_on(credit, credit.issue_date, rng)
         document_finalise(actor=actor, document_id=credit.pk, now=_at(credit.issue_date))
         count += 1
-    for bill in rng.sample(purchases, 3):
+    for bill in sorted(rng.sample(purchases, 3), key=lambda d: (d.issue_date, d.pk)):
         credit = credit_note_create_from_invoice(
             actor=actor,
             invoice_id=bill.pk,
@@ -393,6 +416,7 @@ def _documents(actor, customers, suppliers, *, today, rng, progress) -> int:
             reference=f"Supplier credit against {bill.supplier_reference}",
             supplier_reference=f"CR-{bill.supplier_reference}",
         )
+        _created_on(credit, credit.issue_date, rng)
         document_finalise(actor=actor, document_id=credit.pk, now=_at(credit.issue_date))
         count += 1
     return count

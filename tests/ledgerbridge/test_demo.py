@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 
 from ledgerbridge import validation
+from ledgerbridge.accounting.outstanding import bucket_of
 from ledgerbridge.companies.models import Company, User
 from ledgerbridge.demo import DEMO_COMPANY, demo_load
 from ledgerbridge.invoicing.models import Document, DocumentStatus, Partner
@@ -41,3 +42,25 @@ def test_demo_builds_a_haulage_company_once():
     counts = Document.objects.count(), Partner.objects.count(), User.objects.count()
     assert demo_load(today=dt.date(2026, 11, 24), progress=lambda _: None) is False
     assert (Document.objects.count(), Partner.objects.count(), User.objects.count()) == counts
+
+
+def test_demo_reads_like_a_real_ledger():
+    today = dt.date(2026, 11, 24)
+    demo_load(today=today, progress=lambda _: None)
+    for company in Company.objects.all():
+        finals = Document.objects.filter(company=company, status=DocumentStatus.FINAL)
+        for doc_type in finals.values_list("type", flat=True).distinct():
+            documents = list(finals.filter(type=doc_type).order_by("number"))
+            dates = [d.issue_date for d in documents]
+            assert dates == sorted(dates), f"{company} {doc_type}: numbers run against dates"
+        for document in finals:
+            assert document.created_at <= document.finalised_at, document
+            assert document.finalised_at.date() == document.issue_date, document
+    # Sales invoices in every ageing bucket (on due dates), in pounds and in euros.
+    northway = Document.objects.filter(
+        company__legal_name=DEMO_COMPANY, type="sales_invoice", status=DocumentStatus.FINAL
+    )
+    for currency in ("GBP", "EUR"):
+        overdue = [(today - d.due_date).days for d in northway.filter(currency=currency)]
+        for bucket in ("current", "1_30", "31_60", "61_90", "over_90"):
+            assert sum(bucket_of(days) == bucket for days in overdue) >= 2, (currency, bucket)

@@ -114,8 +114,15 @@ def tasks_settle(
     has an outcome (done, failed with the reason, or still in progress)."""
     if status not in TaskStatus.values:
         raise ApplicationError(f"Unknown task state {status!r}.")
-    return Task.objects.filter(document_id__in=document_ids, type=task_type_key).update(
-        status=status, message=message, updated_at=timezone.now()
+    tasks = Task.objects.filter(document_id__in=document_ids, type=task_type_key)
+    now = timezone.now()
+    if status != TaskStatus.DONE:
+        return tasks.update(status=status, message=message, updated_at=now)
+    # A task is done when its work is: a document finalised weeks before the
+    # company linked Xero is posted (and its task done) now, not when it was started.
+    already = tasks.filter(status=TaskStatus.DONE).update(message=message, updated_at=now)
+    return already + tasks.exclude(status=TaskStatus.DONE).update(
+        status=status, message=message, updated_at=now, completed_at=now
     )
 
 

@@ -155,6 +155,28 @@ def test_documents_wait_while_the_link_is_not_connected(
     assert record.status == SyncStatus.POSTED
 
 
+def test_a_task_is_done_when_its_document_is_posted_not_when_it_was_finalised(
+    sandbox, admin, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from ledgerbridge.invoicing.services import document_finalise
+
+    AccountingSettings.objects.filter(company=admin.company).update(auto_post_sales_invoice=True)
+    weeks_ago = timezone.now() - dt.timedelta(weeks=6)
+    draft = make_document(admin, issue_date=weeks_ago.date())
+    with django_capture_on_commit_callbacks(execute=True):
+        document_finalise(actor=admin, document_id=draft.pk, now=weeks_ago)
+    task = Task.objects.get(document=draft, type="post_to_xero")
+    assert task.status == TaskStatus.IN_PROGRESS and task.completed_at == weeks_ago
+    linked_at = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        authorise(sandbox, admin, [sandbox.tenant_id])
+    task.refresh_from_db()
+    assert task.status == TaskStatus.DONE
+    assert task.completed_at >= linked_at
+
+
 def test_purchase_invoices_go_as_bills_with_the_suppliers_number(
     sandbox, linked, django_capture_on_commit_callbacks
 ):
