@@ -6,6 +6,9 @@ import os
 
 import pytest
 
+# The Xero sandbox server fixture (``sandbox_servers``), shared by every suite.
+pytest_plugins = ["tests.sandbox_server"]
+
 # Playwright's sync API runs an event loop in the test thread; Django's ORM
 # refuses to run there unless told it is safe (it is: one thread per test).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -205,6 +205,7 @@ def api(
 
 async def _run(ctx: Ctx, handler: Handler, write: bool) -> Response:
     request = ctx.request
+    generation = ctx.sb.generation
     fault = ctx.sb.take_fault(request.method, request.url.path, ctx.tenant_id)
     if fault is not None and fault.kind == "revoke":
         # The organisation disconnects the app mid-flight: this and later calls get 403.
@@ -215,6 +216,9 @@ async def _run(ctx: Ctx, handler: Handler, write: bool) -> Response:
         early = await _fault_response(fault)
         if early is not None:
             return early
+        if ctx.sb.generation != generation:
+            # Reset while the call waited: its world is gone (its client usually is too).
+            return problem(503, "Service Unavailable", "The sandbox was reset")
     key = request.headers.get("idempotency-key")
     if key is None or request.method not in {"POST", "PUT", "PATCH"}:
         response = await handler(ctx)

@@ -33,6 +33,7 @@ class CallLog:
             return
         status_holder = {"status": 0}
         started = time.perf_counter()
+        generation = self.sandbox.generation
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -42,28 +43,30 @@ class CallLog:
         try:
             await self.app(scope, receive, capture)
         finally:
-            headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
-            auth = headers.get("authorization", "")
-            client_id = (
-                peek_claims(auth[7:]).get("client_id")
-                if auth.lower().startswith("bearer ")
-                else None
-            )
-            status = status_holder["status"] or scope.get("sandbox.dropped_status", 0)
-            self.sandbox.store.log_call(
-                {
-                    "at": self.sandbox.clock.now(),
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "query": scope.get("query_string", b"").decode(),
-                    "tenant_id": (headers.get("xero-tenant-id") or "").lower() or None,
-                    "client_id": client_id,
-                    "status": status,
-                    "idempotency_key": headers.get("idempotency-key"),
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                    "dropped": "sandbox.dropped_status" in scope,
-                }
-            )
+            if self.sandbox.generation == generation:  # not a call from before a reset
+                self._log(scope, status_holder["status"], started)
+
+    def _log(self, scope: Scope, status: int, started: float) -> None:
+        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        auth = headers.get("authorization", "")
+        client_id = (
+            peek_claims(auth[7:]).get("client_id") if auth.lower().startswith("bearer ") else None
+        )
+        status = status or scope.get("sandbox.dropped_status", 0)
+        self.sandbox.store.log_call(
+            {
+                "at": self.sandbox.clock.now(),
+                "method": scope["method"],
+                "path": scope["path"],
+                "query": scope.get("query_string", b"").decode(),
+                "tenant_id": (headers.get("xero-tenant-id") or "").lower() or None,
+                "client_id": client_id,
+                "status": status,
+                "idempotency_key": headers.get("idempotency-key"),
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                "dropped": "sandbox.dropped_status" in scope,
+            }
+        )
 
 
 class SandboxApp(Starlette):

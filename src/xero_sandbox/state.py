@@ -79,6 +79,8 @@ class Sandbox:
         self._faults: list[Fault] = []
         self._fault_ids = itertools.count(1)
         self._fault_lock = threading.Lock()
+        # Counts resets: a request that began before one must not touch the state after it.
+        self.generation = 0
         if self.config.seed_demo and not self.store.list_apps():
             seed_demo(self.store, self.clock, self.config.demo)
 
@@ -87,12 +89,15 @@ class Sandbox:
         return self.config.public_url.rstrip("/")
 
     def reset(self) -> None:
-        """Forget everything (documents, grants, faults, limits, clock changes) and
-        come back up in the demo state."""
+        """Forget everything (organisations, apps, users, connections, tokens,
+        documents, webhook events and back-off, the call log, faults, rate windows,
+        clock changes) and come back up in the demo state, as a new server would."""
+        self.generation += 1
         self.store.wipe()
         self.clock.set(now=time.time(), scale=self.config.time_scale, frozen=False)
         self.signer = TokenSigner(self.store)
         self.limiter.reset()
+        self.webhooks.reset()
         self.clear_faults()
         if self.config.seed_demo:
             seed_demo(self.store, self.clock, self.config.demo)

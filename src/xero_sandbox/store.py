@@ -116,6 +116,8 @@ class Store:
         with self.transaction():
             for table in _TABLES:
                 self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            # Call log, webhook events and deliveries number from 1 again, as on a new server.
+            self._db.execute("DELETE FROM sqlite_sequence")
 
     def close(self) -> None:
         with self.lock:

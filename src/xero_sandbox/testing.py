@@ -1,4 +1,5 @@
-"""Helpers for test suites: a real sandbox server in a thread, and a control client.
+"""A real sandbox server in a thread, and a client for its control API: what
+``ledgerbridge up``, the benchmarks and the test suites start the sandbox with.
 
     from xero_sandbox.testing import running_sandbox
 
@@ -6,10 +7,10 @@
         token = sandbox.control.mint_token()
         ... point the code under test at sandbox.base_url ...
 
-Or use the ``xero_sandbox_server`` pytest fixture: import it into a
-``conftest.py`` (``from xero_sandbox.testing import xero_sandbox_server``).
 Each server listens on its own free loopback port with an in-memory database,
-so tests can run in parallel (pytest-xdist).
+so tests can run in parallel (pytest-xdist). The pytest fixture that keeps one
+server per test process and resets it between tests lives with the tests
+(``tests/sandbox_server.py``).
 """
 
 from __future__ import annotations
@@ -243,16 +244,3 @@ def running_sandbox(**kwargs: Any) -> Iterator[RunningSandbox]:
         yield sandbox
     finally:
         sandbox.stop()
-
-
-try:  # the fixture is offered only where pytest is installed
-    import pytest
-
-    @pytest.fixture
-    def xero_sandbox_server() -> Iterator[RunningSandbox]:
-        """A fresh sandbox server (demo app, user and organisation) per test."""
-        with running_sandbox() as sandbox:
-            yield sandbox
-
-except ImportError:  # pragma: no cover - runtime installs without pytest
-    pass

@@ -58,7 +58,11 @@ class WebhookDispatcher:
         self.clock = clock
         self.batch_seconds = batch_seconds
         self._backoff: dict[str, _Backoff] = {}
-        self._flush_lock = asyncio.Lock()
+        self.delivering = asyncio.Lock()  # held while batches go out
+
+    def reset(self) -> None:
+        """Forget every app's delivery back-off (the sandbox's reset)."""
+        self._backoff.clear()
 
     # -- recording ---------------------------------------------------------------
     def record(
@@ -105,7 +109,7 @@ class WebhookDispatcher:
 
     async def flush(self, *, ignore_backoff: bool = False) -> list[Json]:
         """Deliver pending batches now; returns one summary per app attempted."""
-        async with self._flush_lock:
+        async with self.delivering:
             results = []
             for client_id in self.store.clients_with_pending_events():
                 result = await self._deliver_app(client_id, ignore_backoff=ignore_backoff)

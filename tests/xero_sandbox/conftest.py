@@ -21,7 +21,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from xero_sandbox import Sandbox, SandboxConfig, create_app
 from xero_sandbox.seed import DEMO_TENANT_ID
-from xero_sandbox.testing import RunningSandbox, running_sandbox
+from xero_sandbox.testing import RunningSandbox
 
 # Xero's published OpenAPI spec (and its webhooks schema and fact sheet), kept in the
 # repository so that a clone tests on its own.
@@ -229,6 +229,6 @@ def error_messages(response: httpx.Response) -> list[str]:
 
 
 @pytest.fixture
-def server() -> Iterator[RunningSandbox]:
-    with running_sandbox() as running:
-        yield running
+def server(sandbox_servers) -> RunningSandbox:
+    """A real sandbox server (the test process's, reset to its demo state)."""
+    return sandbox_servers.get()

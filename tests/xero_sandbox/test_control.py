@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from starlette.testclient import TestClient
@@ -211,3 +213,70 @@ def test_a_retry_with_the_same_key_after_a_dropped_response_gets_the_stored_answ
     assert retried.headers["Idempotent-Replayed"] == "true"
     listed = httpx.get(url, headers=headers, params={"InvoiceNumbers": "TMS-7"}).json()["Invoices"]
     assert [i["InvoiceID"] for i in listed] == [retried.json()["Invoices"][0]["InvoiceID"]]
+
+
+def test_reset_brings_a_running_server_back_as_new(server: RunningSandbox) -> None:
+    """What the test suites rely on when they share one server between tests."""
+    control = server.control
+    other = control.create_org("Other Ltd")["tenant_id"]
+    tokens = control.mint_token(tenant_ids=[server.tenant_id, other])
+    control.update_app(server.client_id, webhook_url="http://127.0.0.1:9/hooks")
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    created = httpx.put(
+        f"{server.base_url}/api.xro/2.0/Invoices",
+        json={"Invoices": [sales_invoice()]},
+        headers={**headers, "xero-tenant-id": server.tenant_id},
+    )
+    assert created.status_code == 200, created.text
+    assert control.webhook_events() and control.calls()
+    control.add_fault("error", status=503)
+    control.clock(now="2031-01-01T00:00:00Z", frozen=True)
+    for _ in range(60):
+        server.sandbox.limiter.acquire(server.client_id, server.tenant_id)
+
+    control.reset()
+
+    info = control.info()
+    assert [org["tenant_id"] for org in info["orgs"]] == [server.tenant_id]
+    assert info["orgs"][0]["connections"] == []
+    assert info["apps"][0]["webhook_url"] == "http://127.0.0.1:8000/webhooks/xero"
+    assert control.webhook_events() == [] and control.calls() == []
+    assert control.clock()["iso"] < "2031"
+    old = httpx.get(
+        f"{server.base_url}/api.xro/2.0/Invoices",
+        headers={**headers, "xero-tenant-id": server.tenant_id},
+    )
+    assert old.status_code in (401, 403)
+    fresh = control.mint_token()["access_token"]
+    answer = httpx.get(
+        f"{server.base_url}/api.xro/2.0/Invoices",
+        headers={"Authorization": f"Bearer {fresh}", "xero-tenant-id": server.tenant_id},
+    )
+    assert answer.status_code == 200  # no fault, a full minute's allowance
+    assert answer.json()["Invoices"] == []
+    assert answer.headers["X-MinLimit-Remaining"] == "59"
+    assert [call["seq"] for call in control.calls()] == [1, 2]  # numbered from 1 again
+
+
+def test_a_call_held_across_a_reset_leaves_nothing_behind(server: RunningSandbox) -> None:
+    token = server.control.mint_token()["access_token"]
+    headers = {"Authorization": f"Bearer {token}", "xero-tenant-id": server.tenant_id}
+    server.control.add_fault("latency", seconds=0.5, method="PUT", times=1)
+    with pytest.raises(httpx.TimeoutException):
+        httpx.put(
+            f"{server.base_url}/api.xro/2.0/Invoices",
+            json={"Invoices": [sales_invoice()]},
+            headers=headers,
+            timeout=0.1,
+        )
+
+    server.control.reset()
+    time.sleep(0.8)  # the held call wakes up in the new state
+
+    fresh = server.control.mint_token()["access_token"]
+    invoices = httpx.get(
+        f"{server.base_url}/api.xro/2.0/Invoices",
+        headers={"Authorization": f"Bearer {fresh}", "xero-tenant-id": server.tenant_id},
+    )
+    assert invoices.json()["Invoices"] == []
+    assert [call["method"] for call in server.control.calls()] == ["GET"]

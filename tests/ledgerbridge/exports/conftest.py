@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator
 from decimal import Decimal
 
 import httpx
@@ -21,7 +20,7 @@ from ledgerbridge.invoicing.services import (
     document_finalise,
 )
 from tests.ledgerbridge.factories import line, make_actor, make_company, make_partner
-from xero_sandbox.testing import RunningSandbox, running_sandbox
+from xero_sandbox.testing import RunningSandbox
 
 # Finalising at a fixed moment keeps document numbers (which carry the year) stable.
 FINALISED_AT = dt.datetime(2026, 11, 3, 9, 30, tzinfo=dt.UTC)
@@ -118,11 +117,10 @@ def purchase_invoice(actor: Actor, partner: Partner, **header) -> Document:
     )
 
 
-@pytest.fixture(scope="module")
-def xero() -> Iterator[RunningSandbox]:
-    """One sandbox server per module; each test gets its own organisation."""
-    with running_sandbox() as running:
-        yield running
+@pytest.fixture
+def xero(sandbox_servers) -> RunningSandbox:
+    """The test process's sandbox server, reset; each test makes its own organisation."""
+    return sandbox_servers.get()
 
 
 @pytest.fixture

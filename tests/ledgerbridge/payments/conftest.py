@@ -10,24 +10,20 @@ import pytest
 
 from ledgerbridge.accounting.models import PaymentState, SyncRecord, SyncStatus
 from tests.ledgerbridge.xero.conftest import admin, authorise  # noqa: F401
-from xero_sandbox.testing import running_sandbox
+from tests.sandbox_server import point_settings_at
 
 
 @pytest.fixture
-def signed_sandbox(settings):
+def signed_sandbox(settings, sandbox_servers):
     """A sandbox that delivers webhooks only when flushed, signed with our key.
 
     The test server shares the test's SQLite connection, so deliveries must
     not arrive while the test itself uses the database: the tests flush.
     """
-    with running_sandbox(webhook_batch_seconds=3600) as running:
-        settings.XERO_LOGIN_URL = running.base_url
-        settings.XERO_IDENTITY_URL = running.base_url
-        settings.XERO_API_URL = running.base_url
-        settings.XERO_CLIENT_ID = running.client_id
-        settings.XERO_CLIENT_SECRET = running.client_secret
-        settings.XERO_WEBHOOK_KEY = running.webhook_key
-        yield running
+    running = sandbox_servers.get(webhook_batch_seconds=3600)
+    point_settings_at(settings, running)
+    settings.XERO_WEBHOOK_KEY = running.webhook_key
+    return running
 
 
 @pytest.fixture

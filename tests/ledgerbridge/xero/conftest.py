@@ -14,7 +14,8 @@ from ledgerbridge.companies.models import Role
 from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.xero import connection
 from tests.ledgerbridge.factories import make_actor, make_company
-from xero_sandbox.testing import RunningSandbox, running_sandbox
+from tests.sandbox_server import point_settings_at
+from xero_sandbox.testing import RunningSandbox
 
 REDIRECT_URI = "http://127.0.0.1:8000/configuration/accounting/xero/callback"
 
@@ -26,14 +27,11 @@ NORTHWAY_TRACKING = [
 
 
 @pytest.fixture
-def sandbox(settings) -> RunningSandbox:
-    with running_sandbox() as running:
-        settings.XERO_LOGIN_URL = running.base_url
-        settings.XERO_IDENTITY_URL = running.base_url
-        settings.XERO_API_URL = running.base_url
-        settings.XERO_CLIENT_ID = running.client_id
-        settings.XERO_CLIENT_SECRET = running.client_secret
-        yield running
+def sandbox(settings, sandbox_servers) -> RunningSandbox:
+    """The test process's sandbox server, reset to its demo state."""
+    running = sandbox_servers.get()
+    point_settings_at(settings, running)
+    return running
 
 
 @pytest.fixture
