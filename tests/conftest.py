@@ -42,6 +42,60 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+# Django's default password hasher (PBKDF2, a million rounds) costs about 0.3 s for
+# every password set or checked, and most web tests create users and log in. No test
+# is about the hash's strength; the product keeps the default (a test says so).
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
+
+
+# What makes a test touch the database: pytest-django lets no other test reach it.
+DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "live_server",
+        "admin_user",
+        "admin_client",
+        "django_user_model",
+    }
+)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="run only the tests that use the database or are marked postgres_only "
+        "(./test's PostgreSQL phase: the other tests ran in the SQLite phase and would "
+        "run the same way again)",
+    )
+
+
+def uses_database(item: pytest.Item) -> bool:
+    return bool(
+        item.get_closest_marker("django_db")
+        or item.get_closest_marker("postgres_only")
+        or DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("database_tests_only"):
+        return
+    kept = [item for item in items if uses_database(item)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if not uses_database(item)])
+        items[:] = kept
+
+
 def pytest_terminal_summary(terminalreporter):
     """Print what tests recorded with ``record_property("summary", text)``.
 

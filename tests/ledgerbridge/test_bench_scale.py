@@ -8,6 +8,7 @@ import sys
 import pytest
 
 
+@pytest.mark.postgres_only
 def test_bench_scale_posts_every_document_within_xeros_limits():
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgres"):

@@ -94,6 +94,7 @@ def test_up_serves_the_demo_and_stops_everything_on_ctrl_c(tmp_path):
     assert still_running(process.pid) == []
 
 
+@pytest.mark.postgres_only
 def test_up_production_like_runs_on_postgresql_and_redis_with_several_workers(tmp_path):
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgres"):

@@ -149,3 +149,14 @@ def test_local_http_run_sets_cookies_without_secure_but_httponly_and_lax():
     response = client.post("/login/", {"username": user.username, "password": PASSWORD})
     session = response.cookies["sessionid"]
     assert session["httponly"] and session["samesite"] == "Lax" and not session["secure"]
+
+
+def test_the_product_hashes_passwords_with_djangos_default_pbkdf2():
+    """The tests switch to a fast hasher (tests/conftest.py); the product's settings do not."""
+    from django.conf import global_settings
+
+    import ledgerbridge.settings as product
+
+    hashers = getattr(product, "PASSWORD_HASHERS", global_settings.PASSWORD_HASHERS)
+    assert hashers[0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
+    assert hashers != settings.PASSWORD_HASHERS  # and the tests really run with another
