@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tests.sandbox_server import SandboxServers
 from xero_sandbox.seed import DEMO_WEBHOOK_KEY, DemoSettings
 from xero_sandbox.testing import RunningSandbox, free_port_socket, running_sandbox
 
@@ -84,9 +85,11 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def hooked(receiver: Receiver) -> Iterator[RunningSandbox]:
-    with running_sandbox(demo=DemoSettings(webhook_url=receiver.url)) as running:
-        yield running
+def hooked(receiver: Receiver, sandbox_servers: SandboxServers) -> RunningSandbox:
+    """The demo app delivering to the receiver (unverified: intent to receive first)."""
+    running = sandbox_servers.get()
+    running.control.update_app(running.client_id, webhook_url=receiver.url)
+    return running
 
 
 def api_headers(server: RunningSandbox) -> dict[str, str]:
