@@ -155,6 +155,8 @@ def document_bodies(draw: st.DrawFn) -> dict[str, Any]:
         "partner": "customer" if sales else "supplier",
         "issue_date": "2026-11-02",
         "currency": None,
+        "exchange_rate": None,
+        "exchange_rate_source": "",
         "reference": "Hostile test",
         "order_reference": "ORD-1",
         "trip_reference": "DOM-2611-1",
@@ -163,11 +165,22 @@ def document_bodies(draw: st.DrawFn) -> dict[str, Any]:
         "lines": rows,
     }
     # Text fields take hostile text half the time; the others one to three at a time.
-    for name in ("reference", "order_reference", "trip_reference", "supplier_reference", "notes"):
+    for name in (
+        "reference",
+        "order_reference",
+        "trip_reference",
+        "supplier_reference",
+        "notes",
+        "exchange_rate_source",
+    ):
         if draw(st.booleans()):
             body[name] = draw(texts())
     for name in draw(
-        st.lists(st.sampled_from(["partner", "issue_date", "currency"]), max_size=2, unique=True)
+        st.lists(
+            st.sampled_from(["partner", "issue_date", "currency", "exchange_rate"]),
+            max_size=2,
+            unique=True,
+        )
     ):
         body[name] = draw(
             {
@@ -176,6 +189,7 @@ def document_bodies(draw: st.DrawFn) -> dict[str, Any]:
                     st.dates().map(str), st.sampled_from(["", "2026-13-45", "9999-12-31"])
                 ),
                 "currency": st.sampled_from(["EUR", "<b>", "€€€", "gbp", ""]),
+                "exchange_rate": figures(),
             }[name]
         )
     return body
@@ -299,6 +313,8 @@ def _form_data(world: Tenant, body: dict[str, Any]) -> dict[str, Any]:
         "issue_date": body["issue_date"],
         "due_date": "",
         "currency": body["currency"] or "",
+        "exchange_rate": "" if body["exchange_rate"] is None else str(body["exchange_rate"]),
+        "exchange_rate_source": body["exchange_rate_source"],
         **{k: body[k] for k in ("reference", "order_reference", "trip_reference", "notes")},
         "supplier_reference": body["supplier_reference"],
     }
