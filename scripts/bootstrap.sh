@@ -1,6 +1,11 @@
 # Sourced by ./run and ./test: makes .venv and installs the pinned dependencies.
-# Usage: bootstrap [runtime|dev]. Re-installs only when pyproject.toml or
-# constraints.txt changed since the last install (a stamp file in .venv).
+# Usage: bootstrap [runtime|dev]. runtime installs requirements/runtime.txt (the
+# product and the sandbox ./run starts), dev requirements/dev.txt (also the
+# benchmarks' extra and the test tools); every package is pinned with its hashes
+# (pip --require-hashes), then LedgerBridge itself goes in editable without
+# dependencies. Re-installs only when pyproject.toml or the requirements file
+# changed since the last install (a stamp file in .venv). scripts/lock.sh writes
+# the requirements files.
 set -euo pipefail
 
 bootstrap() {
@@ -17,17 +22,22 @@ bootstrap() {
         echo "Creating $root/.venv"
         "$py" -m venv "$root/.venv"
     fi
-    # runtime: the product and the sandbox ./run starts; dev: also benchmarks and test tools.
-    local spec="$root[dev]"
-    [ "$extra" = "dev" ] || spec="$root[sandbox]"
+    local requirements="$root/requirements/$extra.txt"
+    if [ ! -f "$requirements" ]; then
+        echo "bootstrap: no $requirements (use runtime or dev)" >&2
+        exit 1
+    fi
     local stamp="$root/.venv/.installed-$extra"
     local want
-    want="$(cat "$root/pyproject.toml" "$root/constraints.txt" | sha256sum | cut -d' ' -f1)"
+    want="$(cat "$root/pyproject.toml" "$requirements" | sha256sum | cut -d' ' -f1)"
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         echo "Installing dependencies ($extra) into .venv"
-        "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+        # The requirements pin pip, setuptools and wheel too, so the project is
+        # built with the pinned setuptools (no build isolation fetching another).
         "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-            -c "$root/constraints.txt" -e "$spec"
+            --require-hashes -r "$requirements"
+        "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+            --no-deps --no-build-isolation -e "$root"
         echo "$want" > "$stamp"
     fi
 }

@@ -1,4 +1,5 @@
-"""Audit the pinned dependencies (constraints.txt) with pip-audit; used by ./test.
+"""Audit the pinned dependencies (requirements/dev.txt, which holds every package
+of requirements/runtime.txt too) with pip-audit; used by ./test.
 
 Fails on any known vulnerability not listed in IGNORED with its reason. When
 PyPI's vulnerability data cannot be reached (some mirrors serve the package
@@ -9,22 +10,36 @@ passes: an audit that could not run is not a red build, but it is not hidden.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+REQUIREMENTS = ROOT / "requirements" / "dev.txt"
 # Vulnerability id -> why it does not affect LedgerBridge (and when to look again).
 IGNORED: dict[str, str] = {}
 
 
+def pins(path: Path) -> dict[str, str]:
+    """name -> version of a requirements file written by scripts/lock.sh."""
+    found = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", path.read_text(), re.M)
+    return {re.sub(r"[-_.]+", "-", name).lower(): version for name, version in found}
+
+
 def main() -> int:
+    # Auditing dev.txt covers the runtime only while the runtime is a subset of it.
+    runtime, dev = pins(ROOT / "requirements" / "runtime.txt"), pins(REQUIREMENTS)
+    apart = {name: version for name, version in runtime.items() if dev.get(name) != version}
+    if apart:
+        print(f"requirements/runtime.txt pins what dev.txt does not: {apart}; run scripts/lock.sh")
+        return 1
     with tempfile.TemporaryDirectory() as tmp:
         report_path = Path(tmp) / "audit.json"
         command = [
             sys.executable, "-m", "pip_audit", "--progress-spinner", "off",
-            "--requirement", str(ROOT / "constraints.txt"), "--no-deps", "--disable-pip",
+            "--requirement", str(REQUIREMENTS), "--no-deps", "--disable-pip",
             "--format", "json", "--output", str(report_path),
             *(arg for vuln in IGNORED for arg in ("--ignore-vuln", vuln)),
         ]  # fmt: skip
