@@ -44,7 +44,9 @@ bootstrap() {
 
 # WeasyPrint needs Pango; install it from Debian when missing and we are root.
 system_packages() {
-    if ! ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so.0'; then
+    # grep reads all of ldconfig's output: with -q it could stop early, and under
+    # pipefail ldconfig's broken pipe would read as "Pango missing".
+    if ! ldconfig -p 2>/dev/null | grep 'libpango-1.0.so.0' >/dev/null; then
         apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
     fi
 }

@@ -6,6 +6,10 @@
 # (./test's bootstrap installs it into .venv).
 #   runtime.txt: the product and its sandbox (what ./run installs)
 #   dev.txt:     also the benchmarks' extra and the test and lint tools (./test)
+# pip-compile resolves for the Python it runs under: run it under the oldest
+# Python we support (Debian 12's 3.11.2), since some packages need more on older
+# patch releases (redis needs async-timeout below 3.11.3); extra pins are
+# harmless on newer ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 compile() {
