@@ -133,9 +133,9 @@ def test_the_page_shows_each_organisations_calls_against_xeros_limits(kind, sett
     html = staff_client.get("/platform/operations").content.decode()
 
     row = html[html.index(f'data-company="{company.pk}"') :].split("</tr>")[0]
-    assert '<td class="num">3 / 60</td>' in row
-    assert '<td class="num">4 / 5,000</td>' in row
+    assert '<div>3 / 60 <span class="muted">a minute</span></div>' in row
+    assert '<div>4 / 5,000 <span class="muted">a day</span></div>' in row
     quiet_row = html[html.index(f'data-company="{quiet.pk}"') :].split("</tr>")[0]
-    assert '<td class="num">0 / 60</td>' in quiet_row
+    assert '<div>0 / 60 <span class="muted">a minute</span></div>' in quiet_row
     app = int(html.split('id="app-minute"')[1].split('class="ops-figure">')[1].split("<")[0])
     assert app >= 3 if kind == "redis" else app == 3

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from ledgerbridge.accounting.exports import ExportFilters, export_batch_create
@@ -135,6 +136,24 @@ def fill(route: Route, ids: dict[str, list[int]]) -> list[str]:
         values = dict(zip(names, combination, strict=True))
         urls.append(PARAM.sub(lambda m, v=values: str(v[m.group(1) or m.group(2)]), route.path))
     return urls
+
+
+def html_pages(user: Any, ids: dict[str, list[int]]) -> list[tuple[str, str]]:
+    """Every GET of a web route that answers ``user`` with an HTML page, with its markup.
+
+    One id of each kind, but every document (a draft, a final invoice and a bill have
+    different pages)."""
+    client = Client()
+    client.force_login(user)
+    one_each = {kind: values[:1] for kind, values in ids.items()}
+    one_each["document"] = ids["document"]
+    pages = []
+    for route in web_routes():
+        for url in fill(route, one_each):
+            response = client.get(url)
+            if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+                pages.append((url, response.content.decode()))
+    return pages
 
 
 # -- request bodies and queries from the schema -------------------------------------------
