@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,21 @@ def main() -> int:
     if apart:
         print(f"requirements/runtime.txt pins what dev.txt does not: {apart}; run scripts/lock.sh")
         return 1
+    # A dependency added to pyproject.toml but not locked would be missing: the
+    # project itself is installed with --no-deps.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    wanted = {
+        "runtime.txt": (runtime, [*project["dependencies"], *extras["sandbox"]]),
+        "dev.txt": (dev, [*project["dependencies"], *(r for e in extras.values() for r in e)]),
+    }
+    for file, (pinned, requirements) in wanted.items():
+        names = {
+            re.sub(r"[-_.]+", "-", re.split(r"[\s\[<>=!~;]", r)[0]).lower() for r in requirements
+        }
+        if missing := sorted(names - set(pinned)):
+            print(f"requirements/{file} lacks {', '.join(missing)}: run scripts/lock.sh")
+            return 1
     with tempfile.TemporaryDirectory() as tmp:
         report_path = Path(tmp) / "audit.json"
         command = [
