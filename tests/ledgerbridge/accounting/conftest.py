@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from django.utils import timezone
 
@@ -11,7 +13,7 @@ from ledgerbridge.accounting.models import AccountingPackage, AccountingSettings
 from ledgerbridge.accounting.outbox import sync_company_run
 from ledgerbridge.companies.models import Company, Role
 from ledgerbridge.companies.permissions import Actor
-from ledgerbridge.invoicing.models import Document, Task
+from ledgerbridge.invoicing.models import Document, DocumentPdf, Task
 from ledgerbridge.invoicing.workflow import task_complete
 from tests.ledgerbridge.factories import make_actor, make_company, make_document
 
@@ -51,9 +53,27 @@ def post_all(company: Company, runs: int = 3) -> None:
         sync_company_run(company_id=company.pk, now=timezone.now())
 
 
+# Each document's stored PDF, in place of rendering one (about a second each, which would
+# be most of these tests' time); rendering is tested with the documents.
+STAND_IN_PDF = b"%PDF-1.4\n% a stand-in for the document's PDF\n%%EOF\n"
+
+
+def final(actor: Actor, **kwargs) -> Document:
+    """A final document (one line unless told), its PDF stored."""
+    document = make_document(actor, finalise=True, **{"lines": 1, **kwargs})
+    DocumentPdf.objects.create(
+        document=document,
+        content=STAND_IN_PDF,
+        sha256=hashlib.sha256(STAND_IN_PDF).hexdigest(),
+        size=len(STAND_IN_PDF),
+        rendered_at=timezone.now(),
+    )
+    return document
+
+
 def queue(actor: Actor, count: int, **kwargs) -> list[Document]:
     """Final documents whose "Post to Xero" a user completed: records pending."""
-    documents = [make_document(actor, lines=1, finalise=True, **kwargs) for _ in range(count)]
+    documents = [final(actor, **kwargs) for _ in range(count)]
     for document in documents:
         task_complete(
             actor=actor, task_id=Task.objects.get(document=document, type="post_to_xero").pk

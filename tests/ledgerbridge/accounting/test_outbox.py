@@ -8,6 +8,7 @@ against the sandbox in ``tests/ledgerbridge/xero/``.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pytest
 from django.utils import timezone
@@ -26,13 +27,13 @@ from ledgerbridge.accounting.outbox import (
     sync_record_retry,
     sync_records_resume,
 )
-from ledgerbridge.invoicing.models import Task, TaskStatus
+from ledgerbridge.invoicing.models import DocumentPdf, Task, TaskStatus
 from ledgerbridge.invoicing.services import credit_note_create_from_invoice, document_finalise
 from ledgerbridge.invoicing.workflow import task_complete
 from tests.ledgerbridge.factories import line, make_document
 from tests.ledgerbridge.figures.conftest import store_raw
 
-from .conftest import post_all, queue
+from .conftest import STAND_IN_PDF, final, post_all, queue
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +65,7 @@ def test_a_final_document_is_posted_attached_and_its_task_done(
 
 
 def test_manual_mode_leaves_the_task_open_until_a_user_completes_it(package, manual):
-    document = make_document(manual, finalise=True)
+    document = final(manual)
     task = _task(document)
     assert task.status == TaskStatus.OPEN
     assert not SyncRecord.objects.filter(document=document).exists()
@@ -74,7 +75,7 @@ def test_manual_mode_leaves_the_task_open_until_a_user_completes_it(package, man
 
 
 def test_the_task_is_in_progress_until_the_document_is_in_the_package(package, manual):
-    document = make_document(manual, finalise=True)
+    document = final(manual)
     task = task_complete(actor=manual, task_id=_task(document).pk)
     assert task.status == TaskStatus.IN_PROGRESS and task.message == "Queued for Xero."
     assert SyncRecord.objects.get(document=document).status == SyncStatus.PENDING
@@ -349,19 +350,31 @@ def test_an_attachment_that_fails_for_now_is_tried_on_the_next_run(package, manu
 # ------------------------------------------------------------------ credit notes
 
 
-def _credit_note_for(actor, invoice, captured):
-    with captured(execute=True):
-        credit = credit_note_create_from_invoice(actor=actor, invoice_id=invoice.pk)
-        document_finalise(actor=actor, document_id=credit.pk)
+def _posted_invoice(actor, amount: str = "100"):
+    """A sales invoice (auto-posted: its record waits), posted by a run."""
+    invoice = final(actor, lines=[line("freight", unit_price=amount)])
+    post_all(actor.company, runs=1)
+    return invoice
+
+
+def _credit_note_for(actor, invoice):
+    """Its credit note, finalised (auto-posted: its record waits), with its PDF stored."""
+    credit = credit_note_create_from_invoice(actor=actor, invoice_id=invoice.pk)
+    document_finalise(actor=actor, document_id=credit.pk)
+    DocumentPdf.objects.create(
+        document=credit,
+        content=STAND_IN_PDF,
+        sha256=hashlib.sha256(STAND_IN_PDF).hexdigest(),
+        size=len(STAND_IN_PDF),
+        rendered_at=timezone.now(),
+    )
     return credit
 
 
-def test_a_credit_note_is_allocated_to_its_posted_invoice(
-    package, admin, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        invoice = make_document(admin, lines=[line("freight", unit_price="100")], finalise=True)
-    credit = _credit_note_for(admin, invoice, django_capture_on_commit_callbacks)
+def test_a_credit_note_is_allocated_to_its_posted_invoice(package, admin):
+    invoice = _posted_invoice(admin)
+    credit = _credit_note_for(admin, invoice)
+    post_all(admin.company, runs=1)
     record = SyncRecord.objects.get(document=credit)
     assert record.status == SyncStatus.POSTED, record.message
     assert record.allocation_status == StepStatus.DONE, record.allocation_message
@@ -371,39 +384,34 @@ def test_a_credit_note_is_allocated_to_its_posted_invoice(
     assert held.credits == {record.external_id: credit.gross_total}
 
 
-def test_a_credit_note_waits_for_its_invoice_to_be_posted(
-    package, admin, django_capture_on_commit_callbacks
-):
-    invoice = make_document(admin, lines=[line("freight", unit_price="100")], finalise=True)
+def test_a_credit_note_waits_for_its_invoice_to_be_posted(package, admin):
+    invoice = final(admin, lines=[line("freight", unit_price="100")])
     package.refuse(invoice.number)
     post_all(admin.company, runs=1)
     assert SyncRecord.objects.get(document=invoice).status == SyncStatus.FAILED
-    credit = _credit_note_for(admin, invoice, django_capture_on_commit_callbacks)
+    credit = _credit_note_for(admin, invoice)
+    post_all(admin.company, runs=1)
     record = SyncRecord.objects.get(document=credit)
     assert record.status == SyncStatus.POSTED
     assert record.allocation_status == StepStatus.WAITING
     assert record.allocation_message == "Waiting for the invoice to be posted."
 
 
-def test_a_credit_note_for_a_paid_invoice_stays_unallocated_with_a_note(
-    package, admin, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        invoice = make_document(admin, lines=[line("freight", unit_price="100")], finalise=True)
+def test_a_credit_note_for_a_paid_invoice_stays_unallocated_with_a_note(package, admin):
+    invoice = _posted_invoice(admin)
     package.record_payment(admin.company, SyncRecord.objects.get(document=invoice).external_id)
-    credit = _credit_note_for(admin, invoice, django_capture_on_commit_callbacks)
+    credit = _credit_note_for(admin, invoice)
+    post_all(admin.company, runs=1)
     record = SyncRecord.objects.get(document=credit)
     assert record.allocation_status == StepStatus.SKIPPED
     assert "already paid" in record.allocation_message
 
 
-def test_a_lost_allocation_answer_is_settled_as_allocated_once(
-    package, admin, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        invoice = make_document(admin, lines=[line("freight", unit_price="100")], finalise=True)
+def test_a_lost_allocation_answer_is_settled_as_allocated_once(package, admin):
+    invoice = _posted_invoice(admin)
     package.lose_answer("allocate")
-    credit = _credit_note_for(admin, invoice, django_capture_on_commit_callbacks)
+    credit = _credit_note_for(admin, invoice)
+    post_all(admin.company, runs=1)
     record = SyncRecord.objects.get(document=credit)
     assert record.allocation_status == StepStatus.WAITING  # the answer was lost
 
@@ -414,6 +422,7 @@ def test_a_lost_allocation_answer_is_settled_as_allocated_once(
     assert record.allocation_message == ""
     held = package.books[admin.company.pk][SyncRecord.objects.get(document=invoice).external_id]
     assert held.credits == {record.external_id: credit.gross_total}
+    assert len(package.calls_of("allocate")) == 2
 
 
 # ------------------------------------------------------------------ the REST API and settings
