@@ -74,3 +74,25 @@ def test_sandbox_command_says_how_to_install_the_sandbox_extra(monkeypatch, caps
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if the sandbox extra were missing
     assert cli_main(["sandbox", "--port", "1"]) == 1
     assert "pip install -e '.[sandbox]'" in capsys.readouterr().err
+
+
+def test_sandbox_imports_without_the_product():
+    # The sandbox is its own program: no Django, nothing of ledgerbridge.
+    script = textwrap.dedent(
+        """
+        import importlib, pkgutil, sys
+        for name in ("django", "ledgerbridge"):
+            sys.modules[name] = None
+        import xero_sandbox
+        for module in pkgutil.walk_packages(xero_sandbox.__path__, "xero_sandbox."):
+            if module.name != "xero_sandbox.__main__":
+                importlib.import_module(module.name)
+        print("ok")
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k in ("PYTHONPATH", "HOME", "PATH")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "ok"
