@@ -623,7 +623,7 @@ def audit(stack: Stack, tenants: dict[int, str]) -> Audit:
     from ledgerbridge.accounting.outbox import LEASE_PREFIX
     from ledgerbridge.invoicing.models import Document
     from ledgerbridge.xero.models import LinkStatus, XeroConnection
-    from ledgerbridge.xero.posting import XERO_TYPES, xero_number
+    from ledgerbridge.xero.payloads import XERO_TYPES, xero_number
     from xero_sandbox.testing import ControlClient
 
     close_old_connections()

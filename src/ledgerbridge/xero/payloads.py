@@ -11,18 +11,245 @@ Xero module reads answers with live here too: ``money()`` for amounts and
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, overload
 
 from django.utils import timezone
+from xero_python.accounting import (
+    Address,
+    Allocation,
+    Allocations,
+    Contact,
+    CreditNote,
+    CurrencyCode,
+    Invoice,
+    LineAmountTypes,
+    LineItem,
+    LineItemTracking,
+)
+from xero_python.api_client.serializer import serialize
+from xero_python.models import BaseModel
 
 from ledgerbridge.accounting.payments import (
     RemoteAllocation,
     RemoteDocumentState,
     RemotePayment,
 )
+from ledgerbridge.invoicing.models import Document, DocumentType, Partner
 
 CENT = Decimal("0.01")
+
+XERO_TYPES: dict[str, str] = {
+    DocumentType.SALES_INVOICE: "ACCREC",
+    DocumentType.PURCHASE_INVOICE: "ACCPAY",
+    DocumentType.SALES_CREDIT_NOTE: "ACCRECCREDIT",
+    DocumentType.PURCHASE_CREDIT_NOTE: "ACCPAYCREDIT",
+}
+
+
+# -- what we send ----------------------------------------------------------------------
+def xero_number(document: Document) -> str:
+    """Our number for sales documents; the supplier's number for purchase ones."""
+    return document.number if document.is_sales else document.supplier_reference
+
+
+def reference(document: Document) -> str:
+    parts = [document.reference, document.order_reference, document.trip_reference]
+    if not document.is_sales:
+        parts.insert(0, document.number)  # our own number, to find the bill from the TMS
+    return " / ".join(p for p in parts if p)[:255]
+
+
+def contact(partner: Partner, *, contact_id: str | None = None) -> Contact:
+    """A partner as a Xero contact (``contact_id`` to update the one Xero has)."""
+    return Contact(
+        contact_id=contact_id,
+        name=partner.name,
+        contact_number=partner.number,
+        email_address=partner.email or None,
+        tax_number=partner.vat_number or None,
+        addresses=[
+            Address(
+                address_type="POBOX",
+                address_line1=partner.address_line1 or None,
+                address_line2=partner.address_line2 or None,
+                city=partner.city or None,
+                postal_code=partner.postcode or None,
+                country=partner.country or None,
+            )
+        ],
+    )
+
+
+def line_items(
+    document: Document, *, tax_types: Mapping[str, str], categories: Mapping[int, str]
+) -> list[LineItem]:
+    """The document's lines; they, their codes and dimensions must come prefetched.
+
+    ``tax_types``: our tax code -> Xero TaxType; ``categories``: dimension id ->
+    tracking category name (dimensions without one are not sent).
+    """
+    return [
+        LineItem(
+            description=line.description,
+            quantity=line.quantity,
+            unit_amount=line.unit_price,
+            discount_rate=line.discount_percent or None,
+            line_amount=line.net_amount,
+            account_code=line.nominal_code.code,
+            tax_type=tax_types[line.tax_rate.code],
+            tax_amount=line.tax_amount,
+            tracking=[
+                LineItemTracking(name=categories[ld.dimension_id], option=ld.value.name)
+                for ld in line.dimensions.all()
+                if ld.dimension_id in categories
+            ]
+            or None,
+        )
+        for line in document.lines.all()
+    ]
+
+
+def _document_fields(
+    document: Document,
+    *,
+    contact_id: str,
+    status: str,
+    tax_types: Mapping[str, str],
+    categories: Mapping[int, str],
+) -> dict[str, Any]:
+    return {
+        "type": XERO_TYPES[document.type],
+        "contact": Contact(contact_id=contact_id),
+        "reference": reference(document),
+        "date": document.issue_date,
+        "currency_code": CurrencyCode(document.currency),
+        # Xero converts at this rate for the VAT return, so its pounds are the
+        # PDF's; without one Xero takes its own day rate.
+        **(
+            {"currency_rate": float(document.exchange_rate)}
+            if document.exchange_rate is not None
+            else {}
+        ),
+        "status": status,
+        "line_amount_types": LineAmountTypes.EXCLUSIVE,
+        "line_items": line_items(document, tax_types=tax_types, categories=categories),
+    }
+
+
+def invoice(
+    document: Document,
+    *,
+    contact_id: str,
+    status: str,
+    tax_types: Mapping[str, str],
+    categories: Mapping[int, str],
+) -> Invoice:
+    """A sales invoice or a bill, tax-exclusive, as Xero should hold it."""
+    return Invoice(
+        **_document_fields(
+            document,
+            contact_id=contact_id,
+            status=status,
+            tax_types=tax_types,
+            categories=categories,
+        ),
+        invoice_number=xero_number(document),
+        due_date=document.due_date,
+    )
+
+
+def credit_note(
+    document: Document,
+    *,
+    contact_id: str,
+    status: str,
+    tax_types: Mapping[str, str],
+    categories: Mapping[int, str],
+) -> CreditNote:
+    """A sales or purchase credit note, tax-exclusive, as Xero should hold it."""
+    return CreditNote(
+        **_document_fields(
+            document,
+            contact_id=contact_id,
+            status=status,
+            tax_types=tax_types,
+            categories=categories,
+        ),
+        credit_note_number=xero_number(document),
+    )
+
+
+def allocation(*, invoice_id: str, amount: Decimal, on: dt.date) -> Allocations:
+    """Part of a credit note set against an invoice."""
+    return Allocations(
+        allocations=[Allocation(invoice=Invoice(invoice_id=invoice_id), amount=amount, date=on)]
+    )
+
+
+# The spec's read-only properties of the models we send (a test keeps this equal to
+# the spec): Xero fills them in, a request must not carry them.
+READ_ONLY: dict[str, frozenset[str]] = {
+    "Invoice": frozenset(
+        {
+            "CISDeduction",
+            "CISRate",
+            "SubTotal",
+            "TotalTax",
+            "Total",
+            "TotalDiscount",
+            "HasAttachments",
+            "IsDiscounted",
+            "Payments",
+            "Prepayments",
+            "Overpayments",
+            "AmountDue",
+            "AmountPaid",
+            "FullyPaidOnDate",
+            "AmountCredited",
+            "UpdatedDateUTC",
+            "UpdatedDateUTCString",
+            "CreditNotes",
+        }
+    ),
+    "CreditNote": frozenset(
+        {"CISDeduction", "CISRate", "UpdatedDateUTC", "UpdatedDateUTCString", "SentToContact"}
+    ),
+    "Contact": frozenset({"UpdatedDateUTC", "Website", "Discount"}),
+    "Allocation": frozenset({"IsDeleted"}),
+}
+# Flags the SDK sets to False on every model it builds; only Xero's answers mean them.
+ANSWER_FLAGS = frozenset({"HasAttachments", "HasErrors", "HasValidationErrors"})
+
+
+def request_body(model: BaseModel) -> Any:
+    """An SDK model as the JSON a request carries: only what a request may write.
+
+    The SDK serialises its defaults too (``HasAttachments``, ``HasErrors``,
+    ``HasValidationErrors``: false on every model), and Xero's spec marks some of
+    them read-only; this drops ``READ_ONLY`` and ``ANSWER_FLAGS`` at every level.
+    """
+    body = serialize(model)
+    _drop_read_only(model, body)
+    return body
+
+
+def _drop_read_only(model: Any, body: Any) -> None:
+    if isinstance(model, list | tuple) and isinstance(body, list | tuple):
+        for item, item_body in zip(model, body, strict=True):
+            _drop_read_only(item, item_body)
+        return
+    if not isinstance(model, BaseModel) or not isinstance(body, dict):
+        return
+    dropped = READ_ONLY.get(type(model).__name__, frozenset()) | ANSWER_FLAGS
+    for attribute, key in model.attribute_map.items():
+        if key not in body:
+            continue
+        if key in dropped:
+            del body[key]
+        else:
+            _drop_read_only(getattr(model, attribute), body[key])
 
 
 # -- reading Xero's answers ------------------------------------------------------------

@@ -18,21 +18,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
-from xero_python.accounting import (
-    Address,
-    Allocation,
-    Allocations,
-    Contact,
-    Contacts,
-    CreditNote,
-    CreditNotes,
-    CurrencyCode,
-    Invoice,
-    Invoices,
-    LineAmountTypes,
-    LineItem,
-    LineItemTracking,
-)
+from xero_python.accounting import Contacts, CreditNotes, Invoices
 
 from ledgerbridge.accounting.connector import (
     AllocationOutcome,
@@ -58,12 +44,13 @@ from ledgerbridge.invoicing.models import (
 from ledgerbridge.invoicing.money import format_date, format_money
 from ledgerbridge.iterables import chunks
 
+from . import payloads
 from .client import XeroClient
 from .connection import LinkNotUsable
 from .errors import XeroAuthRejected, XeroNotFound, XeroRateLimited, XeroUnavailable, XeroValidation
 from .mapping import tax_types_for_company, tracking_category_for
 from .models import XeroConnection, XeroContactLink
-from .payloads import enum_value, money
+from .payloads import XERO_TYPES, enum_value, money, request_body, xero_number
 from .problems import problem_text, problems_from_refusal
 
 T = TypeVar("T")
@@ -74,23 +61,12 @@ CONTACT_LOOKUP_CHUNK = 50  # partners per GET (two conditions each)
 # Documents that count as held by Xero (voided and deleted ones do not).
 LIVE_STATUSES = ["DRAFT", "SUBMITTED", "AUTHORISED", "PAID"]
 
-XERO_TYPES: dict[str, str] = {
-    DocumentType.SALES_INVOICE: "ACCREC",
-    DocumentType.PURCHASE_INVOICE: "ACCPAY",
-    DocumentType.SALES_CREDIT_NOTE: "ACCRECCREDIT",
-    DocumentType.PURCHASE_CREDIT_NOTE: "ACCPAYCREDIT",
-}
 DEEP_LINKS = {
     "ACCREC": "/AccountsReceivable/View.aspx?InvoiceID={id}",
     "ACCPAY": "/AccountsPayable/View.aspx?InvoiceID={id}",
     "ACCRECCREDIT": "/AccountsReceivable/ViewCreditNote.aspx?creditNoteID={id}",
     "ACCPAYCREDIT": "/AccountsPayable/ViewCreditNote.aspx?creditNoteID={id}",
 }
-
-
-def xero_number(document: Document) -> str:
-    """Our number for sales documents; the supplier's number for purchase ones."""
-    return document.number if document.is_sales else document.supplier_reference
 
 
 def deep_link(short_code: str, xero_type: str, xero_id: str) -> str:
@@ -164,7 +140,7 @@ class XeroConnector:
             result = self._call(
                 client,
                 client.api.create_contacts,
-                Contacts(contacts=[self._contact(p) for p in to_create]),
+                request_body(Contacts(contacts=[payloads.contact(p) for p in to_create])),
                 summarize_errors=False,
                 idempotency_key=f"{request_key}:contacts",
                 write=True,
@@ -176,7 +152,11 @@ class XeroConnector:
             self._call(
                 client,
                 client.api.update_or_create_contacts,
-                Contacts(contacts=[self._contact(p, contact_id=found[p.pk]) for p in to_update]),
+                request_body(
+                    Contacts(
+                        contacts=[payloads.contact(p, contact_id=found[p.pk]) for p in to_update]
+                    )
+                ),
                 summarize_errors=False,
                 idempotency_key=f"{request_key}:contact-updates",
                 write=True,
@@ -205,59 +185,7 @@ class XeroConnector:
                     found[partner.pk] = str(contact.contact_id)
         return found
 
-    @staticmethod
-    def _contact(partner: Partner, contact_id: str | None = None) -> Contact:
-        return Contact(
-            contact_id=contact_id,
-            name=partner.name,
-            contact_number=partner.number,
-            email_address=partner.email or None,
-            tax_number=partner.vat_number or None,
-            addresses=[
-                Address(
-                    address_type="POBOX",
-                    address_line1=partner.address_line1 or None,
-                    address_line2=partner.address_line2 or None,
-                    city=partner.city or None,
-                    postal_code=partner.postcode or None,
-                    country=partner.country or None,
-                )
-            ],
-        )
-
     # -- documents ---------------------------------------------------------------------
-    def _lines(
-        self, document: Document, tax_types: dict[str, str], categories: dict[int, str]
-    ) -> list[LineItem]:
-        items = []
-        # Lines, codes and dimensions come prefetched for the whole batch (post()).
-        for line in document.lines.all():
-            items.append(
-                LineItem(
-                    description=line.description,
-                    quantity=line.quantity,
-                    unit_amount=line.unit_price,
-                    discount_rate=line.discount_percent or None,
-                    line_amount=line.net_amount,
-                    account_code=line.nominal_code.code,
-                    tax_type=tax_types[line.tax_rate.code],
-                    tax_amount=line.tax_amount,
-                    tracking=[
-                        LineItemTracking(name=categories[ld.dimension_id], option=ld.value.name)
-                        for ld in line.dimensions.all()
-                        if ld.dimension_id in categories
-                    ]
-                    or None,
-                )
-            )
-        return items
-
-    def _reference(self, document: Document) -> str:
-        parts = [document.reference, document.order_reference, document.trip_reference]
-        if not document.is_sales:
-            parts.insert(0, document.number)  # our own number, to find the bill from the TMS
-        return " / ".join(p for p in parts if p)[:255]
-
     def post(
         self,
         company: Company,
@@ -314,24 +242,12 @@ class XeroConnector:
                 )
             )
 
-        def common(record: SyncRecord) -> dict[str, Any]:
-            document = documents[record.pk]
+        def coding(record: SyncRecord) -> dict[str, Any]:
             return {
-                "type": XERO_TYPES[document.type],
-                "contact": Contact(contact_id=contacts[document.partner_id]),
-                "reference": self._reference(document),
-                "date": document.issue_date,
-                "currency_code": CurrencyCode(document.currency),
-                # Xero converts at this rate for the VAT return, so its pounds are the
-                # PDF's; without one Xero takes its own day rate.
-                **(
-                    {"currency_rate": float(document.exchange_rate)}
-                    if document.exchange_rate is not None
-                    else {}
-                ),
+                "contact_id": contacts[documents[record.pk].partner_id],
                 "status": status,
-                "line_amount_types": LineAmountTypes.EXCLUSIVE,
-                "line_items": self._lines(document, tax_types, categories),
+                "tax_types": tax_types,
+                "categories": categories,
             }
 
         duplicates = self._duplicates_in_xero(
@@ -347,15 +263,10 @@ class XeroConnector:
         invoices = [r for r in invoices if r not in skip]
         credits = [r for r in credits if r not in skip]
         if invoices:
-            payload = Invoices(
-                invoices=[
-                    Invoice(
-                        **common(r),
-                        invoice_number=xero_number(documents[r.pk]),
-                        due_date=documents[r.pk].due_date,
-                    )
-                    for r in invoices
-                ]
+            payload = request_body(
+                Invoices(
+                    invoices=[payloads.invoice(documents[r.pk], **coding(r)) for r in invoices]
+                )
             )
             items = self._send(
                 client, client.api.create_invoices, payload, f"{request_key}:invoices", "invoices"
@@ -364,11 +275,12 @@ class XeroConnector:
                 invoices, items, short_code, "invoice_id", "invoice_number", refused
             )
         if credits:
-            payload_cn = CreditNotes(
-                credit_notes=[
-                    CreditNote(**common(r), credit_note_number=xero_number(documents[r.pk]))
-                    for r in credits
-                ]
+            payload_cn = request_body(
+                CreditNotes(
+                    credit_notes=[
+                        payloads.credit_note(documents[r.pk], **coding(r)) for r in credits
+                    ]
+                )
             )
             items = self._send(
                 client,
@@ -668,14 +580,10 @@ class XeroConnector:
                 client,
                 client.api.create_credit_note_allocation,
                 credit_note.external_id,
-                Allocations(
-                    allocations=[
-                        Allocation(
-                            invoice=Invoice(invoice_id=invoice.external_id),
-                            amount=amount,
-                            date=timezone.localdate(now),
-                        )
-                    ]
+                request_body(
+                    payloads.allocation(
+                        invoice_id=invoice.external_id, amount=amount, on=timezone.localdate(now)
+                    )
                 ),
                 idempotency_key=f"lb-allocate-{credit_note.pk}-{invoice.pk}",
                 write=True,
