@@ -58,8 +58,8 @@ from ledgerbridge.invoicing.models import (
 from ledgerbridge.invoicing.money import line_net
 from ledgerbridge.spreadsheet import SafeCsvWriter
 
-from .mapping import tax_types_for_company
-from .models import XeroTaxMapping, XeroTrackingMapping
+from .coding import tax_names_for_company
+from .models import XeroTrackingMapping
 
 SALES = "sales"
 BILLS = "bills"
@@ -136,44 +136,12 @@ BILLS_COLUMNS = (
 
 COLUMNS = {SALES: SALES_COLUMNS, BILLS: BILLS_COLUMNS}
 
-# Xero's display names of its standard UK tax rates, by TaxType: what the
-# importer's *TaxType column wants when a company has not named the rate itself.
-DEFAULT_TAX_NAMES = {
-    "OUTPUT2": "20% (VAT on Income)",
-    "INPUT2": "20% (VAT on Expenses)",
-    "RROUTPUT": "5% (VAT on Income)",
-    "RRINPUT": "5% (VAT on Expenses)",
-    "ZERORATEDOUTPUT": "Zero Rated Income",
-    "ZERORATEDINPUT": "Zero Rated Expenses",
-    "EXEMPTOUTPUT": "Exempt Income",
-    "EXEMPTINPUT": "Exempt Expenses",
-    "NONE": "No VAT",
-    "CAPEXINPUT2": "20% (VAT on Capital Purchases)",
-    "ECZROUTPUT": "Zero Rated EC Goods Income",
-    "ECZROUTPUTSERVICES": "Zero Rated EC Services",
-    "ECACQUISITIONS": "EC Acquisitions (20%)",
-    "REVERSECHARGES": "Reverse Charge Expenses (20%)",
-}
-
 FOUR = Decimal("0.0001")
 HUNDRED = Decimal(100)
 
 
 def file_kind_of(document_type: str) -> str:
     return SALES if document_type in SALES_TYPES else BILLS
-
-
-def tax_names_for_company(company: Company) -> dict[int, str]:
-    """Tax rate id → the name Xero's importer knows it by ('' when unknown)."""
-    types = tax_types_for_company(company)
-    named = {
-        m.tax_rate_id: m.tax_name
-        for m in XeroTaxMapping.objects.filter(tax_rate__company=company).exclude(tax_name="")
-    }
-    return {
-        rate_id: named.get(rate_id) or DEFAULT_TAX_NAMES.get(types.get(code, ""), "")
-        for rate_id, code in TaxRate.objects.filter(company=company).values_list("id", "code")
-    }
 
 
 def _money(value: Decimal) -> str:

@@ -46,9 +46,9 @@ from ledgerbridge.iterables import chunks
 
 from . import payloads
 from .client import XeroClient
+from .coding import tax_types_for_company, tracking_category_for
 from .connection import LinkNotUsable
 from .errors import XeroAuthRejected, XeroNotFound, XeroRateLimited, XeroUnavailable, XeroValidation
-from .mapping import tax_types_for_company, tracking_category_for
 from .models import XeroConnection, XeroContactLink
 from .payloads import XERO_TYPES, enum_value, money, request_body, xero_number
 from .problems import problem_text, problems_from_refusal

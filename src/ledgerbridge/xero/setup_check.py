@@ -30,8 +30,8 @@ from ledgerbridge.invoicing.models import (
 from ledgerbridge.invoicing.numbering import number_series_ensure
 
 from .client import XeroClient
+from .coding import tax_types_for_company, tracking_category_for
 from .errors import XeroError, XeroNotFound
-from .mapping import tax_types_for_company, tracking_category_for
 from .models import XeroSetupCheck
 
 # Xero account classes that fit our account types.

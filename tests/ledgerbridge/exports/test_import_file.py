@@ -156,7 +156,7 @@ def test_xero_takes_at_most_500_documents_per_file():
 )
 def test_starter_tax_codes_are_written_with_xeros_tax_rate_names(finance, tax_code, name):
     from ledgerbridge.invoicing.models import TaxRate
-    from ledgerbridge.xero.import_file import tax_names_for_company
+    from ledgerbridge.xero.coding import tax_names_for_company
 
     rate = TaxRate.objects.get(company=finance.company, code=tax_code)
 

@@ -146,7 +146,7 @@ def test_switching_auto_posting_on_needs_a_passing_setup_check(client, sandbox, 
 
 def test_a_custom_xero_tax_name_for_import_files_is_saved_and_audited(client, admin):
     from ledgerbridge.invoicing.models import TaxRate
-    from ledgerbridge.xero.import_file import tax_names_for_company
+    from ledgerbridge.xero.coding import tax_names_for_company
 
     login(client, admin.company)
     s20 = TaxRate.objects.get(company=admin.company, code="S20")

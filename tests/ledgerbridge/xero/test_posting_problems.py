@@ -23,7 +23,7 @@ from ledgerbridge.invoicing.models import (
 )
 from ledgerbridge.invoicing.services import LineInput
 from ledgerbridge.invoicing.workflow import task_complete
-from ledgerbridge.xero.mapping import xero_tax_mapping_set, xero_tracking_mapping_set
+from ledgerbridge.xero.coding import xero_tax_mapping_set, xero_tracking_mapping_set
 from ledgerbridge.xero.models import XeroContactLink
 from ledgerbridge.xero.problems import record_advice
 from tests.ledgerbridge.factories import line, make_document, make_partner, make_user

@@ -13,7 +13,7 @@ from ledgerbridge.accounting.models import AccountingSettings
 from ledgerbridge.companies.models import Role
 from ledgerbridge.invoicing.models import DocumentType, Task, TaxRate
 from ledgerbridge.invoicing.workflow import task_complete
-from ledgerbridge.xero.mapping import xero_tax_mapping_set
+from ledgerbridge.xero.coding import xero_tax_mapping_set
 from tests.ledgerbridge.factories import PASSWORD, line, make_document, make_user
 
 from .conftest import authorise

@@ -23,15 +23,16 @@ from ledgerbridge.errors import ApplicationError, PermissionDeniedError
 from ledgerbridge.invoicing.models import Dimension, TaxRate
 from ledgerbridge.words import counted
 from ledgerbridge.xero import connection
-from ledgerbridge.xero.import_file import tax_names_for_company
-from ledgerbridge.xero.mapping import (
+from ledgerbridge.xero.coding import (
+    explicit_tax_names,
+    tax_names_for_company,
     tax_types_for_company,
     tracking_category_for,
     xero_tax_mapping_set,
     xero_tax_name_set,
     xero_tracking_mapping_set,
 )
-from ledgerbridge.xero.models import XeroSetupCheck, XeroTaxMapping
+from ledgerbridge.xero.models import XeroSetupCheck
 from ledgerbridge.xero.setup_check import xero_setup_check_run, xero_tracking_options_create
 
 from .common import actor_view
@@ -51,10 +52,7 @@ def config_accounting(request: HttpRequest, actor: Actor) -> HttpResponse:
     check = XeroSetupCheck.objects.filter(company=actor.company).first()
     tax_types = tax_types_for_company(actor.company)
     tax_names = tax_names_for_company(actor.company)
-    explicit_names = {
-        m.tax_rate_id: m.tax_name
-        for m in XeroTaxMapping.objects.filter(tax_rate__company=actor.company).exclude(tax_name="")
-    }
+    explicit_names = explicit_tax_names(actor.company)
     return render(
         request,
         "web/config/accounting.html",

@@ -1,7 +1,9 @@
-"""How our codes become Xero's: tax rate code → TaxType, dimension → tracking category.
+"""How our codes become Xero's, and the Super Admin's services that set them.
 
-A company maps explicitly where codes differ; otherwise the defaults below
-(for the starter UK VAT codes) or the code itself are used.
+Tax rate code → Xero TaxType (for the API), tax rate → Xero's tax rate name (for
+import files), dimension → tracking category. A company maps explicitly where
+they differ; otherwise the defaults below (for the starter UK VAT codes) or the
+code itself are used.
 """
 
 from __future__ import annotations
@@ -45,6 +47,44 @@ def tax_types_for_company(company: Company) -> dict[str, str]:
     return {
         rate.code: explicit.get(rate.code) or DEFAULT_TAX_TYPES.get(rate.code, rate.code)
         for rate in TaxRate.objects.filter(company=company)
+    }
+
+
+# Xero's display names of its standard UK tax rates, by TaxType: what the
+# importer's *TaxType column wants when a company has not named the rate itself.
+DEFAULT_TAX_NAMES = {
+    "OUTPUT2": "20% (VAT on Income)",
+    "INPUT2": "20% (VAT on Expenses)",
+    "RROUTPUT": "5% (VAT on Income)",
+    "RRINPUT": "5% (VAT on Expenses)",
+    "ZERORATEDOUTPUT": "Zero Rated Income",
+    "ZERORATEDINPUT": "Zero Rated Expenses",
+    "EXEMPTOUTPUT": "Exempt Income",
+    "EXEMPTINPUT": "Exempt Expenses",
+    "NONE": "No VAT",
+    "CAPEXINPUT2": "20% (VAT on Capital Purchases)",
+    "ECZROUTPUT": "Zero Rated EC Goods Income",
+    "ECZROUTPUTSERVICES": "Zero Rated EC Services",
+    "ECACQUISITIONS": "EC Acquisitions (20%)",
+    "REVERSECHARGES": "Reverse Charge Expenses (20%)",
+}
+
+
+def explicit_tax_names(company: Company) -> dict[int, str]:
+    """Tax rate id → the name the company gave it for Xero's import files (named ones only)."""
+    return {
+        m.tax_rate_id: m.tax_name
+        for m in XeroTaxMapping.objects.filter(tax_rate__company=company).exclude(tax_name="")
+    }
+
+
+def tax_names_for_company(company: Company) -> dict[int, str]:
+    """Tax rate id → the name Xero's importer knows it by ('' when unknown)."""
+    types = tax_types_for_company(company)
+    named = explicit_tax_names(company)
+    return {
+        rate_id: named.get(rate_id) or DEFAULT_TAX_NAMES.get(types.get(code, ""), "")
+        for rate_id, code in TaxRate.objects.filter(company=company).values_list("id", "code")
     }
 
 
