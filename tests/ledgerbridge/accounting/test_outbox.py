@@ -107,6 +107,30 @@ def test_a_run_posts_only_its_own_company(package, manual):
     assert SyncRecord.objects.get(document=theirs).status == SyncStatus.PENDING
 
 
+def test_a_retried_document_goes_first_in_a_request_of_its_own(package, manual):
+    [refused] = queue(manual, 1)
+    package.refuse(refused.number)
+    post_all(manual.company, runs=1)
+    package.accept(refused.number)
+    more = queue(manual, 2)  # the backlog, queued before the retry
+    package.calls.clear()
+
+    sync_record_retry(actor=manual, document_id=refused.pk)
+    record = SyncRecord.objects.get(document=refused)
+    assert record.wanted_at is not None
+    sync_company_run(company_id=manual.company.pk, now=timezone.now())
+
+    first, second = package.calls_of("post")
+    assert (first.record_ids, first.interactive) == ((record.pk,), True)
+    assert second.interactive is False
+    assert set(second.record_ids) == set(
+        SyncRecord.objects.filter(document__in=more).values_list("pk", flat=True)
+    )
+    record.refresh_from_db()
+    assert record.status == SyncStatus.POSTED and record.wanted_at is None
+    assert _statuses(manual.company) == {SyncStatus.POSTED}
+
+
 # ------------------------------------------------------------------ refusals
 
 
