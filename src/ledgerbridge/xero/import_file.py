@@ -144,7 +144,8 @@ def file_kind_of(document_type: str) -> str:
     return SALES if document_type in SALES_TYPES else BILLS
 
 
-def _money(value: Decimal) -> str:
+def _amount(value: Decimal) -> str:
+    """An amount to 2 dp, as the templates write it."""
     return f"{value:.2f}"
 
 
@@ -284,7 +285,7 @@ class XeroImportFile:
         ]
         issue = document.issue_date.strftime(self.date_format)
         due = document.due_date.strftime(self.date_format)
-        total = _money(sign * document.gross_total)
+        total = _amount(sign * document.gross_total)
         file_total = Decimal("0.00")
         for line in document.lines:
             tracking = sorted(
@@ -315,7 +316,7 @@ class XeroImportFile:
                         _quantity(line.discount_percent) if line.discount_percent else "",
                         account,
                         tax_name,
-                        _money(tax),
+                        _amount(tax),
                         *tracking_cells,
                         document.currency,
                         "",
@@ -338,7 +339,7 @@ class XeroImportFile:
                         _unit(unit),
                         account,
                         tax_name,
-                        _money(tax),
+                        _amount(tax),
                         *tracking_cells,
                         document.currency,
                     ]

@@ -33,6 +33,7 @@ from .client import XeroClient
 from .coding import tax_types_for_company, tracking_category_for
 from .errors import XeroError, XeroNotFound
 from .models import XeroSetupCheck
+from .payloads import enum_value
 
 # Xero account classes that fit our account types.
 FITTING_CLASSES: dict[str, set[str]] = {
@@ -68,7 +69,7 @@ def _accounts(client: XeroClient, company_id: int) -> list[CheckItem]:
                     "this nominal code.",
                 )
             )
-        elif str(account.status) != "ACTIVE" and getattr(account.status, "value", "") != "ACTIVE":
+        elif enum_value(account.status) != "ACTIVE":
             items.append(
                 CheckItem(
                     "Accounts",
@@ -79,7 +80,7 @@ def _accounts(client: XeroClient, company_id: int) -> list[CheckItem]:
                 )
             )
         else:
-            account_class = getattr(account._class, "value", str(account._class))
+            account_class = enum_value(account._class)
             if account_class not in FITTING_CLASSES[code.type]:
                 items.append(
                     CheckItem(
@@ -121,7 +122,7 @@ def _tax_rates(client: XeroClient, company_id: int) -> list[CheckItem]:
                 CheckItem("Tax rates", label, False, f"Xero has no tax rate {tax_type}.", hint_map)
             )
             continue
-        status = getattr(xero.status, "value", str(xero.status))
+        status = enum_value(xero.status)
         xero_rate = Decimal(
             str(xero.effective_rate if xero.effective_rate is not None else xero.display_tax_rate)
         )
@@ -176,7 +177,7 @@ def _tracking(client: XeroClient, company_id: int) -> tuple[list[CheckItem], dic
         name = mapped[dimension.pk]
         category = categories.get(name)
         label = f"{dimension.name} → {name}"
-        if category is None or getattr(category.status, "value", str(category.status)) != "ACTIVE":
+        if category is None or enum_value(category.status) != "ACTIVE":
             items.append(
                 CheckItem(
                     "Tracking",
@@ -188,11 +189,7 @@ def _tracking(client: XeroClient, company_id: int) -> tuple[list[CheckItem], dic
                 )
             )
             continue
-        options = {
-            o.name
-            for o in category.options or []
-            if getattr(o.status, "value", str(o.status)) == "ACTIVE"
-        }
+        options = {o.name for o in category.options or [] if enum_value(o.status) == "ACTIVE"}
         producible = {rule.value.name for rule in dimension.rules.all()}
         if dimension.default_value_id:
             producible.add(
@@ -284,8 +281,7 @@ def _currencies(client: XeroClient, company_id: int) -> list[CheckItem]:
     if foreign:
         try:
             enabled = {
-                getattr(c.code, "value", str(c.code))
-                for c in client.call(client.api.get_currencies).currencies or []
+                enum_value(c.code) for c in client.call(client.api.get_currencies).currencies or []
             }
         except XeroNotFound:
             enabled = set()
