@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import structlog
@@ -30,11 +30,10 @@ from ledgerbridge.invoicing.figures import (
     documents_with_figure_problems,
     figures_need_correction_message,
 )
-from ledgerbridge.invoicing.models import CREDIT_NOTE_TYPES, Document, TaskStatus
+from ledgerbridge.invoicing.models import CREDIT_NOTE_TYPES, Document
 from ledgerbridge.invoicing.money import format_money
 from ledgerbridge.invoicing.pdf import document_pdf_ensure
 from ledgerbridge.invoicing.services import duplicate_override_reason_clean
-from ledgerbridge.invoicing.workflow import tasks_settle
 
 from .connector import (
     AccountingConnector,
@@ -57,10 +56,10 @@ from .models import (
     SyncStatus,
     WaitReason,
 )
+from .workflow import post_tasks_follow
 
 log = structlog.get_logger(__name__)
 
-POST_TASK = "post_to_xero"
 # Work per run is bounded so that one company's backlog does not hold a worker:
 # the run re-queues itself behind the other companies' jobs. One Xero batch (50)
 # per turn keeps companies finishing close together: with 200 documents each,
@@ -139,36 +138,6 @@ def _refuse_if_in_a_file(document: Document) -> None:
         f"{document} is in the Xero import file of export {entry.batch.number}; posting it "
         "through the API as well would put it in Xero twice. Import the file instead."
     )
-
-
-QUEUED = "Queued for Xero."
-
-
-def post_task_state(record: SyncRecord) -> tuple[str, str]:
-    """The "Post to Xero" task's state and message for where its document is:
-    done only once it is in the package, failed with the reason, else in progress."""
-    if record.status == SyncStatus.POSTED:
-        note = f" {record.message}" if record.message else ""
-        return TaskStatus.DONE, f"Posted to Xero as {record.external_number}.{note}"
-    if record.status == SyncStatus.FAILED:
-        return TaskStatus.FAILED, f"Xero refused it: {record.message}"
-    if record.status == SyncStatus.NEEDS_ATTENTION:
-        return TaskStatus.FAILED, f"{record.message} Retry when Xero is reachable."
-    return TaskStatus.IN_PROGRESS, record.message or QUEUED
-
-
-def post_tasks_follow(records: Iterable[SyncRecord], *, message: str | None = None) -> None:
-    """The one path that moves "Post to Xero" tasks once completed: each follows
-    the outcome of its document's outbox record (``message`` in place of the
-    usual words, where the outcome has its own)."""
-    groups: dict[tuple[str, str], list[int]] = {}
-    for record in records:
-        status, usual = post_task_state(record)
-        groups.setdefault((status, message or usual), []).append(record.document_id)
-    for (status, message), document_ids in groups.items():
-        tasks_settle(
-            document_ids=document_ids, task_type_key=POST_TASK, status=status, message=message
-        )
 
 
 def wake(company_id: int) -> None:
@@ -679,12 +648,10 @@ def _release(
         waiting_for=WaitReason.NONE,
         attempts=0,
     )
-    tasks_settle(
-        document_ids=SyncRecord.objects.filter(company=company, status=SyncStatus.PENDING).values(
-            "document_id"
+    post_tasks_follow(
+        SyncRecord.objects.filter(company=company, status=SyncStatus.PENDING).only(
+            "document_id", "status", "message"
         ),
-        task_type_key=POST_TASK,
-        status=TaskStatus.IN_PROGRESS,
         message=f"Waiting: {message}",
     )
 

@@ -11,7 +11,7 @@ from ledgerbridge.errors import ApplicationError, PermissionDeniedError
 from ledgerbridge.invoicing.workflow import tasks_refresh_visibility
 
 from .models import AccountingPackage, AccountingSettings
-from .outbox import POST_TASK
+from .workflow import POST_TASK
 
 
 def accounting_settings_get(*, company: Company) -> AccountingSettings:

@@ -1,15 +1,52 @@
-"""The "Post to Xero" task type, plugged into the invoicing workflow."""
+"""The "Post to Xero" task type, plugged into the invoicing workflow, and its state.
+
+The task follows its document's outbox record: in progress until the document
+is in the accounting package, done only then, failed with the reason. Its
+state changes only here (``post_tasks_follow``, through the invoicing
+workflow's ``tasks_settle``), and retrying it is the document's one retry,
+``sync_record_retry``, whether it comes from the task or from the document.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from ledgerbridge.companies.permissions import Actor
-from ledgerbridge.invoicing.models import Document, Task, TaskMode
-from ledgerbridge.invoicing.workflow import TaskType, task_type_register
+from ledgerbridge.invoicing.models import Document, Task, TaskMode, TaskStatus
+from ledgerbridge.invoicing.workflow import TaskType, task_type_register, tasks_settle
 
-from .models import AccountingPackage, AccountingSettings
-from .outbox import POST_TASK, post_task_state, sync_record_request
+from .models import AccountingPackage, AccountingSettings, SyncRecord, SyncStatus
+
+POST_TASK = "post_to_xero"
+QUEUED = "Queued for Xero."
+
+
+def post_task_state(record: SyncRecord) -> tuple[str, str]:
+    """The "Post to Xero" task's state and message for where its document is:
+    done only once it is in the package, failed with the reason, else in progress."""
+    if record.status == SyncStatus.POSTED:
+        note = f" {record.message}" if record.message else ""
+        return TaskStatus.DONE, f"Posted to Xero as {record.external_number}.{note}"
+    if record.status == SyncStatus.FAILED:
+        return TaskStatus.FAILED, f"Xero refused it: {record.message}"
+    if record.status == SyncStatus.NEEDS_ATTENTION:
+        return TaskStatus.FAILED, f"{record.message} Retry when Xero is reachable."
+    return TaskStatus.IN_PROGRESS, record.message or QUEUED
+
+
+def post_tasks_follow(records: Iterable[SyncRecord], *, message: str | None = None) -> None:
+    """The one path that moves "Post to Xero" tasks once completed: each follows
+    the outcome of its document's outbox record (``message`` in place of the
+    usual words, where the outcome has its own)."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for record in records:
+        status, usual = post_task_state(record)
+        groups.setdefault((status, message or usual), []).append(record.document_id)
+    for (status, words), document_ids in groups.items():
+        tasks_settle(
+            document_ids=document_ids, task_type_key=POST_TASK, status=status, message=words
+        )
 
 
 def _settings(document: Document) -> AccountingSettings | None:
@@ -27,12 +64,24 @@ def _mode(document: Document) -> str:
     return TaskMode.AUTO if auto else TaskMode.MANUAL
 
 
+# The outbox imports this module (post_tasks_follow), so its services are
+# imported where they are called.
+
+
 def _complete(task: Task, actor: Actor | None, now: dt.datetime) -> str:
     # Completing only queues the document: the task is done once it is in Xero
     # (the outbox settles it through post_tasks_follow).
+    from .outbox import sync_record_request
+
     record = sync_record_request(document=task.document, now=now)
     status, task.message = post_task_state(record)
     return status
+
+
+def _retry(task: Task, actor: Actor, now: dt.datetime) -> None:
+    from .outbox import sync_record_retry
+
+    sync_record_retry(actor=actor, document_id=task.document_id, now=now)
 
 
 def register() -> None:
@@ -44,5 +93,6 @@ def register() -> None:
             mode_for=_mode,
             on_complete=_complete,
             action_label="Post to Xero",
+            on_retry=_retry,
         )
     )

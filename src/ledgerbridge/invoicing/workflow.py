@@ -5,6 +5,9 @@ it applies to a final document, whether it completes itself, and what
 completing it means; for instance the accounting part registers "Post to Xero".
 Completing runs the type's handler in the caller's transaction, so whatever the
 handler writes commits or rolls back together with the task.
+
+A task's state changes only here: ``task_complete`` (which retries a failed
+task) and ``tasks_settle`` (for whoever does the work a task started).
 """
 
 from __future__ import annotations
@@ -38,6 +41,11 @@ class TaskType:
     on_complete: Callable[[Task, Actor | None, datetime], str | None]
     # Text on the button that completes it.
     action_label: str = "Complete"
+    # What retrying a failed task means, when it is not completing it again: the
+    # type's own retry, which settles the task through tasks_settle (the
+    # "Post to Xero" task's is the document's one retry). Raise ApplicationError
+    # to refuse.
+    on_retry: Callable[[Task, Actor, datetime], None] | None = None
 
 
 _registry: dict[str, TaskType] = {}
@@ -88,8 +96,18 @@ def _complete(task: Task, *, actor: Actor | None, now: datetime) -> Task:
     return task
 
 
+def _retry(task: Task, *, actor: Actor, now: datetime) -> Task:
+    task_type = task_type_get(task.type)
+    if task_type is None or task_type.on_retry is None:
+        return _complete(task, actor=actor, now=now)
+    task_type.on_retry(task, actor, now)
+    task.refresh_from_db()
+    return task
+
+
 def task_complete(*, actor: Actor, task_id: int, now: datetime | None = None) -> Task:
-    """A user completes an open (or failed, to retry) task of a document of their company."""
+    """A user completes an open task of a document of their company, or retries a
+    failed one (the type's retry when it has one, else completing it again)."""
     require(actor, Permission.WORK_DOCUMENTS)
     now = now or timezone.now()
     with transaction.atomic():
@@ -104,6 +122,8 @@ def task_complete(*, actor: Actor, task_id: int, now: datetime | None = None) ->
             raise ApplicationError("This task is already done.")
         if task.status == TaskStatus.IN_PROGRESS:
             raise ApplicationError(f"This task is already in progress: {task.message}".strip())
+        if task.status == TaskStatus.FAILED:
+            return _retry(task, actor=actor, now=now)
         return _complete(task, actor=actor, now=now)
 
 
