@@ -8,12 +8,13 @@ one package.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
 from ledgerbridge.companies.models import Company
+from ledgerbridge.errors import ApplicationError
 from ledgerbridge.invoicing.models import DocumentType
 
 # Documents travel to the writer as these plain records rather than model instances:
@@ -100,9 +101,32 @@ class ImportFileFormat(Protocol):
         ...
 
 
-def import_file_format_for(company: Company, *, date_format: str) -> ImportFileFormat:
-    """The file writer of the company's package. Only Xero's exists today, and it is
-    also the fallback for companies on no package."""
-    from ledgerbridge.xero.import_file import XeroImportFile
+ImportFileFormatFactory = Callable[..., ImportFileFormat]  # (company, *, date_format)
 
-    return XeroImportFile(company, date_format=date_format)
+_formats: dict[str, ImportFileFormatFactory] = {}
+_fallback: list[ImportFileFormatFactory] = []
+
+
+def import_file_format_register(
+    package: str, factory: ImportFileFormatFactory, *, fallback: bool = False
+) -> None:
+    """An adapter offers its package's file writer, as it registers its connector.
+    The ``fallback`` writer also serves companies whose package has none (a
+    company on no package can still take its documents away in a file)."""
+    _formats[package] = factory
+    if fallback:
+        _fallback[:] = [factory]
+
+
+def import_file_format_unregister(package: str) -> None:
+    factory = _formats.pop(package, None)
+    if factory is not None and _fallback == [factory]:
+        _fallback.clear()
+
+
+def import_file_format_for(company: Company, *, package: str, date_format: str) -> ImportFileFormat:
+    """The file writer of the company's accounting package (or the fallback one)."""
+    factory = _formats.get(package) or (_fallback[0] if _fallback else None)
+    if factory is None:
+        raise ApplicationError("No import file format is available for the accounting package.")
+    return factory(company, date_format=date_format)

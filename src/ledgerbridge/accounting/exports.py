@@ -421,7 +421,9 @@ def _select(
 
 def _format_for(actor: Actor) -> ImportFileFormat:
     settings, _ = AccountingSettings.objects.get_or_create(company=actor.company)
-    return import_file_format_for(actor.company, date_format=settings.import_date_format)
+    return import_file_format_for(
+        actor.company, package=settings.package, date_format=settings.import_date_format
+    )
 
 
 def _not_exported(actor: Actor, filters: ExportFilters) -> QuerySet[Document]:
@@ -682,7 +684,9 @@ def _build_or_fail(batch: ExportBatch) -> None:
 
 def _build(batch: ExportBatch) -> None:
     settings, _ = AccountingSettings.objects.get_or_create(company=batch.company)
-    file_format = import_file_format_for(batch.company, date_format=settings.import_date_format)
+    file_format = import_file_format_for(
+        batch.company, package=settings.package, date_format=settings.import_date_format
+    )
     documents = Document.objects.filter(export_entries__batch=batch)
     stem = _batch_stem(batch)
     written = 0

@@ -7,6 +7,7 @@ class XeroConfig(AppConfig):
     verbose_name = "Xero"
 
     def ready(self) -> None:
-        from .posting import register
+        from . import import_file, posting
 
-        register()
+        posting.register()
+        import_file.register()

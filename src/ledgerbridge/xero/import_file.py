@@ -45,7 +45,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ledgerbridge.accounting.export_format import ExportDocument, ExportLine, WrittenFile
+from ledgerbridge.accounting.export_format import (
+    ExportDocument,
+    ExportLine,
+    WrittenFile,
+    import_file_format_register,
+)
+from ledgerbridge.accounting.models import AccountingPackage
 from ledgerbridge.companies.models import Company
 from ledgerbridge.invoicing.models import (
     CREDIT_NOTE_TYPES,
@@ -366,3 +372,8 @@ def _bill_amounts(line: ExportLine) -> tuple[Decimal, Decimal]:
     ):
         return line.quantity, discounted
     return Decimal(1), line.net_amount
+
+
+def register() -> None:
+    # Xero's file is also the one a company on no package exports.
+    import_file_format_register(AccountingPackage.XERO_FILE, XeroImportFile, fallback=True)

@@ -111,7 +111,9 @@ def test_dates_are_written_in_the_organisations_date_format(finance, customer):
     AccountingSettings.objects.create(company=finance.company, import_date_format="%m/%d/%Y")
     settings = AccountingSettings.objects.get(company=finance.company)
     invoice = sales_invoice(finance, customer)
-    file_format = import_file_format_for(finance.company, date_format=settings.import_date_format)
+    file_format = import_file_format_for(
+        finance.company, package=settings.package, date_format=settings.import_date_format
+    )
 
     rows = list(
         csv.DictReader(
