@@ -1,8 +1,9 @@
 """The ``ledgerbridge`` console script.
 
 ``up`` runs the product (sandbox, web, worker) for a developer's machine;
-``sandbox`` runs the local Xero; everything else is a Django management command
-(``demo``, ``bench``, ``migrate`` ...).
+``sandbox`` runs the local Xero; ``demo`` loads the demo data (it touches every
+part, so it is wiring here rather than a command of one app); ``bench`` runs the
+benchmarks; everything else is a Django management command (``migrate`` ...).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         return up(argv[1:])
     if argv[:1] == ["sandbox"]:
         return _sandbox_main(argv[1:])
+    if argv[:1] == ["demo"]:
+        return demo(argv[1:])
     if argv[:1] == ["bench"]:
         from ledgerbridge.bench import main as bench_main
 
@@ -40,6 +43,19 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["ledgerbridge", *argv])
+    return 0
+
+
+def demo(args: list[str]) -> int:
+    """``ledgerbridge demo``: load the demo transport company (once; safe to run again)."""
+    argparse.ArgumentParser(prog="ledgerbridge demo", description=demo.__doc__).parse_args(args)
+    import django
+
+    django.setup()
+    from ledgerbridge.demo import LOGINS, demo_load
+
+    demo_load(progress=print)
+    print("Logins: " + ", ".join(f"{x.username} / {x.password}" for x in LOGINS))
     return 0
 
 

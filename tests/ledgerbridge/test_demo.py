@@ -64,3 +64,16 @@ def test_demo_reads_like_a_real_ledger():
         overdue = [(today - d.due_date).days for d in northway.filter(currency=currency)]
         for bucket in ("current", "1_30", "31_60", "61_90", "over_90"):
             assert sum(bucket_of(days) == bucket for days in overdue) >= 2, (currency, bucket)
+
+
+def test_the_demo_command_loads_nothing_twice_and_prints_the_logins(capsys):
+    from ledgerbridge.cli import main
+
+    Company.objects.create(legal_name=DEMO_COMPANY)
+
+    assert main(["demo"]) == 0
+
+    out = capsys.readouterr().out
+    assert "Demo data already loaded." in out
+    assert "staff / staff-demo-pass" in out and "admin / admin-demo-pass" in out
+    assert Document.objects.count() == 0
