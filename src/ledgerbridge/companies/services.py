@@ -7,12 +7,21 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
 from ledgerbridge import validation
-from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError
-from ledgerbridge.validation import country_code, currency_code
+from ledgerbridge.errors import (
+    ApplicationError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from ledgerbridge.validation import country_code, currency_code, stored_text
 
 from .models import ApiToken, AuditEntry, Company, Membership, Role, User
 from .permissions import Actor, Permission, require
@@ -55,6 +64,129 @@ def company_create(*, by: User, legal_name: str, **fields: Any) -> Company:
             changes={"by": str(by)},
         )
     return company
+
+
+NEW_COMPANY_FIELDS = (
+    "legal_name",
+    "vat_number",
+    "address_line1",
+    "address_line2",
+    "city",
+    "postcode",
+    "country",
+    "base_currency",
+    "email",
+)
+
+
+def company_create_with_super_admin(
+    *,
+    by: User,
+    company: dict[str, Any],
+    admin_username: str,
+    admin_email: str,
+    admin_password: str,
+    admin_password_again: str | None = None,
+    admin_first_name: str = "",
+    admin_last_name: str = "",
+) -> tuple[Company, User]:
+    """Platform staff open a company with its first Super Admin, who then sets it up.
+
+    Every input at fault is reported at once. The password is checked by the
+    password validators (against the new user's name and email too) and only its
+    hash is stored; it is never shown or logged.
+    """
+    if not by.is_platform_staff:
+        raise PermissionDeniedError("Only platform staff can create companies.")
+    unknown = set(company) - set(NEW_COMPANY_FIELDS)
+    if unknown:
+        raise ValueError(f"Not a field of a new company: {sorted(unknown)}")
+    errors: list[ApplicationError] = []
+    fields: dict[str, Any] = {}
+    for name, value in {"legal_name": "", **company}.items():
+        try:
+            text = str(value or "").strip()
+            if name not in ("country", "base_currency"):  # codes, checked as such
+                model_field = Company._meta.get_field(name)
+                text = stored_text(
+                    text,
+                    field=name,
+                    label=str(getattr(model_field, "verbose_name", name)).capitalize(),
+                    max_length=getattr(model_field, "max_length", None),
+                )
+            if name == "email" and text:
+                _email(text, message="Enter a valid email address for the company.", field=name)
+            fields.update(_company_clean({name: text}))
+        except ApplicationError as error:
+            errors.append(error)
+    username = admin_username.strip()
+    if not username:
+        errors.append(ApplicationError("Enter the Super Admin's username.", field="admin_username"))
+    else:
+        try:
+            UnicodeUsernameValidator()(username)
+        except ValidationError:
+            errors.append(
+                ApplicationError(
+                    "A username holds only letters, digits and @ . + - _ (no spaces).",
+                    field="admin_username",
+                )
+            )
+        if len(username) > 150:
+            errors.append(
+                ApplicationError("A username is at most 150 characters.", field="admin_username")
+            )
+        elif User.objects.filter(username__iexact=username).exists():
+            errors.append(
+                ApplicationError(
+                    f"The username {username!r} is taken; choose another.", field="admin_username"
+                )
+            )
+    email = admin_email.strip()
+    try:
+        _email(
+            email,
+            message="Enter the Super Admin's email address, such as name@example.com.",
+            field="admin_email",
+        )
+    except ApplicationError as error:
+        errors.append(error)
+    user = User(
+        username=username,
+        email=email,
+        first_name=admin_first_name.strip()[:150],
+        last_name=admin_last_name.strip()[:150],
+    )
+    try:
+        validate_password(admin_password, user=user)
+    except ValidationError as error:
+        errors.append(ApplicationError(" ".join(error.messages), field="admin_password"))
+    if admin_password_again is not None and admin_password_again != admin_password:
+        errors.append(
+            ApplicationError(
+                "The two passwords differ; type the same one twice.", field="admin_password_again"
+            )
+        )
+    if errors:
+        raise InvalidInputError(errors)
+    legal_name = fields.pop("legal_name")
+    with transaction.atomic():
+        created = company_create(by=by, legal_name=legal_name, **fields)
+        user.set_password(admin_password)
+        user.save()
+        membership_set(
+            actor=Actor(company=created, role="", user=by, is_platform_staff=True),
+            user=user,
+            role=Role.SUPER_ADMIN,
+        )
+    return created, user
+
+
+def _email(value: str, *, message: str, field: str) -> None:
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise ApplicationError(message, field=field) from None
 
 
 def _company_clean(fields: dict[str, Any]) -> dict[str, Any]:

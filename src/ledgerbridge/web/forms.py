@@ -283,6 +283,83 @@ class CompanyForm(forms.Form):
         return self.cleaned_data["base_currency"].strip().upper()
 
 
+class NewCompanyForm(forms.Form):
+    """A company and its first Super Admin, as platform staff open it."""
+
+    # Every field is optional here: the service says what is missing or wrong, all
+    # in one round (REQUIRED only marks the labels).
+    legal_name = forms.CharField(required=False)
+    vat_number = forms.CharField(required=False, label="VAT number")
+    address_line1 = forms.CharField(required=False, label="Address")
+    address_line2 = forms.CharField(required=False, label="Address line 2")
+    city = forms.CharField(required=False)
+    postcode = forms.CharField(required=False)
+    country = forms.CharField(required=False, initial="GB", help_text="2-letter ISO code")
+    base_currency = forms.CharField(required=False, initial="GBP", help_text="3-letter ISO code")
+    email = forms.CharField(required=False, label="Company email")
+    admin_first_name = forms.CharField(required=False, label="First name")
+    admin_last_name = forms.CharField(required=False, label="Last name")
+    admin_username = forms.CharField(required=False, label="Username")
+    admin_email = forms.CharField(required=False, label="Email")
+    # Never rendered back: a refused form asks for the password again.
+    admin_password = forms.CharField(
+        required=False,
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False),
+        help_text="At least 8 characters, not a common password nor like their name. "
+        "Give it to them in person or by phone, not by email.",
+    )
+    admin_password_again = forms.CharField(
+        required=False,
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False),
+    )
+
+    COMPANY_FIELDS = (
+        "legal_name",
+        "vat_number",
+        "address_line1",
+        "address_line2",
+        "city",
+        "postcode",
+        "country",
+        "base_currency",
+        "email",
+    )
+    ADMIN_FIELDS = (
+        "admin_first_name",
+        "admin_last_name",
+        "admin_username",
+        "admin_email",
+        "admin_password",
+        "admin_password_again",
+    )
+
+    REQUIRED = (
+        "legal_name",
+        "country",
+        "base_currency",
+        "admin_username",
+        "admin_email",
+        "admin_password",
+        "admin_password_again",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        for name in self.REQUIRED:
+            self.fields[name].show_required = True  # type: ignore[attr-defined]
+
+    def company_section(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.COMPANY_FIELDS]
+
+    def admin_section(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.ADMIN_FIELDS]
+
+
 class NominalCodeForm(forms.Form):
     code = forms.CharField(max_length=20)
     name = forms.CharField(max_length=150)

@@ -10,6 +10,7 @@ from .views import (
     operations,
     partners,
     payments,
+    platform,
 )
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("", documents.home, name="home"),
     # Platform staff: every company at a glance
     path("platform/operations", operations.platform_operations, name="platform_operations"),
+    path("platform/companies/new", platform.company_new, name="platform_company_new"),
     # Invoices and credit notes
     path("invoices/", documents.invoice_list, name="invoice_list"),
     path("invoices/new", documents.document_new, name="document_new"),
