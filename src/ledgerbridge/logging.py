@@ -70,6 +70,12 @@ def setup(config: dict[str, Any]) -> None:
     logging.config.dictConfig(config)
 
 
+def quiet(*names: str, level: str = "WARNING") -> None:
+    """Raise other libraries' loggers to ``level`` for a tool's run (the benchmarks)."""
+    for name in names:
+        logging.getLogger(name).setLevel(level)
+
+
 def bind_actor(actor: Any) -> None:
     """Bind who is acting (company, user) to the log lines that follow in this context."""
     if actor is None:

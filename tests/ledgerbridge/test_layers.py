@@ -41,3 +41,14 @@ def test_a_part_imports_nothing_above_it(part):
         )
     ]
     assert found == []
+
+
+def test_modules_log_structlog_events_and_only_logging_py_configures_the_stdlib():
+    found = [
+        f"{path.relative_to(SRC)} imports {name}"
+        for path in sorted(SRC.rglob("*.py"))
+        if path != SRC / "logging.py"
+        for name in sorted(_imports(path))
+        if name == "logging" or name.startswith("logging.")
+    ]
+    assert found == []

@@ -24,13 +24,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import logging
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import structlog
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Prefetch, QuerySet
 from django.utils import timezone
@@ -71,7 +71,7 @@ from .models import (
     SyncStatus,
 )
 
-logger = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 # Up to this many documents a batch is built while the user waits; above, by a worker.
 BUILD_NOW_LIMIT = 300
@@ -671,7 +671,7 @@ def _build_or_fail(batch: ExportBatch) -> None:
     try:
         _build(batch)
     except Exception as exc:
-        logger.exception("export batch %s failed", batch.pk)
+        log.exception("export.batch_failed", batch_id=batch.pk, company_id=batch.company_id)
         message = exc.message if isinstance(exc, ApplicationError) else repr(exc)
         with transaction.atomic():
             ExportFile.objects.filter(batch=batch).delete()

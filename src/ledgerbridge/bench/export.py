@@ -191,11 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(tmp)
-        import logging
-
         from huey.contrib.djhuey import HUEY
 
-        logging.getLogger("huey").setLevel(logging.WARNING)
+        from ledgerbridge.logging import quiet
+
+        quiet("huey")
 
         # The worker's job runs inline after commit, so the time covers writing the files.
         HUEY.immediate = True

@@ -195,14 +195,13 @@ def _django_setup(stack: Stack) -> None:
 
 
 def _render_pdfs(document_ids: list[int]) -> None:
-    import logging
-
     from django.db import connections
 
     from ledgerbridge.invoicing.models import Document
     from ledgerbridge.invoicing.pdf import document_pdf_ensure
+    from ledgerbridge.logging import quiet
 
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)  # font subsetting notices
+    quiet("weasyprint", level="ERROR")  # font subsetting notices
     connections.close_all()  # a forked child must not share the parent's connection
     for document in Document.objects.filter(pk__in=document_ids):
         document_pdf_ensure(document=document)

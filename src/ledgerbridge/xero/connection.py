@@ -25,6 +25,7 @@ from ledgerbridge.companies.services import audit_record
 from ledgerbridge.errors import ApplicationError
 
 from . import oauth
+from .errors import XeroAuthRejected, XeroError, XeroUnavailable
 from .models import LinkStatus, XeroConnection
 
 log = structlog.get_logger(__name__)
@@ -33,7 +34,7 @@ log = structlog.get_logger(__name__)
 REFRESH_MARGIN = dt.timedelta(minutes=2)
 
 
-class LinkNotUsable(ApplicationError):
+class LinkNotUsable(XeroAuthRejected):
     """Posting and checks pause until a Super Admin (re-)authorises the link."""
 
 
@@ -177,12 +178,11 @@ def xero_tenant_choose(
 def _read_short_code(link: XeroConnection) -> None:
     """Xero's short code lets "open in Xero" links land in the right organisation."""
     from .client import XeroClient
-    from .errors import XeroError
 
     try:
         client = XeroClient(link.company, interactive=True)  # the Super Admin is waiting
         organisations = client.call(client.api.get_organisations).organisations or []
-    except (XeroError, ApplicationError) as error:
+    except XeroError as error:
         log.warning("xero.short_code_unread", company_id=link.company_id, reason=str(error))
         return
     if organisations and organisations[0].short_code:
@@ -233,7 +233,10 @@ def xero_credentials(
     assert failure is not None
     if isinstance(failure, oauth.GrantRejected):
         raise LinkNotUsable(_not_usable_message(link))
-    raise ApplicationError(f"Xero could not be reached to renew access: {failure.message}")
+    # The link's last error says it too (_record_failure), for the pages that show it.
+    if failure.retryable:
+        raise XeroUnavailable(f"Xero could not be reached to renew access: {failure.message}")
+    raise XeroAuthRejected(f"Xero refused to renew access: {failure.message}")
 
 
 def _refresh_with_grace(refresh_token: str, *, now: dt.datetime) -> oauth.TokenSet:
@@ -307,7 +310,7 @@ def xero_links_keep_alive(*, now: dt.datetime | None = None) -> int:
         XeroConnection.objects.filter(pk=link.pk).update(access_expires_at=now)
         try:
             xero_credentials(company=link.company, now=now)
-        except ApplicationError as error:
+        except XeroError as error:
             log.warning("xero.keep_alive_failed", company_id=link.company_id, reason=error.message)
         else:
             renewed += 1

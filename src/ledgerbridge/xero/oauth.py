@@ -19,17 +19,18 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 from django.conf import settings
 
+from .errors import XeroError
 from .scopes import requested_scopes
 
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 
 
-class IdentityError(Exception):
-    """Xero's identity service said no, or could not be reached."""
+class IdentityError(XeroError):
+    """Xero's identity service said no, or could not be reached (one of the Xero
+    errors, so whoever handles those handles these too)."""
 
     def __init__(self, message: str, *, error: str = "", retryable: bool = False) -> None:
         super().__init__(message)
-        self.message = message
         self.error = error
         self.retryable = retryable
 

@@ -9,10 +9,10 @@ ours to ``accounting.payments`` in neutral terms (mapped by ``payloads``).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Min
@@ -35,7 +35,7 @@ from .models import LinkStatus, XeroConnection, XeroPaymentPoll
 from .payloads import credit_note_state, invoice_state
 from .ratelimit import rate_limiter
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 # Xero's IDs= filter and pages both hold 100 documents: one call per 100 changed.
 BATCH = 100
@@ -71,7 +71,7 @@ def _apply(
         record = found.get(external_id)
         if record is None:
             # Changed in Xero but never posted by us: not ours to track.
-            log.info("xero document not ours, ignored", extra={"external_id": external_id})
+            log.info("xero.document_not_ours", external_id=external_id)
             continue
         report.checked += 1
         if payment_state_apply(record=record, remote=state, source=source, now=now):
@@ -140,8 +140,9 @@ def xero_payments_poll(
     # The first poll starts a day before our first posting (a margin for the
     # two clocks), not at the beginning of the organisation's history.
     floor = first_posted - FIRST_POLL_MARGIN
-    client = XeroClient(company, interactive=interactive)
     try:
+        # Inside: renewing the access token may fail too (login service down).
+        client = XeroClient(company, interactive=interactive)
         invoices_since = _poll_kind(
             client, company, poll.invoices_since or floor, "invoices", now=now, report=report
         )

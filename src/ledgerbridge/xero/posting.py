@@ -32,7 +32,6 @@ from ledgerbridge.accounting.connector import (
 )
 from ledgerbridge.accounting.models import AccountingPackage, AccountingSettings, SyncRecord
 from ledgerbridge.companies.models import Company
-from ledgerbridge.errors import ApplicationError
 from ledgerbridge.invoicing.models import (
     Document,
     DocumentLine,
@@ -47,8 +46,14 @@ from ledgerbridge.iterables import chunks
 from . import payloads
 from .client import XeroClient
 from .coding import tax_types_for_company, tracking_category_for
-from .connection import LinkNotUsable
-from .errors import XeroAuthRejected, XeroNotFound, XeroRateLimited, XeroUnavailable, XeroValidation
+from .errors import (
+    XeroAuthRejected,
+    XeroError,
+    XeroNotFound,
+    XeroRateLimited,
+    XeroUnavailable,
+    XeroValidation,
+)
 from .models import XeroConnection, XeroContactLink
 from .payloads import XERO_TYPES, enum_value, money, request_body, xero_number
 from .problems import problem_text, problems_from_refusal
@@ -85,9 +90,9 @@ class XeroConnector:
     def _client(self, company: Company, *, interactive: bool = False) -> XeroClient:
         try:
             return XeroClient(company, interactive=interactive)
-        except LinkNotUsable as error:
+        except XeroAuthRejected as error:  # not linked, or Xero refused to renew access
             raise NotLinked(error.message) from error
-        except ApplicationError as error:
+        except XeroError as error:  # the login service could not be reached
             raise TryLater(error.message, maybe_sent=False) from error
 
     def _call(

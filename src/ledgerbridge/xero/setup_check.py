@@ -31,6 +31,7 @@ from ledgerbridge.invoicing.numbering import number_series_ensure
 
 from .client import XeroClient
 from .coding import tax_types_for_company, tracking_category_for
+from .connection import LinkNotUsable
 from .errors import XeroError, XeroNotFound
 from .models import XeroSetupCheck
 from .payloads import enum_value
@@ -302,15 +303,17 @@ def _currencies(client: XeroClient, company_id: int) -> list[CheckItem]:
 def xero_setup_check_run(*, actor: Actor, now: dt.datetime | None = None) -> XeroSetupCheck:
     require(actor, Permission.CONFIGURE)
     now = now or timezone.now()
-    client = XeroClient(actor.company, interactive=True)
     company_id = actor.company.pk
     try:
+        client = XeroClient(actor.company, interactive=True)
         items = _accounts(client, company_id)
         items += _tax_rates(client, company_id)
         tracking, _ = _tracking(client, company_id)
         items += tracking
         items += _number_series(client, company_id)
         items += _currencies(client, company_id)
+    except LinkNotUsable as error:
+        raise ApplicationError(error.message) from error
     except XeroError as error:
         raise ApplicationError(f"The setup check could not finish: {error.message}") from error
     ok = all(item.ok for item in items)
@@ -341,13 +344,14 @@ def xero_tracking_options_create(*, actor: Actor) -> list[str]:
     require(actor, Permission.CONFIGURE)
     from xero_python.accounting import TrackingOption
 
-    client = XeroClient(actor.company, interactive=True)
-    _, missing = _tracking(client, actor.company.pk)
-    categories = {
-        c.name: c for c in client.call(client.api.get_tracking_categories).tracking_categories or []
-    }
     created: list[str] = []
     try:
+        client = XeroClient(actor.company, interactive=True)
+        _, missing = _tracking(client, actor.company.pk)
+        categories = {
+            c.name: c
+            for c in client.call(client.api.get_tracking_categories).tracking_categories or []
+        }
         for name, options in missing.items():
             category = categories[name]
             for option in options:
@@ -357,6 +361,8 @@ def xero_tracking_options_create(*, actor: Actor) -> list[str]:
                     TrackingOption(name=option),
                 )
                 created.append(f"{name}: {option}")
+    except LinkNotUsable as error:
+        raise ApplicationError(error.message) from error
     except XeroError as error:
         raise ApplicationError(f"Creating tracking options failed: {error.message}") from error
     audit_record(

@@ -14,10 +14,10 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import logging
 from collections import defaultdict
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -31,7 +31,7 @@ from .errors import XeroError
 from .models import LinkStatus, XeroConnection, XeroWebhookDelivery, XeroWebhookEvent
 from .polling import RefreshReport, xero_documents_refresh
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 INVOICE = "INVOICE"
 CREDITNOTE = "CREDITNOTE"
@@ -109,7 +109,7 @@ def xero_webhook_receive(*, body: bytes, now: dt.datetime) -> int:
         )
         if not first:
             XeroWebhookDelivery.objects.filter(body_sha256=digest).update(repeats=F("repeats") + 1)
-            log.info("xero webhook delivery seen before: %s", digest[:12])
+            log.info("xero.webhook_delivery_repeated", body_sha256=digest[:12])
             return 0
         XeroWebhookDelivery.objects.filter(received_at__lt=oldest).delete()
         XeroWebhookEvent.objects.bulk_create(rows, batch_size=500)
@@ -201,7 +201,12 @@ def xero_webhook_events_process(*, now: dt.datetime, limit: int = 5000) -> Refre
             )
         except XeroError as error:
             # Left unprocessed: the next nudge or the poll picks them up.
-            log.warning("xero webhook processing failed: %s", error)
+            log.warning(
+                "xero.webhook_processing_failed",
+                company_id=company.pk,
+                error=type(error).__name__,
+                reason=error.message,
+            )
             continue
         total.calls += report.calls
         total.changed += report.changed
