@@ -10,10 +10,12 @@ from django.utils import timezone
 from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.invoicing.models import Document
 
-from .models import AccountingSettings, SyncAttempt, SyncRecord, SyncStatus
+from .models import AccountingSettings, PaymentStatus, SyncAttempt, SyncRecord, SyncStatus
 
 NOT_SENT = "not_sent"
-SYNC_FILTERS = [(NOT_SENT, "Not sent"), *SyncStatus.choices]
+# Posted, then voided or deleted by someone in the package.
+GONE = "gone"
+SYNC_FILTERS = [(NOT_SENT, "Not sent"), *SyncStatus.choices, (GONE, "Voided or deleted in Xero")]
 
 
 def sync_record_for(*, actor: Actor, document_id: int) -> SyncRecord | None:
@@ -29,6 +31,10 @@ def documents_filter_by_sync(qs: QuerySet[Document], status: str | None) -> Quer
         return qs
     if status == NOT_SENT:
         return qs.filter(sync_record__isnull=True)
+    if status == GONE:
+        return qs.filter(
+            sync_record__payment__status__in=[PaymentStatus.VOIDED, PaymentStatus.DELETED]
+        )
     return qs.filter(sync_record__status=status)
 
 

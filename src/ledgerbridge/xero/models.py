@@ -97,11 +97,17 @@ class XeroTrackingMapping(models.Model):
 
 
 class XeroSetupCheck(models.Model):
-    """The latest setup check of a company: a checklist with a fix hint per line."""
+    """The latest setup check of a company: a checklist with a fix hint per line.
+
+    It holds for the connection it was run against (organisation and time of
+    authorisation); after a re-authorisation or another organisation it is stale.
+    """
 
     company = models.OneToOneField(
         Company, on_delete=models.CASCADE, related_name="xero_setup_check"
     )
+    tenant_id = models.CharField(max_length=64, blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
     ran_at = models.DateTimeField()
     ran_by_label = models.CharField(max_length=200)
     ok = models.BooleanField()

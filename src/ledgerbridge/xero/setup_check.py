@@ -33,7 +33,7 @@ from .client import XeroClient
 from .coding import tax_types_for_company, tracking_category_for
 from .connection import LinkNotUsable
 from .errors import XeroError, XeroNotFound
-from .models import XeroSetupCheck
+from .models import XeroConnection, XeroSetupCheck
 from .payloads import enum_value
 
 # Xero account classes that fit our account types.
@@ -42,6 +42,7 @@ FITTING_CLASSES: dict[str, set[str]] = {
     AccountType.EXPENSE: {"EXPENSE"},
 }
 MAX_TRACKING_CATEGORIES = 2
+TRACKING_OPTIONS_FIX = "tracking_options"
 
 
 @dataclass
@@ -51,6 +52,8 @@ class CheckItem:
     ok: bool
     message: str
     hint: str = ""
+    # A fix LedgerBridge can make itself (a button on the page), or "".
+    fix: str = ""
 
 
 def _accounts(client: XeroClient, company_id: int) -> list[CheckItem]:
@@ -206,6 +209,7 @@ def _tracking(client: XeroClient, company_id: int) -> tuple[list[CheckItem], dic
                     False,
                     f"Options missing in Xero: {', '.join(absent)}.",
                     "Click “Create missing tracking options” to add them in Xero.",
+                    fix=TRACKING_OPTIONS_FIX,
                 )
             )
         else:
@@ -319,9 +323,12 @@ def xero_setup_check_run(*, actor: Actor, now: dt.datetime | None = None) -> Xer
     ok = all(item.ok for item in items)
     failed = [f"{i.area}: {i.subject}" for i in items if not i.ok]
     with transaction.atomic():
+        link = XeroConnection.objects.filter(company=actor.company).first()
         check, _ = XeroSetupCheck.objects.update_or_create(
             company=actor.company,
             defaults={
+                "tenant_id": link.tenant_id if link else "",
+                "connected_at": link.connected_at if link else None,
                 "ran_at": now,
                 "ran_by_label": actor.name,
                 "ok": ok,
@@ -372,6 +379,29 @@ def xero_tracking_options_create(*, actor: Actor) -> list[str]:
         changes={"options": created},
     )
     return created
+
+
+def setup_check_current(*, link: XeroConnection) -> XeroSetupCheck | None:
+    """The company's last setup check if it was run against this connection: the
+    same organisation, authorised at the same time. A re-authorisation, another
+    organisation or a lost link leaves no result on screen from before."""
+    if not link.is_connected:
+        return None
+    return XeroSetupCheck.objects.filter(
+        company_id=link.company_id, tenant_id=link.tenant_id, connected_at=link.connected_at
+    ).first()
+
+
+def setup_check_fixes(check: XeroSetupCheck | None) -> set[str]:
+    """The fixes LedgerBridge can make for what failed: ``"tracking_options"`` when
+    a dimension's values are missing as options of its Xero tracking category."""
+    if check is None or check.ok:
+        return set()
+    fixes = set()
+    for item in check.items:
+        if not item["ok"] and item.get("fix"):
+            fixes.add(item["fix"])
+    return fixes
 
 
 def setup_check_items(check: XeroSetupCheck | None) -> list[dict[str, Any]]:

@@ -92,3 +92,66 @@ def test_the_demo_company_passes_the_setup_check_against_the_sandbox_demo_organi
     check = xero_setup_check_run(actor=admin)
     assert failures(check) == []
     assert any(item["subject"] == "EUR" and item["ok"] for item in check.items)
+
+
+# -- the setup check on Configuration > Accounting ------------------------------------------
+
+PAGE = "/configuration/accounting/"
+
+
+def page_for(client, actor) -> str:
+    from tests.ledgerbridge.factories import PASSWORD, make_user
+
+    user = make_user(actor.company, Role.SUPER_ADMIN)
+    assert client.login(username=user.username, password=PASSWORD)
+    return client.get(PAGE).content.decode()
+
+
+def test_a_setup_check_result_is_cleared_when_the_link_is_authorised_again(
+    client, sandbox, linked, northway_org
+):
+    s20 = TaxRate.objects.get(company=linked.company, code="S20")
+    XeroTaxMapping.objects.create(tax_rate=s20, tax_type="OUTPUT9")
+    xero_setup_check_run(actor=linked)
+    html = page_for(client, linked)
+    assert "Xero has no tax rate OUTPUT9." in html and "Needs attention" in html
+
+    authorise(sandbox, linked, [northway_org])  # re-authorised: another connection
+
+    html = client.get(PAGE).content.decode()
+    assert "Xero has no tax rate OUTPUT9." not in html
+    assert "Needs attention" not in html and "Last run" not in html
+    assert 'id="run-check"' in html
+
+
+def test_create_missing_tracking_options_is_not_offered_when_only_a_tax_rate_failed(client, linked):
+    s20 = TaxRate.objects.get(company=linked.company, code="S20")
+    XeroTaxMapping.objects.create(tax_rate=s20, tax_type="OUTPUT9")
+    xero_setup_check_run(actor=linked)
+    html = page_for(client, linked)
+    assert "Needs attention" in html
+    assert "Create missing tracking options" not in html
+
+
+def test_create_missing_tracking_options_is_offered_when_options_are_missing(
+    client, sandbox, admin
+):
+    thin = [
+        {"Name": "Business unit", "Options": ["Domestic"]},
+        {"Name": "Vehicle type", "Options": NORTHWAY_TRACKING[1]["Options"]},
+    ]
+    org = sandbox.control.create_org("Thin Tracking Ltd", tracking_categories=thin)
+    authorise(sandbox, admin, [org.get("tenant_id") or org["OrganisationID"]])
+    xero_setup_check_run(actor=admin)
+    assert "Create missing tracking options" in page_for(client, admin)
+
+
+def test_the_audit_log_reads_a_setup_check_in_words(client, linked):
+    xero_setup_check_run(actor=linked)  # passes
+    s20 = TaxRate.objects.get(company=linked.company, code="S20")
+    XeroTaxMapping.objects.create(tax_rate=s20, tax_type="OUTPUT9")
+    xero_setup_check_run(actor=linked)  # fails one line
+    page_for(client, linked)
+    html = client.get("/configuration/audit/").content.decode()
+    assert "Failed:</span> Tax rates: S20 Standard rate sales (20 %)" in html
+    assert "[" not in html.split("<tbody>")[1].split("</tbody>")[0]

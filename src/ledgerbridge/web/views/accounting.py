@@ -32,8 +32,12 @@ from ledgerbridge.xero.coding import (
     xero_tax_name_set,
     xero_tracking_mapping_set,
 )
-from ledgerbridge.xero.models import XeroSetupCheck
-from ledgerbridge.xero.setup_check import xero_setup_check_run, xero_tracking_options_create
+from ledgerbridge.xero.setup_check import (
+    setup_check_current,
+    setup_check_fixes,
+    xero_setup_check_run,
+    xero_tracking_options_create,
+)
 
 from .common import actor_view
 
@@ -49,7 +53,7 @@ def _back() -> HttpResponse:
 def config_accounting(request: HttpRequest, actor: Actor) -> HttpResponse:
     settings = accounting_settings_get(company=actor.company)
     link = connection.xero_link_get(company=actor.company)
-    check = XeroSetupCheck.objects.filter(company=actor.company).first()
+    check = setup_check_current(link=link)
     tax_types = tax_types_for_company(actor.company)
     tax_names = tax_names_for_company(actor.company)
     explicit_names = explicit_tax_names(actor.company)
@@ -67,6 +71,7 @@ def config_accounting(request: HttpRequest, actor: Actor) -> HttpResponse:
             "is_api": settings.package == AccountingPackage.XERO_API,
             "link": link,
             "check": check,
+            "check_fixes": setup_check_fixes(check),
             "tax_rows": [
                 (
                     rate,

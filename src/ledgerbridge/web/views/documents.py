@@ -27,6 +27,7 @@ from ledgerbridge.invoicing.bounds import id_or_none
 from ledgerbridge.invoicing.figures import document_figure_problems
 from ledgerbridge.invoicing.models import (
     CREDIT_NOTE_FOR,
+    AccountType,
     ChargeType,
     Document,
     DocumentType,
@@ -360,6 +361,7 @@ def _document_form(
 
         form = DocumentHeaderForm(initial={"issue_date": timezone.localdate()}, **form_kwargs)
         rows = [_blank_row(actor, sales)]
+    side_type = AccountType.REVENUE if sales else AccountType.EXPENSE
     return render(
         request,
         "web/documents/form.html",
@@ -372,7 +374,13 @@ def _document_form(
             "blank_row": _blank_row(actor, sales),
             "page_error": page_error,
             "charge_types": ChargeType.choices,
-            "nominal_codes": nominal_code_list(actor=actor, active_only=True),
+            # The side's own codes first (revenue on sales, expense on purchases);
+            # the others are offered behind "Show all nominal codes".
+            "nominal_codes": sorted(
+                nominal_code_list(actor=actor, active_only=True),
+                key=lambda code: (code.type != side_type, code.code),
+            ),
+            "side_type": side_type,
             "tax_rates": tax_rate_list(actor=actor, active_only=True, sales=sales),
             "default_coding": {k: v[0 if sales else 1] for k, v in DEFAULT_CODING.items()},
             "cancel_url": (

@@ -54,6 +54,20 @@
     document.getElementById("lines-gross").textContent = unreadable ? "—" : fmt(net + tax);
   }
 
+  // Nominal codes of the other side (expense on a sales line, revenue on a purchase
+  // line) stay hidden unless asked for, in the rows and in the new-line template;
+  // a code already chosen always shows.
+  function showAllCodes(all) {
+    var template = document.getElementById("line-template");
+    var roots = [document];
+    if (template) roots.push(template.content);
+    roots.forEach(function (root) {
+      root.querySelectorAll("option[data-other-side]").forEach(function (option) {
+        option.hidden = !all && !option.selected;
+      });
+    });
+  }
+
   function defaultCoding() {
     var el = document.getElementById("default-coding");
     return el ? JSON.parse(el.textContent) : {};
@@ -106,6 +120,10 @@
     }
     if (target.name === "line_nominal_code") {
       target.dataset.touched = "1";
+    }
+    if (target.matches("[data-show-all-codes]")) {
+      showAllCodes(target.checked);
+      return;
     }
     if (target.name === "line_charge_type") {
       // Suggest the usual nominal code for the charge type unless the user chose one.
