@@ -347,6 +347,7 @@ def _documents(actor, customers, suppliers, *, today, rng, progress) -> int:
     invoices = []
     purchases = []
     bill_numbers: set[tuple[int, int]] = set()
+    reported = 0
     for day_offset in range(HISTORY_DAYS):
         issue = start + dt.timedelta(days=day_offset)
         if issue.weekday() >= 5:
@@ -392,7 +393,8 @@ def _documents(actor, customers, suppliers, *, today, rng, progress) -> int:
                 document_finalise(actor=actor, document_id=document.pk, now=_at(issue))
             )
             count += 1
-        if count % 50 < 5:
+        if count // 50 > reported:  # every 50 documents
+            reported = count // 50
             progress(f"  {count} documents…")
     finals = [d for d in invoices if not d.is_draft]
     # Credit notes are numbered in the order of their dates, like everything else.

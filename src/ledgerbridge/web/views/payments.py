@@ -78,13 +78,17 @@ def outstanding(request: HttpRequest, actor: Actor) -> HttpResponse:
     side = request.GET.get("side", "")
     side = side if side in SIDES else RECEIVABLES
     label, kind, _, _ = SIDES[side]
+    today = timezone.localdate()
+    data = request.GET.copy()
+    data["side"] = side
+    data.setdefault("as_of", today.isoformat())  # shown in the form, not left blank
     form = OutstandingFilterForm(
-        request.GET or None,
+        data,
         partners=outstanding_partner_choices(actor=actor, side=side),
         partner_label=PartnerKind(kind).label,
         currencies=outstanding_currencies(actor=actor),
     )
-    filters = form.filters(today=timezone.localdate())
+    filters = form.filters(today=today)
     if request.GET.get("format") == "csv":
         return _outstanding_csv(actor, filters)
     overview = outstanding_get(actor=actor, filters=filters)
