@@ -31,7 +31,7 @@ from tests.ledgerbridge.factories import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTEFACTS = Path(os.environ.get("LEDGERBRIDGE_TEST_ARTEFACTS", "/tmp/ledgerbridge-test-artefacts"))
+SHOTS = Path(os.environ.get("LEDGERBRIDGE_SCREENSHOTS", "/tmp/ledgerbridge-screenshots"))
 
 
 @pytest.fixture
@@ -100,8 +100,8 @@ def test_outstanding_fits_1280_and_drills_down_to_documents(
     expect(page.locator("#chart-GBP svg rect")).to_have_count(5)
     expect(page.locator("#chart-EUR svg rect")).to_have_count(5)
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTEFACTS / f"outstanding-{username}.png"), full_page=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"outstanding-{username}.png"), full_page=True)
 
     page.locator("#outstanding-partners").get_by_role("link", name=albion.name).click()
     documents = page.locator("#outstanding-documents tbody tr")
