@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import hmac
 import json
 import logging
 import secrets
+import ssl
 import string
 from dataclasses import dataclass
 
@@ -39,6 +41,13 @@ DELIVERY_TIMEOUT_SECONDS = 5.0
 
 def sign(key: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(key.encode(), body, hashlib.sha256).digest()).decode()
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Loaded once: a new client per delivery would read the CA bundle each time,
+    # blocking the server's event loop for tens of milliseconds.
+    return httpx.create_ssl_context()
 
 
 def _entropy() -> str:
@@ -174,7 +183,9 @@ class WebhookDispatcher:
 
     async def _post(self, url: str, body: bytes, signature: str) -> tuple[int, str | None]:
         try:
-            async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT_SECONDS) as client:
+            async with httpx.AsyncClient(
+                timeout=DELIVERY_TIMEOUT_SECONDS, verify=_tls_context()
+            ) as client:
                 response = await client.post(
                     url,
                     content=body,

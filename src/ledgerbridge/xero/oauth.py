@@ -8,7 +8,9 @@ sandbox or at real Xero is a configuration change.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +25,13 @@ from .errors import XeroError
 from .scopes import requested_scopes
 
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for every call: each new client would load the CA bundle again
+    (tens of milliseconds, and it happens on every token refresh)."""
+    return httpx.create_ssl_context()
 
 
 class IdentityError(XeroError):
@@ -83,6 +92,7 @@ def _client(**kwargs: Any) -> OAuth2Client:
         client_secret=settings.XERO_CLIENT_SECRET,
         token_endpoint_auth_method="client_secret_basic",
         timeout=TIMEOUT,
+        verify=tls_context(),
         **kwargs,
     )
 
@@ -201,7 +211,11 @@ def _bearer(
 ) -> httpx.Response:
     try:
         response = httpx.request(
-            method, url, headers={"Authorization": f"Bearer {access_token}"}, timeout=TIMEOUT
+            method,
+            url,
+            headers={"Authorization": f"Bearer {access_token}"},
+            timeout=TIMEOUT,
+            verify=tls_context(),
         )
     except httpx.HTTPError as error:
         raise IdentityError(

@@ -6,7 +6,6 @@ import html
 import re
 from urllib.parse import parse_qs, urlparse
 
-import httpx
 import pytest
 
 from ledgerbridge.accounting.models import AccountingSettings
@@ -53,8 +52,12 @@ def northway_org(sandbox) -> str:
 def consent(
     sandbox: RunningSandbox, url: str, *, tenant_ids: list[str], redirect_uri: str = REDIRECT_URI
 ) -> dict[str, str]:
-    """Log in as the sandbox's Xero user, tick organisations, allow; the callback query."""
-    page = httpx.get(url, timeout=10)
+    """Log in as the sandbox's Xero user, tick organisations, allow; the callback query.
+
+    Through the sandbox's long-lived HTTP client: a new client per call would load
+    the CA bundle each time, most of what a consent flow cost.
+    """
+    page = sandbox.control.http.get(url)
     assert page.status_code == 200, page.text
     fields = {
         html.unescape(name): html.unescape(value)
@@ -66,7 +69,7 @@ def consent(
         {"step": "consent", "action": "allow", "email": "demo@xero.sandbox", "password": "sandbox"}
     )
     data: dict[str, str | list[str]] = {**fields, "tenant_id": tenant_ids}
-    answer = httpx.post(f"{sandbox.base_url}/identity/connect/authorize", data=data, timeout=10)
+    answer = sandbox.control.http.post("/identity/connect/authorize", data=data)
     assert answer.status_code == 302, answer.text
     location = answer.headers["location"]
     assert location.startswith(redirect_uri)
