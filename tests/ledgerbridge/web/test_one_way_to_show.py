@@ -117,3 +117,15 @@ def test_lines_offer_the_nominal_codes_of_their_side_and_the_rest_behind_show_al
         assert hidden == (code.type == other), (code.code, code.type, option.group(0))
     assert 'id="show-all-codes"' in html
     assert own != other
+
+
+def test_the_attempt_history_names_steps_and_outcomes_in_words(client_for, actor):
+    from ledgerbridge.accounting.models import SyncAttempt
+
+    document = make_document(actor, finalise=True)
+    state = posted(document, PaymentStatus.PAID)
+    SyncAttempt.objects.create(
+        record=state.record, at=timezone.now(), action="attach", outcome="retry", message="x"
+    )
+    html = client_for().get(f"/invoices/{document.pk}/").content.decode()
+    assert "<td>Attach PDF</td><td>Will retry</td>" in html

@@ -98,6 +98,18 @@ ALLOCATION_LABELS = {
     "overpayment": "Overpayment",
     "prepayment": "Prepayment",
 }
+# A sending attempt's step and outcome (the outbox's log).
+ATTEMPT_LABELS = {
+    "post": "Post",
+    "attach": "Attach PDF",
+    "allocate": "Allocate",
+    "lookup": "Look up",
+    "ok": "Done",
+    "retry": "Will retry",
+    "unknown": "Unknown",
+    "failed": "Failed",
+    "needs_attention": "Needs attention",
+}
 GONE_IN_XERO = ("voided", "deleted")
 
 
@@ -114,6 +126,11 @@ def payment_label(payment: Any) -> str:
 @register.filter
 def allocation_label(kind: str) -> str:
     return ALLOCATION_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+@register.filter
+def attempt_label(value: str) -> str:
+    return ATTEMPT_LABELS.get(value, value.replace("_", " ").capitalize())
 
 
 @register.filter
