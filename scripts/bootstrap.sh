@@ -32,10 +32,16 @@ bootstrap() {
     want="$(cat "$root/pyproject.toml" "$requirements" | sha256sum | cut -d' ' -f1)"
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         echo "Installing dependencies ($extra) into .venv"
-        # The requirements pin pip, setuptools and wheel too, so the project is
-        # built with the pinned setuptools (no build isolation fetching another).
+        # The requirements pin setuptools and wheel (and pip in dev) too: they go
+        # in first, so what is built here (xero-python has no wheel, and the
+        # project itself) is built with them, not with whatever build isolation
+        # would fetch.
+        local tools="$root/.venv/.build-tools.txt"
+        awk '/^[^ #]/ { keep = /^(pip|setuptools|wheel)==/ } keep' "$requirements" > "$tools"
         "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-            --require-hashes -r "$requirements"
+            --require-hashes --no-deps -r "$tools"
+        "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+            --require-hashes --no-build-isolation -r "$requirements"
         "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check \
             --no-deps --no-build-isolation -e "$root"
         echo "$want" > "$stamp"
