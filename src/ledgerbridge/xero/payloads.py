@@ -111,74 +111,33 @@ def line_items(
     ]
 
 
-def _document_fields(
+def xero_document(
     document: Document,
     *,
     contact_id: str,
     status: str,
     tax_types: Mapping[str, str],
     categories: Mapping[int, str],
-) -> dict[str, Any]:
-    return {
+) -> Invoice | CreditNote:
+    """Our document, tax-exclusive, as Xero should hold it: a sales invoice or a bill
+    (``Invoice``), or a sales or purchase credit note (``CreditNote``)."""
+    fields: dict[str, Any] = {
         "type": XERO_TYPES[document.type],
         "contact": Contact(contact_id=contact_id),
         "reference": reference(document),
         "date": document.issue_date,
         "currency_code": CurrencyCode(document.currency),
-        # Xero converts at this rate for the VAT return, so its pounds are the
-        # PDF's; without one Xero takes its own day rate.
-        **(
-            {"currency_rate": float(document.exchange_rate)}
-            if document.exchange_rate is not None
-            else {}
-        ),
         "status": status,
         "line_amount_types": LineAmountTypes.EXCLUSIVE,
         "line_items": line_items(document, tax_types=tax_types, categories=categories),
     }
-
-
-def invoice(
-    document: Document,
-    *,
-    contact_id: str,
-    status: str,
-    tax_types: Mapping[str, str],
-    categories: Mapping[int, str],
-) -> Invoice:
-    """A sales invoice or a bill, tax-exclusive, as Xero should hold it."""
-    return Invoice(
-        **_document_fields(
-            document,
-            contact_id=contact_id,
-            status=status,
-            tax_types=tax_types,
-            categories=categories,
-        ),
-        invoice_number=xero_number(document),
-        due_date=document.due_date,
-    )
-
-
-def credit_note(
-    document: Document,
-    *,
-    contact_id: str,
-    status: str,
-    tax_types: Mapping[str, str],
-    categories: Mapping[int, str],
-) -> CreditNote:
-    """A sales or purchase credit note, tax-exclusive, as Xero should hold it."""
-    return CreditNote(
-        **_document_fields(
-            document,
-            contact_id=contact_id,
-            status=status,
-            tax_types=tax_types,
-            categories=categories,
-        ),
-        credit_note_number=xero_number(document),
-    )
+    # Xero converts at this rate for the VAT return, so its pounds are the PDF's;
+    # without one Xero takes its own day rate.
+    if document.exchange_rate is not None:
+        fields["currency_rate"] = float(document.exchange_rate)
+    if document.is_credit_note:
+        return CreditNote(**fields, credit_note_number=xero_number(document))
+    return Invoice(**fields, invoice_number=xero_number(document), due_date=document.due_date)
 
 
 def allocation(*, invoice_id: str, amount: Decimal, on: dt.date) -> Allocations:

@@ -270,7 +270,9 @@ class XeroConnector:
         if invoices:
             payload = request_body(
                 Invoices(
-                    invoices=[payloads.invoice(documents[r.pk], **coding(r)) for r in invoices]
+                    invoices=[
+                        payloads.xero_document(documents[r.pk], **coding(r)) for r in invoices
+                    ]
                 )
             )
             items = self._send(
@@ -283,7 +285,7 @@ class XeroConnector:
             payload_cn = request_body(
                 CreditNotes(
                     credit_notes=[
-                        payloads.credit_note(documents[r.pk], **coding(r)) for r in credits
+                        payloads.xero_document(documents[r.pk], **coding(r)) for r in credits
                     ]
                 )
             )

@@ -58,7 +58,9 @@ def test_a_sales_invoice_body_has_our_lines_and_coding_and_nothing_read_only(
         body = request_body(
             Invoices(
                 invoices=[
-                    payloads.invoice(document, contact_id=CONTACT_ID, status="AUTHORISED", **coding)
+                    payloads.xero_document(
+                        document, contact_id=CONTACT_ID, status="AUTHORISED", **coding
+                    )
                 ]
             )
         )
@@ -81,7 +83,7 @@ def test_a_purchase_credit_note_carries_the_suppliers_number_and_ours_in_the_ref
     body = request_body(
         CreditNotes(
             credit_notes=[
-                payloads.credit_note(
+                payloads.xero_document(
                     document, contact_id=CONTACT_ID, status="DRAFT", **_coding(actor.company)
                 )
             ]
