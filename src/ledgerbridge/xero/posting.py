@@ -267,37 +267,34 @@ class XeroConnector:
         skip = set(no_contact) | {r for r in records if r.pk in duplicates}
         invoices = [r for r in invoices if r not in skip]
         credits = [r for r in credits if r not in skip]
-        if invoices:
-            payload = request_body(
-                Invoices(
-                    invoices=[
-                        payloads.xero_document(documents[r.pk], **coding(r)) for r in invoices
-                    ]
-                )
-            )
-            items = self._send(
-                client, client.api.create_invoices, payload, f"{request_key}:invoices", "invoices"
-            )
+
+        # Both requests' bodies are built before anything is sent.
+        def build(record: SyncRecord) -> Any:
+            return payloads.xero_document(documents[record.pk], **coding(record))
+
+        requests = [
+            _Request(
+                records=invoices,
+                body=request_body(Invoices(invoices=[build(r) for r in invoices])),
+                operation=client.api.create_invoices,
+                key=f"{request_key}:invoices",
+                fields=("invoices", "invoice_id", "invoice_number"),
+            ),
+            _Request(
+                records=credits,
+                body=request_body(CreditNotes(credit_notes=[build(r) for r in credits])),
+                operation=client.api.create_credit_notes,
+                key=f"{request_key}:credits",
+                fields=("credit_notes", "credit_note_id", "credit_note_number"),
+            ),
+        ]
+        for request in requests:
+            if not request.records:
+                continue
+            items_field, id_field, number_field = request.fields
+            items = self._send(client, request.operation, request.body, request.key, items_field)
             outcomes += self._outcomes(
-                invoices, items, short_code, "invoice_id", "invoice_number", refused
-            )
-        if credits:
-            payload_cn = request_body(
-                CreditNotes(
-                    credit_notes=[
-                        payloads.xero_document(documents[r.pk], **coding(r)) for r in credits
-                    ]
-                )
-            )
-            items = self._send(
-                client,
-                client.api.create_credit_notes,
-                payload_cn,
-                f"{request_key}:credits",
-                "credit_notes",
-            )
-            outcomes += self._outcomes(
-                credits, items, short_code, "credit_note_id", "credit_note_number", refused
+                request.records, items, short_code, id_field, number_field, refused
             )
         # A contact Xero no longer has (merged or removed there): forget our link,
         # so that the retry finds the contact again or creates it.
@@ -623,6 +620,18 @@ def _partial_note(amount: Decimal, credit_note: SyncRecord, invoice: SyncRecord)
         f"pay on {invoice.external_number}); the rest "
         "stays as credit."
     )
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One create request: its documents, its body, and the answer's fields
+    (the list of items, an item's Xero ID, an item's number)."""
+
+    records: Sequence[SyncRecord]
+    body: Any
+    operation: Callable[..., Any]
+    key: str
+    fields: tuple[str, str, str]
 
 
 @dataclass(frozen=True)
