@@ -27,6 +27,7 @@ from ledgerbridge.errors import (
 )
 from ledgerbridge.invoicing import selectors, services
 from ledgerbridge.invoicing.workflow import task_complete
+from ledgerbridge.paging import IdFirst
 from ledgerbridge.xero.status import posting_status
 
 from .accounting import router as accounting_router
@@ -196,7 +197,10 @@ def document_list(request: HttpRequest, filters: Query[DocumentQuery]) -> Any:
     documents = selectors.document_list(
         actor=actor_of(request), filters=selectors.DocumentFilters(**data)
     )
-    return documents_filter_by_sync(documents, xero).prefetch_related(export_history_prefetch())
+    # Ids first: a deep page reads an index, not every joined document.
+    return IdFirst(
+        documents_filter_by_sync(documents, xero).prefetch_related(export_history_prefetch())
+    )
 
 
 @documents.post("", response={201: DocumentOut, 403: ErrorOut, 422: Any})

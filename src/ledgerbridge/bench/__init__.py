@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "payments": ("payments", "how long a payment made in Xero takes to show on the document"),
     "export": ("export", "time and memory of one export of 10,000 documents"),
     "sandbox-load": ("sandbox_load", "requests per second the Xero sandbox answers"),
+    "pages": ("pages", "each page's time and queries as a company's ledger grows (PostgreSQL)"),
 }
 
 

@@ -296,6 +296,9 @@ class Document(models.Model):
             )
         ]
         indexes = [
+            # The lists' ordering within a company: their first page and their
+            # ids-first paging read it instead of sorting the whole company.
+            models.Index(fields=["company", "-issue_date", "-id"], name="document_list_order_idx"),
             models.Index(fields=["company", "type", "status", "-issue_date"]),
             models.Index(fields=["company", "partner"]),
             models.Index(

@@ -9,12 +9,14 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from ledgerbridge.companies.permissions import Actor, Permission
 from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from ledgerbridge.paging import IdFirst
 
 PAGE_SIZE = 50
 
@@ -72,6 +74,11 @@ def apply_error(form: Any, error: ApplicationError) -> None:
 
 def paginate(request: HttpRequest, items: Any) -> Page:
     return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def paginate_ids_first(request: HttpRequest, items: QuerySet[Any]) -> Page:
+    """``paginate`` reading the page's ids before its rows (see ``ledgerbridge.paging``)."""
+    return Paginator(IdFirst(items), PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def int_or_none(value: Any) -> int | None:

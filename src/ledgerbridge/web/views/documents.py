@@ -66,7 +66,7 @@ from ledgerbridge.xero.problems import record_advice
 from ledgerbridge.xero.status import BLOCKED, posting_status
 
 from ..forms import CreditForm, DocumentFilterForm, DocumentHeaderForm, lines_from_post
-from .common import actor_view, int_or_none, paginate, redirect_back
+from .common import actor_view, int_or_none, paginate_ids_first, redirect_back
 
 
 @actor_view()
@@ -84,7 +84,7 @@ def invoice_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         .select_related("sync_record", "sync_record__payment")
         .prefetch_related(export_history_prefetch())
     )
-    page = paginate(request, documents)
+    page = paginate_ids_first(request, documents)
     uses_xero = accounting_settings_get(company=actor.company).package == AccountingPackage.XERO_API
     context = {
         "form": form,
