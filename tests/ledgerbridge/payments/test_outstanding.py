@@ -379,3 +379,16 @@ def test_the_api_gives_the_same_figures(actor, three_currencies):
     assert {d["currency"] for d in documents["items"]} == {"EUR"}
     assert sorted(d["bucket"] for d in documents["items"]) == ["1_30", "over_90"]
     assert api.get("/api/outstanding?bucket=soon").status_code == 422
+
+
+def test_a_bucket_holding_more_credit_than_debt_is_drawn_as_credit(actor):
+    open_document(actor, due="500.00", days_overdue=5)
+    open_document(actor, due="80.00", days_overdue=95, type=DocumentType.SALES_CREDIT_NOTE)
+    html = (
+        login(actor.company, Role.VIEWER)
+        .get(f"/invoices/outstanding?as_of={AS_OF}")
+        .content.decode()
+    )
+    assert html.count("age-credit") == 1
+    assert '<g class="age-bar age-over_90 age-credit">' in html
+    assert "grey: more credit than due" in html

@@ -169,6 +169,7 @@ def _chart(amounts: AgedAmounts) -> dict[str, Any]:
                 "text_y": i * CHART_ROW + 13,
                 "width": max(length, 2) if value else 0,
                 "value_x": 100 + max(length, 2) + 6 if value else 106,
+                "credit": value < 0,  # more unused credit than due: drawn apart, not as debt
             }
         )
     return {
@@ -176,6 +177,7 @@ def _chart(amounts: AgedAmounts) -> dict[str, Any]:
         "total": amounts.total,
         "bars": bars,
         "height": len(bars) * CHART_ROW,
+        "has_credit": any(bar["credit"] for bar in bars),
     }
 
 
