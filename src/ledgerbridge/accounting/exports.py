@@ -32,7 +32,7 @@ from typing import Any
 
 import structlog
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Prefetch, QuerySet
+from django.db.models import Case, DecimalField, F, Max, Prefetch, QuerySet, Sum, When
 from django.utils import timezone
 
 from ledgerbridge.companies.permissions import Actor, Permission, require
@@ -140,6 +140,8 @@ class ExportSelection:
     net_total: Decimal = Decimal("0.00")
     tax_total: Decimal = Decimal("0.00")
     gross_total: Decimal = Decimal("0.00")
+    # Never summed across currencies where people read it: the total per currency.
+    gross_by_currency: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def included_count(self) -> int:
@@ -247,6 +249,27 @@ def export_batch_entries(*, batch: ExportBatch) -> QuerySet[ExportBatchDocument]
         .select_related("document", "document__partner")
         .order_by("document__type", "document__issue_date", "document__number", "id")
     )
+
+
+def export_batch_totals(*, batch_ids: Iterable[int]) -> dict[int, list[tuple[str, Decimal]]]:
+    """Each batch's total per currency (credit notes count negative), in one query."""
+    signed = Case(
+        When(document__type__in=CREDIT_NOTE_TYPES, then=-F("document__gross_total")),
+        default=F("document__gross_total"),
+        output_field=DecimalField(max_digits=20, decimal_places=2),
+    )
+    totals: dict[int, list[tuple[str, Decimal]]] = {}
+    rows = (
+        ExportBatchDocument.objects.filter(batch_id__in=list(batch_ids))
+        .values("batch_id", "document__currency")
+        .annotate(total=Sum(signed))
+        .order_by("batch_id", "document__currency")
+    )
+    for row in rows:
+        totals.setdefault(row["batch_id"], []).append(
+            (row["document__currency"], Decimal(row["total"]).quantize(Decimal("0.01")))
+        )
+    return totals
 
 
 # ------------------------------------------------------------------ choosing documents
@@ -416,6 +439,10 @@ def _select(
         selection.net_total += sign * document.net_total
         selection.tax_total += sign * document.tax_total
         selection.gross_total += sign * document.gross_total
+        selection.gross_by_currency[document.currency] = (
+            selection.gross_by_currency.get(document.currency, Decimal("0.00"))
+            + sign * document.gross_total
+        )
     return selection
 
 

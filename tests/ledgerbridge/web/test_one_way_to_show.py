@@ -129,3 +129,20 @@ def test_the_attempt_history_names_steps_and_outcomes_in_words(client_for, actor
     )
     html = client_for().get(f"/invoices/{document.pk}/").content.decode()
     assert "<td>Attach PDF</td><td>Will retry</td>" in html
+
+
+def test_an_export_never_adds_pounds_and_euros_together(client_for, company):
+    from ledgerbridge.accounting.exports import ExportFilters, export_batch_create
+
+    AccountingSettings.objects.update_or_create(company=company, defaults={"package": "xero_file"})
+    admin = make_actor(company, Role.SUPER_ADMIN)
+    gbp = make_document(admin, finalise=True)
+    eur = make_document(admin, finalise=True, currency="EUR", exchange_rate="1.1500")
+    batch = export_batch_create(actor=admin, filters=ExportFilters()).batch
+    client = client_for()
+
+    page = client.get(f"/invoices/exports/{batch.pk}/").content.decode()
+    assert f"total {eur.gross_total:,.2f} EUR · {gbp.gross_total:,.2f} GBP" in page
+    listing = client.get("/invoices/exports/").content.decode()
+    assert f"<div>{eur.gross_total:,.2f} EUR</div><div>{gbp.gross_total:,.2f} GBP</div>" in listing
+    assert f"{gbp.gross_total + eur.gross_total:,.2f}" not in page + listing
