@@ -167,6 +167,16 @@ class SyncStatus(models.TextChoices):
     NEEDS_ATTENTION = "needs_attention", "Needs attention"
 
 
+# Every state but posted: the few records still on their way or refused, which
+# the banner, the progress fragment and the operations page count.
+OPEN_SYNC_STATUSES = [
+    SyncStatus.PENDING,
+    SyncStatus.POSTING,
+    SyncStatus.FAILED,
+    SyncStatus.NEEDS_ATTENTION,
+]
+
+
 class WaitReason(models.TextChoices):
     NONE = "", "—"
     RATE_LIMIT = "rate_limit", "The package's rate limit"
@@ -246,6 +256,18 @@ class SyncRecord(models.Model):
         indexes = [
             models.Index(fields=["company", "status", "next_attempt_at"]),
             models.Index(fields=["status", "claimed_at"]),
+            # Counting a company's open records reads only them, not its posted bulk.
+            models.Index(
+                fields=["company", "status"],
+                condition=models.Q(status__in=OPEN_SYNC_STATUSES),
+                name="syncrecord_open_idx",
+            ),
+            # The documents posted since a round began, and all posted, from the index.
+            models.Index(
+                fields=["company", "posted_at"],
+                condition=models.Q(status=SyncStatus.POSTED),
+                name="syncrecord_posted_idx",
+            ),
         ]
 
     def __str__(self) -> str:

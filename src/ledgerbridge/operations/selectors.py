@@ -34,7 +34,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from ledgerbridge.accounting.models import AccountingPackage, SyncRecord, SyncStatus
+from ledgerbridge.accounting.models import (
+    OPEN_SYNC_STATUSES,
+    AccountingPackage,
+    SyncRecord,
+    SyncStatus,
+)
 from ledgerbridge.companies.models import Company, User
 from ledgerbridge.errors import PermissionDeniedError
 from ledgerbridge.invoicing.figures import FigureProblem, figure_problems
@@ -58,7 +63,7 @@ FILTERS = [
     ("xero_api", "On Xero (API)"),
 ]
 
-_OPEN = [SyncStatus.PENDING, SyncStatus.POSTING, SyncStatus.FAILED, SyncStatus.NEEDS_ATTENTION]
+_OPEN = OPEN_SYNC_STATUSES
 _WAITING = [SyncStatus.PENDING, SyncStatus.POSTING]
 _FAILED = [SyncStatus.FAILED, SyncStatus.NEEDS_ATTENTION]
 
@@ -299,7 +304,7 @@ def operations_overview(
         [c.tenant_id for c in rows], now=now.timestamp() if clock is None else clock
     )
     result.object_list = [_health(company, now, usage) for company in rows]  # type: ignore[misc]
-    records = SyncRecord.objects.aggregate(
+    records = SyncRecord.objects.filter(status__in=_OPEN).aggregate(
         backlog=Count("pk", filter=Q(status__in=_WAITING)),
         failed=Count("pk", filter=Q(status__in=_FAILED)),
     )

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from ledgerbridge.accounting.models import (
+    OPEN_SYNC_STATUSES,
     AccountingPackage,
     AccountingSettings,
     SyncRecord,
@@ -47,7 +48,7 @@ class PostingStatus:
     action_url: str = ""  # … and where
     resumes_at: dt.datetime | None = None
     on_the_way: int = 0
-    posted: int = 0
+    posted: int = 0  # 0 unless counted (see posting_status's count_posted)
     failed: int = 0
     progress: int = 0  # percent of the documents of this round already in Xero
     failed_url: str = ""
@@ -123,10 +124,17 @@ def posting_status(
     record: SyncRecord | None = None,
     document_id: int | None = None,
     now: dt.datetime | None = None,
+    count_posted: bool = True,
 ) -> PostingStatus | None:
     """The company's posting state (the list's banner), or one document's when
     ``document_id`` is given (its record may be passed in). None when the company
-    does not post through the Xero API."""
+    does not post through the Xero API.
+
+    Only the company's open records (on their way or refused) are counted for
+    the state. All it ever posted is counted when ``count_posted`` or when the
+    headline says it (idle, failed): pages that show only the headline pass
+    False, so the fragment polled every 2 s while sending reads no posted bulk.
+    """
     now = now or timezone.now()
     settings = AccountingSettings.objects.filter(company=actor.company).first()
     if settings is None or settings.package != AccountingPackage.XERO_API:
@@ -135,9 +143,8 @@ def posting_status(
         return _document_status(actor, settings, record, document_id, now)
     records = SyncRecord.objects.filter(company=actor.company)
     on_the_way_q = Q(status__in=[SyncStatus.PENDING, SyncStatus.POSTING])
-    counts = records.aggregate(
+    counts = records.filter(status__in=OPEN_SYNC_STATUSES).aggregate(
         on_the_way=Count("pk", filter=on_the_way_q),
-        posted=Count("pk", filter=Q(status=SyncStatus.POSTED)),
         failed=Count("pk", filter=Q(status=SyncStatus.FAILED)),
         attention=Count("pk", filter=Q(status=SyncStatus.NEEDS_ATTENTION)),
         since=Min("created_at", filter=on_the_way_q),
@@ -150,8 +157,12 @@ def posting_status(
             ),
         ),
     )
-    on_the_way, posted = counts["on_the_way"], counts["posted"]
+    on_the_way = counts["on_the_way"]
     failed = counts["failed"] + counts["attention"]
+    # Idle and failed headlines (nothing on the way) say how many are posted.
+    posted = (
+        records.filter(status=SyncStatus.POSTED).count() if count_posted or not on_the_way else 0
+    )
     failed_filter = SyncStatus.FAILED if counts["failed"] else SyncStatus.NEEDS_ATTENTION
     common = {
         "on_the_way": on_the_way,

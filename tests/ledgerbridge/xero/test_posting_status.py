@@ -128,6 +128,31 @@ def test_sending_counts_what_is_on_the_way_and_the_progress_of_this_round(people
     assert posting_status(actor=people["viewer"], document_id=ids[1]).state == "sending"
 
 
+def test_the_polled_banner_while_sending_says_the_same_without_counting_all_posted(people):
+    _connect(people["admin"].company)
+    ids = _queued(people["admin"], 4)
+    SyncRecord.objects.filter(document_id=ids[0]).update(
+        status=SyncStatus.POSTED, posted_at=timezone.now(), external_number="INV-1"
+    )
+    counted = posting_status(actor=people["viewer"])
+    polled = posting_status(actor=people["viewer"], count_posted=False)
+    assert (polled.state, polled.headline, polled.progress) == (
+        counted.state,
+        counted.headline,
+        counted.progress,
+    )
+    assert (counted.posted, polled.posted) == (1, 0)
+
+
+def test_an_idle_banner_counts_all_posted_even_when_not_asked(people):
+    _connect(people["admin"].company)
+    ids = _queued(people["admin"], 2)
+    SyncRecord.objects.filter(document_id__in=ids).update(status=SyncStatus.POSTED)
+    status = posting_status(actor=people["finance"], count_posted=False)
+    assert status.state == "idle" and status.posted == 2
+    assert status.headline == "Xero: 2 posted."
+
+
 def test_failures_are_counted_with_a_link_to_the_filtered_list(people):
     _connect(people["admin"].company)
     ids = _queued(people["admin"], 3)

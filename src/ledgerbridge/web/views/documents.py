@@ -91,7 +91,7 @@ def invoice_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         "page": page,
         "document_types": DocumentType.choices,
         "uses_xero": uses_xero,
-        "status": posting_status(actor=actor) if uses_xero else None,
+        "status": posting_status(actor=actor, count_posted=False) if uses_xero else None,
     }
     if getattr(request, "htmx", False):
         return render(request, "web/documents/_results.html", context)
@@ -155,7 +155,8 @@ def documents_post_bulk(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 @actor_view()
 def xero_progress(request: HttpRequest, actor: Actor) -> HttpResponse:
-    return render(request, "web/documents/_progress.html", {"status": posting_status(actor=actor)})
+    status = posting_status(actor=actor, count_posted=False)
+    return render(request, "web/documents/_progress.html", {"status": status})
 
 
 @require_POST
@@ -179,7 +180,7 @@ def document_sync_retry(request: HttpRequest, actor: Actor, pk: int) -> HttpResp
 
 def _say_where_posting_stands(request: HttpRequest, actor: Actor, done: str) -> None:
     """A queued document goes nowhere while posting is blocked: say so, and who must act."""
-    status = posting_status(actor=actor)
+    status = posting_status(actor=actor, count_posted=False)
     if status is not None and status.state == BLOCKED:
         messages.warning(request, f"{done} {status.headline} {status.who}")
     else:
