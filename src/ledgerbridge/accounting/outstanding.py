@@ -77,14 +77,22 @@ def bucket_of(days_overdue: int) -> str:
     raise AssertionError(days_overdue)  # the buckets cover every integer
 
 
+def _days_before(day: dt.date, days: int) -> dt.date:
+    # An "as of" date in year 1 (a hostile query) has no date 91 days before it.
+    try:
+        return day - dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.min
+
+
 def _bucket_q(key: str, as_of: dt.date) -> Q:
     """Documents in bucket ``key`` on ``as_of``, as a condition on the due date."""
     [(low, high)] = [(lo, hi) for k, _, lo, hi in BUCKETS if k == key]
     q = Q()
     if low is not None:  # at least ``low`` days past due: due on or before as_of - low
-        q &= Q(record__document__due_date__lte=as_of - dt.timedelta(days=low))
+        q &= Q(record__document__due_date__lte=_days_before(as_of, low))
     if high is not None:
-        q &= Q(record__document__due_date__gte=as_of - dt.timedelta(days=high))
+        q &= Q(record__document__due_date__gte=_days_before(as_of, high))
     return q
 
 

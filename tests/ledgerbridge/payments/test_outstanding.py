@@ -392,3 +392,13 @@ def test_a_bucket_holding_more_credit_than_debt_is_drawn_as_credit(actor):
     assert html.count("age-credit") == 1
     assert '<g class="age-bar age-over_90 age-credit">' in html
     assert "grey: more credit than due" in html
+
+
+def test_an_as_of_date_at_the_edge_of_the_calendar_still_answers(actor):
+    open_document(actor, due="10.00")
+    client = login(actor.company, Role.VIEWER)
+    for as_of in ("0001-01-01", "9999-12-31", "not-a-date"):
+        assert client.get(f"/invoices/outstanding?as_of={as_of}").status_code == 200
+        assert client.get(f"/invoices/outstanding?as_of={as_of}&format=csv").status_code == 200
+        assert client.get(f"/api/outstanding?as_of={as_of}").status_code in (200, 422)
+        assert client.get(f"/api/outstanding/documents?as_of={as_of}").status_code in (200, 422)
