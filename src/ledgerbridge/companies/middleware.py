@@ -21,6 +21,8 @@ class CurrentCompanyMiddleware:
         if user is not None and user.is_authenticated:
             actor = actor_for(user=user, company_id=request.session.get(SESSION_KEY))  # type: ignore[arg-type]
             request.actor = actor  # type: ignore[attr-defined]
-            if actor is not None:
+            # Written only when it changes: assigning marks the session modified,
+            # and a modified session is saved (an UPDATE) after every page view.
+            if actor is not None and request.session.get(SESSION_KEY) != actor.company.pk:
                 request.session[SESSION_KEY] = actor.company.pk
         return self.get_response(request)
