@@ -402,3 +402,24 @@ def test_an_as_of_date_at_the_edge_of_the_calendar_still_answers(actor):
         assert client.get(f"/invoices/outstanding?as_of={as_of}&format=csv").status_code == 200
         assert client.get(f"/api/outstanding?as_of={as_of}").status_code in (200, 422)
         assert client.get(f"/api/outstanding/documents?as_of={as_of}").status_code in (200, 422)
+
+
+def test_the_page_asks_the_database_as_often_for_many_documents_as_for_one(actor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(actor.company, Role.VIEWER)
+    customer = make_partner(actor.company)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            url = f"/invoices/outstanding?as_of={AS_OF}&partner={customer.pk}"
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    open_document(actor, partner=customer, payments=[(AS_OF, "1.00")])
+    one = queries()
+    for i in range(8):
+        open_document(actor, partner=customer, days_overdue=i * 13, payments=[(AS_OF, "1.00")])
+        open_document(actor, days_overdue=i * 13, currency="EUR")
+    assert queries() == one
