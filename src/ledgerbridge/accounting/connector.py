@@ -144,6 +144,31 @@ class AccountingConnector(Protocol):
 
 
 _connectors: dict[str, Callable[[], AccountingConnector]] = {}
+# What people call each package, as its adapter names it: the port's messages
+# say "Queued for <name>." without knowing which package that is.
+_names: dict[str, str] = {}
+UNNAMED = "the accounting package"
+
+
+def package_name_register(package: str, name: str) -> None:
+    _names[package] = name
+
+
+def package_name(package: str | None) -> str:
+    """The package's name in messages ("the accounting package" if none is registered)."""
+    return _names.get(package or "", UNNAMED)
+
+
+def company_package_name(company_id: int) -> str:
+    """The name of the package a company uses, for messages about its documents."""
+    from .models import AccountingSettings
+
+    package = (
+        AccountingSettings.objects.filter(company_id=company_id)
+        .values_list("package", flat=True)
+        .first()
+    )
+    return package_name(package)
 
 
 def connector_register(package: str, factory: Callable[[], AccountingConnector]) -> None:

@@ -85,6 +85,8 @@ class ImportFileFormat(Protocol):
     """Writes documents as an accounting package's import files."""
 
     max_documents_per_file: int
+    # The package's name in messages ("already in <it> through the API").
+    package_name: str
     # File kinds in the order files are written (e.g. "sales", "bills").
     kinds: tuple[str, ...]
 

@@ -1,4 +1,4 @@
-"""Invoices Exports: "Export to Xero" as import files, in batches.
+"""Invoices Exports: "Export to <package>" as import files, in batches.
 
 A batch records who exported which final documents when, with their totals, and
 keeps the file bytes so a download is byte-identical every time. A document is
@@ -135,8 +135,10 @@ class ExportSelection:
     included_sample: list[ExportDocument] = field(default_factory=list)
     left_out: list[LeftOut] = field(default_factory=list)
     already_exported: set[int] = field(default_factory=set)
-    # Included although already in Xero through the API: id → number.
+    # Included although already in the package through the API: id → number.
     in_xero: dict[int, str] = field(default_factory=dict)
+    # The package's name in messages (its file format's).
+    package: str = "the accounting package"
     net_total: Decimal = Decimal("0.00")
     tax_total: Decimal = Decimal("0.00")
     gross_total: Decimal = Decimal("0.00")
@@ -366,8 +368,9 @@ def _sign(document: ExportDocument) -> Decimal:
     return Decimal(-1) if document.type in CREDIT_NOTE_TYPES else Decimal(1)
 
 
-def _through_api(qs: QuerySet[Document]) -> dict[int, LeftOut]:
-    """The documents of ``qs`` that are in Xero, or on their way there, through the API."""
+def _through_api(qs: QuerySet[Document], package: str) -> dict[int, LeftOut]:
+    """The documents of ``qs`` that are in the package, or on their way there, through
+    the API (``package``: its name in words)."""
     found: dict[int, LeftOut] = {}
     records = (
         SyncRecord.objects.filter(document__in=qs.values("pk"))
@@ -384,19 +387,19 @@ def _through_api(qs: QuerySet[Document]) -> dict[int, LeftOut]:
     for document_id, type_, number, status, external_number, request_key in records:
         label = f"{DocumentType(type_).label} {number}"
         if status == SyncStatus.POSTED:
-            reason = f"Already in Xero through the API as {external_number or number}."
+            reason = f"Already in {package} through the API as {external_number or number}."
             found[document_id] = LeftOut(document_id, label, [reason], LEFT_OUT_IN_XERO)
         elif status in (SyncStatus.PENDING, SyncStatus.POSTING):
             reason = (
-                "On its way to Xero through the API: the worker will post it, "
-                "so a file would put it in Xero twice."
+                f"On its way to {package} through the API: the worker will post it, "
+                f"so a file would put it in {package} twice."
             )
             found[document_id] = LeftOut(document_id, label, [reason], LEFT_OUT_QUEUED)
         elif request_key:
             # Gave up waiting for an answer: the request may have reached Xero.
             reason = (
-                "Its last request to Xero through the API went unanswered, so it may already "
-                "be in Xero; retry it on the document to find out."
+                f"Its last request to {package} through the API went unanswered, so it may "
+                f"already be in {package}; retry it on the document to find out."
             )
             found[document_id] = LeftOut(document_id, label, [reason], LEFT_OUT_IN_XERO)
     return found
@@ -415,7 +418,8 @@ def _select(
             "document_id", flat=True
         )
     )
-    through_api = _through_api(qs)
+    selection.package = file_format.package_name
+    through_api = _through_api(qs, file_format.package_name)
     out_of_range = documents_with_figure_problems(qs.values("pk"))
     for document in export_documents_load(_in_file_order(qs)):
         api = through_api.get(document.id)
@@ -474,13 +478,13 @@ def export_preview(
     )
 
 
-def _in_xero_reason(include_in_xero: bool, reason: str) -> str:
+def _in_xero_reason(include_in_xero: bool, reason: str, *, package: str) -> str:
     """The reason for putting documents already in Xero in a file; "" when not asked."""
     reason = reason.strip()
     if include_in_xero and not reason:
         raise ApplicationError(
-            "Say why documents already in Xero through the API go in the file too "
-            "(importing it would create them in Xero again).",
+            f"Say why documents already in {package} through the API go in the file too "
+            f"(importing it would create them in {package} again).",
             field="in_xero_reason",
         )
     return reason if include_in_xero else ""
@@ -492,11 +496,13 @@ def _nothing_to_export(selection: ExportSelection) -> ApplicationError:
     parts = []
     if in_xero:
         parts.append(
-            f"{in_xero} {'is' if in_xero == 1 else 'are'} already in Xero through the API or on the way"
+            f"{in_xero} {'is' if in_xero == 1 else 'are'} already in {selection.package} "
+            "through the API or on the way"
         )
     if coding:
         parts.append(
-            f"{coding} {'has' if coding == 1 else 'have'} a coding Xero's import would not accept"
+            f"{coding} {'has' if coding == 1 else 'have'} a coding {selection.package}'s import "
+            "would not accept"
         )
     return ApplicationError(
         f"Nothing can be exported: of the {in_xero + coding} matching documents, "
@@ -521,8 +527,10 @@ def export_batch_create(
     and a reason.
     """
     require(actor, Permission.WORK_DOCUMENTS)
-    in_xero_reason = _in_xero_reason(include_in_xero, in_xero_reason)
     file_format = _format_for(actor)
+    in_xero_reason = _in_xero_reason(
+        include_in_xero, in_xero_reason, package=file_format.package_name
+    )
     selection = _select(_not_exported(actor, filters), file_format, include_in_xero=include_in_xero)
     if not selection.included_count:
         if selection.left_out:
@@ -554,7 +562,10 @@ def export_reexport(
     What has reached Xero through the API since is left out, as in a first export.
     """
     require(actor, Permission.WORK_DOCUMENTS)
-    in_xero_reason = _in_xero_reason(include_in_xero, in_xero_reason)
+    file_format = _format_for(actor)
+    in_xero_reason = _in_xero_reason(
+        include_in_xero, in_xero_reason, package=file_format.package_name
+    )
     reason = reason.strip()
     if not reason:
         raise ApplicationError(
@@ -572,7 +583,7 @@ def export_reexport(
             raise NotFoundError("Some of these documents do not exist or are not final.")
     else:
         raise ApplicationError("Choose a batch or documents to export again.")
-    selection = _select(qs.distinct(), _format_for(actor), include_in_xero=include_in_xero)
+    selection = _select(qs.distinct(), file_format, include_in_xero=include_in_xero)
     if not selection.included_count:
         raise _nothing_to_export(selection)
     batch = _batch_start(

@@ -43,6 +43,7 @@ from .connector import (
     Problem,
     Rejected,
     TryLater,
+    company_package_name,
     connector_for,
 )
 from .leases import Lease, LeaseLost, lease_take, leases_held
@@ -134,9 +135,10 @@ def _refuse_if_in_a_file(document: Document) -> None:
         return
     if SyncRecord.objects.filter(document=document, status=SyncStatus.POSTED).exists():
         return  # posted already: only its follow-up steps are asked for
+    package = company_package_name(document.company_id)
     raise DocumentInImportFile(
-        f"{document} is in the Xero import file of export {entry.batch.number}; posting it "
-        "through the API as well would put it in Xero twice. Import the file instead."
+        f"{document} is in the {package} import file of export {entry.batch.number}; posting "
+        f"it through the API as well would put it in {package} twice. Import the file instead."
     )
 
 
@@ -599,7 +601,12 @@ def _refuse_out_of_range(records: Sequence[SyncRecord], now: dt.datetime) -> lis
     for record in records:
         if record.document_id in problems:
             message = figures_need_correction_message(problems[record.document_id])
-            _mark_failed(record, message, now=now, task_message=f"Not sent to Xero. {message}")
+            _mark_failed(
+                record,
+                message,
+                now=now,
+                task_message=f"Not sent to {company_package_name(record.company_id)}. {message}",
+            )
     return [r for r in records if r.document_id not in problems]
 
 

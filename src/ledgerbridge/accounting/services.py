@@ -89,8 +89,9 @@ def posting_settings_set(*, actor: Actor, **flags: bool) -> AccountingSettings:
     return settings
 
 
-def documents_post_to_xero(*, actor: Actor, document_ids: list[int]) -> int:
-    """A Finance user sends several documents at once (their open or failed tasks)."""
+def documents_send(*, actor: Actor, document_ids: list[int]) -> int:
+    """A Finance user sends several documents to the package at once (their open or
+    failed tasks)."""
     from ledgerbridge.invoicing.models import Task, TaskStatus
     from ledgerbridge.invoicing.workflow import task_complete
 
@@ -101,7 +102,7 @@ def documents_post_to_xero(*, actor: Actor, document_ids: list[int]) -> int:
         type=POST_TASK,
         hidden=False,
         status__in=[TaskStatus.OPEN, TaskStatus.FAILED],
-        # In an import file: importing the file puts them in Xero (see the outbox).
+        # In an import file: importing the file puts them in the package (see the outbox).
         document__export_entries__isnull=True,
     ).values_list("pk", flat=True)
     count = 0

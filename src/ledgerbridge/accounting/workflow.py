@@ -1,4 +1,8 @@
-"""The "Post to Xero" task type, plugged into the invoicing workflow, and its state.
+"""The "Post to <package>" task type, plugged into the invoicing workflow, and its state.
+
+Its messages name the package as its adapter registered it (``package_name``);
+the task's key and label keep their first name, "post_to_xero" / "Post to Xero",
+which stored tasks carry.
 
 The task follows its document's outbox record: in progress until the document
 is in the accounting package, done only then, failed with the reason. Its
@@ -16,23 +20,28 @@ from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.invoicing.models import Document, Task, TaskMode, TaskStatus
 from ledgerbridge.invoicing.workflow import TaskType, task_type_register, tasks_settle
 
+from .connector import company_package_name
 from .models import AccountingPackage, AccountingSettings, SyncRecord, SyncStatus
 
 POST_TASK = "post_to_xero"
-QUEUED = "Queued for Xero."
 
 
-def post_task_state(record: SyncRecord) -> tuple[str, str]:
+def post_task_state(record: SyncRecord, *, package: str) -> tuple[str, str]:
     """The "Post to Xero" task's state and message for where its document is:
-    done only once it is in the package, failed with the reason, else in progress."""
+    done only once it is in the package, failed with the reason, else in progress.
+    ``package``: the package's name in words (``company_package_name``)."""
     if record.status == SyncStatus.POSTED:
         note = f" {record.message}" if record.message else ""
-        return TaskStatus.DONE, f"Posted to Xero as {record.external_number}.{note}"
+        return TaskStatus.DONE, f"Posted to {package} as {record.external_number}.{note}"
     if record.status == SyncStatus.FAILED:
-        return TaskStatus.FAILED, f"Xero refused it: {record.message}"
+        return TaskStatus.FAILED, f"{_capital(package)} refused it: {record.message}"
     if record.status == SyncStatus.NEEDS_ATTENTION:
-        return TaskStatus.FAILED, f"{record.message} Retry when Xero is reachable."
-    return TaskStatus.IN_PROGRESS, record.message or QUEUED
+        return TaskStatus.FAILED, f"{record.message} Retry when {package} is reachable."
+    return TaskStatus.IN_PROGRESS, record.message or f"Queued for {package}."
+
+
+def _capital(words: str) -> str:
+    return words[:1].upper() + words[1:]
 
 
 def post_tasks_follow(records: Iterable[SyncRecord], *, message: str | None = None) -> None:
@@ -40,8 +49,11 @@ def post_tasks_follow(records: Iterable[SyncRecord], *, message: str | None = No
     the outcome of its document's outbox record (``message`` in place of the
     usual words, where the outcome has its own)."""
     groups: dict[tuple[str, str], list[int]] = {}
+    names: dict[int, str] = {}
     for record in records:
-        status, usual = post_task_state(record)
+        if record.company_id not in names:
+            names[record.company_id] = company_package_name(record.company_id)
+        status, usual = post_task_state(record, package=names[record.company_id])
         groups.setdefault((status, message or usual), []).append(record.document_id)
     for (status, words), document_ids in groups.items():
         tasks_settle(
@@ -74,7 +86,9 @@ def _complete(task: Task, actor: Actor | None, now: dt.datetime) -> str:
     from .outbox import sync_record_request
 
     record = sync_record_request(document=task.document, now=now)
-    status, task.message = post_task_state(record)
+    status, task.message = post_task_state(
+        record, package=company_package_name(task.document.company_id)
+    )
     return status
 
 

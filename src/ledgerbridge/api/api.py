@@ -17,7 +17,7 @@ from ninja.pagination import paginate
 from ledgerbridge.accounting.exports import export_history_prefetch
 from ledgerbridge.accounting.outbox import sync_record_retry
 from ledgerbridge.accounting.selectors import documents_filter_by_sync
-from ledgerbridge.accounting.services import documents_post_to_xero
+from ledgerbridge.accounting.services import documents_send
 from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.errors import (
     ApplicationError,
@@ -224,9 +224,7 @@ class DocumentIds(Schema):
 @documents.post("/post-to-xero", response={200: QueuedOut, 403: ErrorOut})
 def documents_post(request: HttpRequest, payload: DocumentIds) -> Any:
     """Complete the open or failed "Post to Xero" task of each document."""
-    return {
-        "queued": documents_post_to_xero(actor=actor_of(request), document_ids=payload.document_ids)
-    }
+    return {"queued": documents_send(actor=actor_of(request), document_ids=payload.document_ids)}
 
 
 @documents.get("/xero-status", response={200: PostingStatusOut, 404: ErrorOut})

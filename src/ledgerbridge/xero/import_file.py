@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ledgerbridge.accounting.connector import package_name_register
 from ledgerbridge.accounting.export_format import (
     ExportDocument,
     ExportLine,
@@ -181,6 +182,7 @@ class XeroImportFile:
     """Writes one company's documents as Xero import files (``ImportFileFormat``)."""
 
     max_documents_per_file = MAX_DOCUMENTS_PER_FILE
+    package_name = "Xero"
     kinds: tuple[str, ...] = (SALES, BILLS)
 
     def __init__(self, company: Company, *, date_format: str) -> None:
@@ -377,3 +379,4 @@ def _bill_amounts(line: ExportLine) -> tuple[Decimal, Decimal]:
 def register() -> None:
     # Xero's file is also the one a company on no package exports.
     import_file_format_register(AccountingPackage.XERO_FILE, XeroImportFile, fallback=True)
+    package_name_register(AccountingPackage.XERO_FILE, "Xero")

@@ -29,6 +29,7 @@ from ledgerbridge.accounting.connector import (
     Rejected,
     TryLater,
     connector_register,
+    package_name_register,
 )
 from ledgerbridge.accounting.models import AccountingPackage, AccountingSettings, SyncRecord
 from ledgerbridge.companies.models import Company
@@ -643,3 +644,4 @@ class _Refused:
 
 def register() -> None:
     connector_register(AccountingPackage.XERO_API, XeroConnector)
+    package_name_register(AccountingPackage.XERO_API, "Xero")

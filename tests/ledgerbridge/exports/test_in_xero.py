@@ -26,7 +26,7 @@ from ledgerbridge.accounting.models import (
     SyncStatus,
 )
 from ledgerbridge.accounting.outbox import sync_record_retry
-from ledgerbridge.accounting.services import documents_post_to_xero
+from ledgerbridge.accounting.services import documents_send
 from ledgerbridge.companies.models import AuditEntry, Role
 from ledgerbridge.errors import ApplicationError
 from ledgerbridge.invoicing.models import Task
@@ -202,7 +202,7 @@ def test_bulk_posting_skips_a_document_in_a_file(linked, supplier):
     export_batch_create(actor=linked, filters=EVERYTHING)
     waiting = purchase_invoice(linked, supplier, issue_date=dt.date(2026, 11, 3))
 
-    count = documents_post_to_xero(actor=linked, document_ids=[exported.pk, waiting.pk])
+    count = documents_send(actor=linked, document_ids=[exported.pk, waiting.pk])
 
     assert count == 1
     assert list(SyncRecord.objects.values_list("document_id", flat=True)) == [waiting.pk]

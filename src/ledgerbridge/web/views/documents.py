@@ -20,7 +20,7 @@ from ledgerbridge.accounting.selectors import (
     sync_attempts,
     sync_record_for,
 )
-from ledgerbridge.accounting.services import accounting_settings_get, documents_post_to_xero
+from ledgerbridge.accounting.services import accounting_settings_get, documents_send
 from ledgerbridge.companies.permissions import Actor, Permission
 from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError, errors_of
 from ledgerbridge.invoicing.bounds import id_or_none
@@ -140,7 +140,7 @@ def _render_detail(request: HttpRequest, actor: Actor, pk: int, **extra: Any) ->
 def documents_post_bulk(request: HttpRequest, actor: Actor) -> HttpResponse:
     ids = [i for i in (id_or_none(v) for v in request.POST.getlist("document")) if i is not None]
     try:
-        count = documents_post_to_xero(actor=actor, document_ids=ids)
+        count = documents_send(actor=actor, document_ids=ids)
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
