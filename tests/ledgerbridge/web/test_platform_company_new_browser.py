@@ -43,7 +43,9 @@ def test_staff_open_a_company_and_its_super_admin_in_the_browser(page: Page, liv
     page.locator("#id_admin_password_again").fill("password")
     page.get_by_role("button", name="Create company").click()
 
-    expect(page.get_by_text("Enter the Super Admin's email address.")).to_be_visible()
+    expect(
+        page.get_by_text("Enter the Super Admin's email address, such as name@example.com.")
+    ).to_be_visible()
     expect(page.get_by_text("This password is too common.")).to_be_visible()
     expect(page.locator("#id_admin_password")).to_have_value("")
     expect(page.get_by_label("Legal name")).to_have_value("Moorside Freight Ltd")
