@@ -39,13 +39,22 @@ def document_list(*, actor: Actor, filters: DocumentFilters | None = None) -> Qu
         qs = qs.filter(issue_date__lte=filters.date_to)
     if filters.search:
         term = filters.search.strip()
+        # The matching partners are found first, so that every condition is on
+        # the document's own columns: PostgreSQL then reads each from its
+        # trigram index (migration 0006) and ORs the bitmaps, where a condition
+        # on the joined partner made it read every document of the company.
+        partner_ids = list(
+            Partner.objects.filter(company=actor.company, name__icontains=term).values_list(
+                "pk", flat=True
+            )
+        )
         qs = qs.filter(
             Q(number__icontains=term)
             | Q(reference__icontains=term)
             | Q(order_reference__icontains=term)
             | Q(trip_reference__icontains=term)
             | Q(supplier_reference__icontains=term)
-            | Q(partner__name__icontains=term)
+            | Q(partner_id__in=partner_ids)
         )
     return qs
 
