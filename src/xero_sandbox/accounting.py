@@ -17,6 +17,7 @@ from .api import Ctx, api, read_items
 from .dates import ms_date, parse_timestamp
 from .query import BadQuery, apply_order, paginate, parse_where
 from .responses import (
+    CORRELATION_SCOPE_KEY,
     envelope,
     json_response,
     not_found,
@@ -84,7 +85,16 @@ def _csv(ctx: Ctx, name: str) -> list[str]:
 
 def _ok(ctx: Ctx, key: str, items: list[Json], pagination: Json | None = None) -> Response:
     extra = {"pagination": pagination} if pagination else None
-    return json_response(envelope(key, items, now=ctx.now, provider=ctx.provider, extra=extra))
+    return json_response(
+        envelope(
+            key,
+            items,
+            now=ctx.now,
+            provider=ctx.provider,
+            extra=extra,
+            id_=ctx.request.scope.get(CORRELATION_SCOPE_KEY),
+        )
+    )
 
 
 def _summarize(ctx: Ctx) -> bool:
@@ -858,9 +868,13 @@ async def put_attachment(ctx: Ctx) -> Response:
     same_name = next((r for r in existing if r["file_name"] == file_name), None)
     if same_name is None and len(existing) >= 10:
         return single_validation_error("A document can have at most 10 attachments.")
-    mime = ctx.request.headers.get("content-type") or ""
-    if not mime or mime.startswith("application/x-www-form-urlencoded"):
-        mime = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+    # Xero keeps the MIME type of the file name (application/pdf for INV-001.pdf), whatever
+    # the upload said: the official SDK sends every attachment as application/octet-stream.
+    mime = mimetypes.guess_type(file_name)[0] or ""
+    if not mime:
+        sent = ctx.request.headers.get("content-type") or ""
+        form = sent.startswith("application/x-www-form-urlencoded")
+        mime = sent if sent and not form else "application/octet-stream"
     attachment = {
         "AttachmentID": same_name["id"] if same_name else str(uuid.uuid4()),
         "tenant_id": ctx.tenant_id,

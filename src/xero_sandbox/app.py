@@ -6,22 +6,31 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from email.utils import formatdate
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import accounting, control, identity
-from .responses import json_response
+from .responses import (
+    CORRELATION_HEADER,
+    CORRELATION_SCOPE_KEY,
+    correlation_id,
+    json_response,
+)
 from .state import Sandbox, SandboxConfig
 from .tokens import peek_claims
 
 
 class CallLog:
-    """Records every Xero-facing call (not ``/sandbox``) for tests and benchmarks."""
+    """Records every Xero-facing call (not ``/sandbox``) for tests and benchmarks, and
+    gives each answer the headers Xero puts on every one: a ``Xero-Correlation-Id``
+    (also the envelope's ``Id``) and its no-cache headers."""
 
     def __init__(self, app: ASGIApp, sandbox: Sandbox) -> None:
         self.app = app
@@ -34,10 +43,17 @@ class CallLog:
         status_holder = {"status": 0}
         started = time.perf_counter()
         generation = self.sandbox.generation
+        correlation = correlation_id(scope["path"])
+        scope[CORRELATION_SCOPE_KEY] = correlation
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers.setdefault(CORRELATION_HEADER, correlation)
+                headers.setdefault("Cache-Control", "max-age=0, no-cache, no-store")
+                headers.setdefault("Pragma", "no-cache")
+                headers.setdefault("Expires", formatdate(usegmt=True))
             await send(message)
 
         try:

@@ -20,6 +20,19 @@ def ms_date(value: date | datetime | float) -> str:
     return f"/Date({epoch_ms(value)}+0000)/"
 
 
+def ms_timestamp(value: date | datetime | float) -> str:
+    """``/Date(ms)/`` without the offset: how Xero writes its response envelope's
+    ``DateTimeUTC`` and an organisation's ``CreatedDateUTC`` (document dates such as
+    ``UpdatedDateUTC`` carry ``+0000``)."""
+    return f"/Date({epoch_ms(value)})/"
+
+
+def latest_ms_date(values: list[object]) -> str | None:
+    """The latest of some ``/Date(...)/`` values, as ``/Date(ms+0000)/``; None if none parse."""
+    dates = [d for d in (parse_date(v) for v in values) if d is not None]
+    return ms_date(max(dates)) if dates else None
+
+
 def epoch_ms(value: date | datetime | float) -> int:
     if isinstance(value, datetime):
         if value.tzinfo is None:

@@ -15,7 +15,14 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from .dates import date_string, datetime_string, display_date, ms_date, parse_date
+from .dates import (
+    date_string,
+    datetime_string,
+    display_date,
+    latest_ms_date,
+    ms_date,
+    parse_date,
+)
 from .state import Sandbox
 from .store import Json
 
@@ -721,16 +728,22 @@ def commit_payment(sb: Sandbox, tenant_id: str, payment: Json, invoice: Json) ->
                 "HasValidationErrors": False,
             }
         )
-        _settle(invoice, now)
+        _settle(invoice)
         save_document(sb, tenant_id, INVOICE, invoice, created=False, now=now)
     return payment
 
 
-def _settle(invoice: Json, now: float) -> None:
+def _settle(invoice: Json) -> None:
     _amounts(invoice, INVOICE)
     if dec(invoice["AmountDue"]) <= 0 and invoice["Status"] == "AUTHORISED":
         invoice["Status"] = "PAID"
-        invoice["FullyPaidOnDate"] = ms_date(now)
+        # Xero's FullyPaidOnDate is the date of the payment (or credit) that settled
+        # the invoice, not the moment it was recorded.
+        settled_on = latest_ms_date(
+            [p.get("Date") for p in invoice.get("Payments", [])]
+            + [c.get("Date") for c in invoice.get("CreditNotes", [])]
+        )
+        invoice["FullyPaidOnDate"] = settled_on or invoice.get("Date")
     elif dec(invoice["AmountDue"]) > 0 and invoice["Status"] == "PAID":
         invoice["Status"] = "AUTHORISED"
         invoice.pop("FullyPaidOnDate", None)
@@ -753,7 +766,7 @@ def delete_payment(sb: Sandbox, tenant_id: str, payment: Json) -> Json:
             invoice["AmountPaid"] = money(
                 sum((dec(p["Amount"]) for p in invoice["Payments"]), Decimal(0))
             )
-            _settle(invoice, now)
+            _settle(invoice)
             save_document(sb, tenant_id, INVOICE, invoice, created=False, now=now)
     return payment
 
@@ -834,7 +847,9 @@ def commit_allocation(
         _amounts(credit_note, CREDIT_NOTE)
         if dec(credit_note["RemainingCredit"]) <= 0:
             credit_note["Status"] = "PAID"
-            credit_note["FullyPaidOnDate"] = ms_date(now)
+            credit_note["FullyPaidOnDate"] = latest_ms_date(
+                [a.get("Date") for a in credit_note["Allocations"]]
+            ) or credit_note.get("Date")
         save_document(sb, tenant_id, CREDIT_NOTE, credit_note, created=False, now=now)
         invoice["AmountCredited"] = money(
             dec(invoice["AmountCredited"]) + dec(allocation["Amount"])
@@ -849,7 +864,7 @@ def commit_allocation(
                 "HasErrors": False,
             }
         )
-        _settle(invoice, now)
+        _settle(invoice)
         save_document(sb, tenant_id, INVOICE, invoice, created=False, now=now)
     return allocation
 

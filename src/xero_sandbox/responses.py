@@ -9,8 +9,18 @@ from typing import Any
 
 from starlette.responses import Response
 
-from .dates import ms_date
+from .dates import ms_timestamp
 from .store import Json
+
+CORRELATION_SCOPE_KEY = "sandbox.correlation_id"
+CORRELATION_HEADER = "Xero-Correlation-Id"
+
+
+def correlation_id(path: str) -> str:
+    """A new ``Xero-Correlation-Id``: a UUID, written without dashes by the identity
+    host's token and revocation endpoints as recorded, with them everywhere else."""
+    value = uuid.uuid4()
+    return value.hex if path.startswith("/connect/") else str(value)
 
 
 def _default(value: object) -> Any:
@@ -35,14 +45,23 @@ def json_response(
 
 
 def envelope(
-    key: str, items: list[Json], *, now: float, provider: str, extra: Json | None = None
+    key: str,
+    items: list[Json],
+    *,
+    now: float,
+    provider: str,
+    extra: Json | None = None,
+    id_: str | None = None,
 ) -> Json:
-    """Xero's list envelope: ``{"Id", "Status", "ProviderName", "DateTimeUTC", key: [...]}``."""
+    """Xero's list envelope: ``{"Id", "Status", "ProviderName", "DateTimeUTC", key: [...]}``.
+
+    Xero's ``Id`` is the call's ``Xero-Correlation-Id``; ``DateTimeUTC`` has no offset.
+    """
     body: Json = {
-        "Id": str(uuid.uuid4()),
+        "Id": id_ or str(uuid.uuid4()),
         "Status": "OK",
         "ProviderName": provider,
-        "DateTimeUTC": ms_date(now),
+        "DateTimeUTC": ms_timestamp(now),
     }
     if extra:
         body.update(extra)

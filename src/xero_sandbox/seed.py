@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import Clock
-from .dates import ms_date
+from .dates import ms_date, ms_timestamp
 from .store import Json, Store
 
 DEMO_TENANT_ID = "5a1c0d6e-8b3f-4e2a-9c7d-1f0e2b3a4c5d"
@@ -223,7 +223,6 @@ def create_org(store: Store, clock: Clock, spec: OrgSpec) -> Json:
     tenant_id = spec.tenant_id or new_id()
     org: Json = {
         "OrganisationID": tenant_id,
-        "APIKey": "",
         "Name": spec.name,
         "LegalName": spec.legal_name or spec.name,
         "PaysTax": True,
@@ -241,20 +240,24 @@ def create_org(store: Store, clock: Clock, spec: OrgSpec) -> Json:
         "SalesTaxPeriod": "QUARTERLY1",
         "DefaultSalesTax": "Tax Exclusive",
         "DefaultPurchasesTax": "Tax Exclusive",
-        "CreatedDateUTC": ms_date(now),
+        "CreatedDateUTC": ms_timestamp(now),  # no +0000 here, as Xero writes it
         "OrganisationEntityType": "COMPANY",
         "Timezone": "GMTSTANDARDTIME",
         "ShortCode": spec.short_code or _short_code(),
         "Edition": "BUSINESS",
         "Class": "STANDARD",
         "LineOfBusiness": spec.line_of_business,
+        # Xero returns an organisation's empty address fields as "" (and Phones as []).
         "Addresses": [
             {
                 "AddressType": "STREET",
-                "AddressLine1": "Unit 4, Haulage Park",
+                "AddressLine1": "Unit 4",
+                "AddressLine2": "Haulage Park",
                 "City": "Birmingham",
+                "Region": "",
                 "PostalCode": "B1 1AA",
                 "Country": "United Kingdom",
+                "AttentionTo": "",
             }
         ],
         "Phones": [],

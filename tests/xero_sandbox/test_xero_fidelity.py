@@ -1,0 +1,139 @@
+"""Where the sandbox once differed from recorded Xero responses (issue 17), pinned down."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from starlette.testclient import TestClient
+
+from .conftest import XeroApi, create_invoice
+from .test_documents import allocate, credit_note
+
+NO_OFFSET = re.compile(r"^/Date\(\d+\)/$")
+WITH_OFFSET = re.compile(r"^/Date\(\d+\+0000\)/$")
+
+
+def test_envelope_and_organisation_timestamps_carry_no_offset(api: XeroApi) -> None:
+    body = api.get("/Organisation").json()
+
+    assert NO_OFFSET.match(body["DateTimeUTC"]), body["DateTimeUTC"]
+    assert NO_OFFSET.match(body["Organisations"][0]["CreatedDateUTC"])
+
+
+def test_document_dates_keep_their_offset(api: XeroApi) -> None:
+    invoice = create_invoice(api)
+
+    assert WITH_OFFSET.match(invoice["UpdatedDateUTC"])
+    assert WITH_OFFSET.match(invoice["Date"])
+
+
+def test_an_attachment_sent_as_octet_stream_is_kept_as_its_file_names_type(
+    api: XeroApi,
+) -> None:
+    invoice = create_invoice(api)
+    base = f"/Invoices/{invoice['InvoiceID']}/Attachments"
+
+    uploaded = api.put(
+        f"{base}/INV-001.pdf",
+        content=b"%PDF-1.4 invoice",
+        headers={"Content-Type": "application/octet-stream"},  # as the official SDK sends it
+        check_request_body=False,
+    ).json()["Attachments"][0]
+    listed = api.get(base).json()["Attachments"][0]
+    raw = api.client.get(f"/api.xro/2.0{base}/INV-001.pdf", headers=api.headers())
+
+    assert uploaded["MimeType"] == "application/pdf"
+    assert listed["MimeType"] == "application/pdf"
+    assert raw.headers["content-type"] == "application/pdf"
+    assert raw.content == b"%PDF-1.4 invoice"
+
+
+def test_an_attachment_whose_name_says_nothing_keeps_the_type_it_was_sent_with(
+    api: XeroApi,
+) -> None:
+    invoice = create_invoice(api)
+
+    uploaded = api.put(
+        f"/Invoices/{invoice['InvoiceID']}/Attachments/manifest",
+        content=b"a,b\n",
+        headers={"Content-Type": "text/csv"},
+        check_request_body=False,
+    ).json()["Attachments"][0]
+
+    assert uploaded["MimeType"] == "text/csv"
+
+
+def test_fully_paid_on_date_is_the_payments_date_not_when_it_was_recorded(api: XeroApi) -> None:
+    invoice = create_invoice(api)
+    payment = {
+        "Invoice": {"InvoiceID": invoice["InvoiceID"]},
+        "Account": {"Code": "090"},
+        "Date": "2026-10-10",
+    }
+
+    api.put("/Payments", {"Payments": [{**payment, "Amount": 10}]})
+    api.put(
+        "/Payments",
+        {"Payments": [{**payment, "Amount": invoice["AmountDue"] - 10, "Date": "2026-10-12"}]},
+    )
+    after = api.get(f"/Invoices/{invoice['InvoiceID']}").json()["Invoices"][0]
+
+    assert after["Status"] == "PAID"
+    assert after["FullyPaidOnDate"] == "/Date(1791763200000+0000)/"  # 2026-10-12
+
+
+def test_a_credit_note_used_up_is_fully_paid_on_its_allocation_date(api: XeroApi) -> None:
+    invoice = create_invoice(api)
+    note = credit_note(api, invoice["Contact"]["ContactID"], amount=50.0)
+
+    assert allocate(api, note, invoice, 60.0).status_code == 200
+    after = api.get(f"/CreditNotes/{note['CreditNoteID']}").json()["CreditNotes"][0]
+
+    assert after["Status"] == "PAID"
+    assert after["FullyPaidOnDate"] == "/Date(1790985600000+0000)/"  # 2026-10-03
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def test_every_answer_carries_a_correlation_id_and_xeros_cache_headers(
+    api: XeroApi, client: TestClient
+) -> None:
+    answers = {
+        "organisation": api.get("/Organisation"),
+        "not found": client.get(f"/api.xro/2.0/Invoices/{uuid.uuid4()}", headers=api.headers()),
+        "no token": client.get("/api.xro/2.0/Organisation"),
+        "connections": client.get("/connections", headers=api.headers()),
+        "token": client.post("/connect/token", data={"grant_type": "refresh_token"}),
+    }
+
+    for name, response in answers.items():
+        assert _is_uuid(response.headers.get("Xero-Correlation-Id", "")), name
+        assert response.headers["Cache-Control"] == "max-age=0, no-cache, no-store", name
+        assert response.headers["Pragma"] == "no-cache", name
+    ids = {r.headers["Xero-Correlation-Id"] for r in answers.values()}
+    assert len(ids) == len(answers)
+    assert (
+        answers["organisation"].json()["Id"]
+        == answers["organisation"].headers["Xero-Correlation-Id"]
+    )
+
+
+def test_the_organisation_has_xeros_fields_and_empty_ones_as_xero_returns_them(
+    api: XeroApi,
+) -> None:
+    org = api.get("/Organisation").json()["Organisations"][0]
+
+    assert "APIKey" not in org
+    assert org["Phones"] == []
+    assert org["ExternalLinks"] == []
+    assert org["PaymentTerms"] == {}
+    address = org["Addresses"][0]
+    assert address["Region"] == ""
+    assert address["AttentionTo"] == ""
