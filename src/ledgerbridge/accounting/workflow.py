@@ -1,7 +1,7 @@
 """The "Post to <package>" task type, plugged into the invoicing workflow, and its state.
 
-Its messages name the package as its adapter registered it (``package_name``);
-the task's key and label keep their first name, "post_to_xero" / "Post to Xero",
+Its label and messages name the package as its adapter registered it
+(``package_name``); only the task's key keeps its first name, "post_to_xero",
 which stored tasks carry.
 
 The task follows its document's outbox record: in progress until the document
@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import cast
+
+from django.utils.functional import lazy
 
 from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.invoicing.models import Document, Task, TaskMode, TaskStatus
 from ledgerbridge.invoicing.workflow import TaskType, task_type_register, tasks_settle
 
-from .connector import company_package_name
+from .connector import company_package_name, package_name
 from .models import AccountingPackage, AccountingSettings, SyncRecord, SyncStatus
 
 POST_TASK = "post_to_xero"
@@ -98,15 +101,21 @@ def _retry(task: Task, actor: Actor, now: dt.datetime) -> None:
     sync_record_retry(actor=actor, document_id=task.document_id, now=now)
 
 
+def _post_label() -> str:
+    # Read when shown: adapters name their packages after this app is ready.
+    return f"Post to {package_name(AccountingPackage.XERO_API)}"
+
+
 def register() -> None:
+    label = cast(str, lazy(_post_label, str)())
     task_type_register(
         TaskType(
             key=POST_TASK,
-            label="Post to Xero",
+            label=label,
             applies=_applies,
             mode_for=_mode,
             on_complete=_complete,
-            action_label="Post to Xero",
+            action_label=label,
             on_retry=_retry,
         )
     )

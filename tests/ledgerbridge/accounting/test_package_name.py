@@ -10,6 +10,7 @@ from ledgerbridge.accounting.models import AccountingSettings, SyncRecord, SyncS
 from ledgerbridge.accounting.workflow import POST_TASK, post_tasks_follow
 from ledgerbridge.companies.models import Role
 from ledgerbridge.invoicing.models import Task, TaskStatus
+from ledgerbridge.web.templatetags.web import task_action, task_label
 from tests.ledgerbridge.factories import make_actor, make_company, make_document
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +48,7 @@ def _settle(document, status: str, **fields) -> Task:
 
 def test_the_xero_adapter_names_its_packages():
     assert package_name("xero_api") == "Xero"
+    assert task_label(Task(type=POST_TASK)) == "Post to Xero"
     assert package_name("xero_file") == "Xero"
     assert package_name("none") == "the accounting package"
 
@@ -63,6 +65,8 @@ def test_the_post_task_speaks_of_the_package_by_its_registered_name(names, admin
     assert refused.message == "Ledgerly refused it: Account 200 is archived."
     posted = _settle(document, SyncStatus.POSTED, message="", external_number="INV-0001")
     assert posted.message == "Posted to Ledgerly as INV-0001."
+    assert (task_label(posted), task_action(refused)) == ("Post to Ledgerly", "Retry")
+    assert task_action(Task(type=POST_TASK, status=TaskStatus.OPEN)) == "Post to Ledgerly"
 
 
 def test_a_package_no_adapter_named_is_the_accounting_package(names, admin):
