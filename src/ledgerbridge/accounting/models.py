@@ -404,3 +404,18 @@ class WorkerLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} until {self.until:%H:%M:%S}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A worker process says it is alive: ``beat_at`` moves every half minute.
+
+    Written by a thread in each Huey consumer (``ledgerbridge.jobs``); read by
+    ``ledgerbridge doctor``, which wants none older than two minutes.
+    """
+
+    name = models.CharField(max_length=100, primary_key=True)  # host:pid
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.beat_at:%H:%M:%S}"

@@ -11,7 +11,8 @@ class WebConfig(AppConfig):
         from huey.contrib.djhuey import HUEY
 
         from ledgerbridge.checks import production_keys_check
-        from ledgerbridge.jobs import job_log_context_register
+        from ledgerbridge.jobs import job_log_context_register, worker_heartbeat_register
 
         job_log_context_register(HUEY)
+        worker_heartbeat_register(HUEY)
         checks.register(production_keys_check, checks.Tags.security)
