@@ -39,6 +39,11 @@ def _is_fernet_key(key: str) -> bool:
 def production_key_errors() -> list[checks.Error]:
     if not settings.HTTPS:
         return []
+    return key_errors()
+
+
+def key_errors() -> list[checks.Error]:
+    """The keys' problems whatever the public URL (``ledgerbridge doctor`` asks always)."""
     errors = []
     if settings.SECRET_KEY == settings.DEVELOPMENT_SECRET_KEY:
         errors.append(

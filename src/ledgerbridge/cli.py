@@ -1,7 +1,7 @@
 """The ``ledgerbridge`` console script.
 
 ``up`` runs the product (sandbox, web, worker) for a developer's machine;
-``sandbox`` runs the local Xero; ``demo`` loads the demo data (it touches every
+``doctor`` checks a deployment; ``sandbox`` runs the local Xero; ``demo`` loads the demo data (it touches every
 part, so it is wiring here rather than a command of one app); ``bench`` runs the
 benchmarks; everything else is a Django management command (``migrate`` ...).
 """
@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         return _sandbox_main(argv[1:])
     if argv[:1] == ["demo"]:
         return demo(argv[1:])
+    if argv[:1] == ["doctor"]:
+        return doctor(argv[1:])
     if argv[:1] == ["bench"]:
         from ledgerbridge.bench import main as bench_main
 
@@ -57,6 +59,21 @@ def demo(args: list[str]) -> int:
     demo_load(progress=print)
     print("Logins: " + ", ".join(f"{x.username} / {x.password}" for x in LOGINS))
     return 0
+
+
+def doctor(args: list[str]) -> int:
+    """``ledgerbridge doctor``: check this deployment; a fix for each failed line, exit 1 on any."""
+    argparse.ArgumentParser(prog="ledgerbridge doctor", description=doctor.__doc__).parse_args(args)
+    import django
+
+    django.setup()
+    from django.utils import timezone
+
+    from ledgerbridge.doctor import doctor_report, doctor_run
+
+    lines = doctor_run(now=timezone.now())
+    print(doctor_report(lines))
+    return 0 if all(line.ok for line in lines) else 1
 
 
 def _sandbox_installed() -> bool:

@@ -208,3 +208,18 @@ class XeroPaymentPoll(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company}: polled {self.last_polled_at}"
+
+
+class XeroWebhookHandshake(models.Model):
+    """The last correctly signed empty delivery: Xero's intent-to-receive, answered 200.
+
+    One row. ``key_sha256`` says which webhook key it was signed with, so a key
+    changed since then shows as a handshake still to pass. Wrongly signed
+    deliveries are refused (401) before anything is written.
+    """
+
+    received_at = models.DateTimeField()
+    key_sha256 = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"intent to receive at {self.received_at:%Y-%m-%d %H:%M:%S}"

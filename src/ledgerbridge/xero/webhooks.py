@@ -28,7 +28,13 @@ from ledgerbridge.accounting.models import SyncRecord, SyncStatus
 from ledgerbridge.errors import ApplicationError
 
 from .errors import XeroError
-from .models import LinkStatus, XeroConnection, XeroWebhookDelivery, XeroWebhookEvent
+from .models import (
+    LinkStatus,
+    XeroConnection,
+    XeroWebhookDelivery,
+    XeroWebhookEvent,
+    XeroWebhookHandshake,
+)
 from .polling import RefreshReport, xero_documents_refresh
 
 log = structlog.get_logger(__name__)
@@ -100,6 +106,9 @@ def xero_webhook_receive(*, body: bytes, now: dt.datetime) -> int:
                 outcome=REPLAYED if stale else "",
             )
         )
+    if not events:
+        # Xero's intent-to-receive sends signed empty batches: remember it passed.
+        xero_webhook_handshake_record(now=now)
     if not rows:
         return 0
     digest = hashlib.sha256(body).hexdigest()
@@ -116,6 +125,20 @@ def xero_webhook_receive(*, body: bytes, now: dt.datetime) -> int:
         if any(row.processed_at is None for row in rows):
             transaction.on_commit(_enqueue_processing)
     return len(rows)
+
+
+def webhook_key_sha256() -> str:
+    return hashlib.sha256(settings.XERO_WEBHOOK_KEY.encode()).hexdigest()
+
+
+def xero_webhook_handshake_record(*, now: dt.datetime) -> None:
+    XeroWebhookHandshake.objects.update_or_create(
+        pk=1, defaults={"received_at": now, "key_sha256": webhook_key_sha256()}
+    )
+
+
+def xero_webhook_handshake_last() -> XeroWebhookHandshake | None:
+    return XeroWebhookHandshake.objects.filter(pk=1).first()
 
 
 # Processed events are hints already acted on; a month of them is kept to look
