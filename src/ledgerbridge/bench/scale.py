@@ -186,7 +186,7 @@ def _link(control: Any, company_ids: list[int], tenant_ids: list[str], scale: fl
     from ledgerbridge.xero.models import XeroConnection, XeroPaymentPoll
 
     XeroConnection.objects.filter(company_id__in=company_ids).delete()
-    # Payment polling is measured by bench/payments_bench.py; here it would only
+    # Payment polling is measured by ledgerbridge bench payments; here it would only
     # read back what was just posted.
     XeroPaymentPoll.objects.filter(company_id__in=company_ids).delete()
     XeroPaymentPoll.objects.bulk_create(
