@@ -51,13 +51,6 @@ def rotate(token: str) -> str:
     return _fernet().rotate(token.encode()).decode()
 
 
-def mask(value: str, *, keep: int = 4) -> str:
-    """Show a secret back only as its last few characters."""
-    if not value:
-        return ""
-    return "•" * 8 + value[-keep:]
-
-
 class EncryptedTextField(models.TextField):
     """A text column stored as a Fernet token; reads give the plain text back."""
 

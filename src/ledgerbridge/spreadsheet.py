@@ -41,7 +41,3 @@ class SafeCsvWriter:
 
     def writerow(self, row: Iterable[Any]) -> Any:
         return self._writer.writerow([spreadsheet_safe(cell) for cell in row])
-
-    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
-        for row in rows:
-            self.writerow(row)

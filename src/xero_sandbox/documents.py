@@ -10,14 +10,13 @@ can be checked in full before anything is written.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from .dates import (
     date_string,
-    datetime_string,
     display_date,
     latest_ms_date,
     ms_date,
@@ -102,7 +101,6 @@ class Prepared:
     errors: list[str]
     created: bool
     new_contact: Json | None = None
-    warnings: list[str] = field(default_factory=list)
 
 
 def public(doc: Json) -> Json:
@@ -887,7 +885,3 @@ def void_invoice(sb: Sandbox, tenant_id: str, org: Json, invoice: Json) -> list[
     invoice["AmountDue"] = 0.0
     save_document(sb, tenant_id, INVOICE, invoice, created=False, now=now)
     return []
-
-
-def updated_string(epoch: float) -> str:
-    return datetime_string(epoch)

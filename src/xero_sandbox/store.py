@@ -315,9 +315,6 @@ class Store:
             (tenant_id, owner_kind, owner_id.lower()),
         )
 
-    def delete_attachment(self, attachment_id: str) -> None:
-        self.execute("DELETE FROM attachments WHERE id = ?", (attachment_id,))
-
     # -- idempotency ---------------------------------------------------------------
     def get_idempotent(self, scope: str, key: str) -> sqlite3.Row | None:
         rows = self.query("SELECT * FROM idempotency WHERE scope = ? AND key = ?", (scope, key))

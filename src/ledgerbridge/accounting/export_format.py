@@ -120,12 +120,6 @@ def import_file_format_register(
         _fallback[:] = [factory]
 
 
-def import_file_format_unregister(package: str) -> None:
-    factory = _formats.pop(package, None)
-    if factory is not None and _fallback == [factory]:
-        _fallback.clear()
-
-
 def import_file_format_for(company: Company, *, package: str, date_format: str) -> ImportFileFormat:
     """The file writer of the company's accounting package (or the fallback one)."""
     factory = _formats.get(package) or (_fallback[0] if _fallback else None)

@@ -15,7 +15,6 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.invoicing.models import Document
 from ledgerbridge.invoicing.money import format_money
 
@@ -178,16 +177,6 @@ def payment_states_checked(*, records: list[SyncRecord], now: dt.datetime) -> No
 
 
 # -- selectors -------------------------------------------------------------------------
-def payment_state_for(*, actor: Actor, document_id: int) -> PaymentState | None:
-    return (
-        PaymentState.objects.filter(company=actor.company, record__document_id=document_id)
-        .prefetch_related("payments", "allocations")
-        .first()
-    )
-
-
-def payment_events(*, state: PaymentState, limit: int = 20) -> list[PaymentEvent]:
-    return list(state.events.all()[:limit])
 
 
 def documents_filter_by_payment(qs: QuerySet[Document], status: str | None) -> QuerySet[Document]:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from django.db.models import Count, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.invoicing.models import Document
 
-from .models import AccountingSettings, PaymentStatus, SyncAttempt, SyncRecord, SyncStatus
+from .models import PaymentStatus, SyncAttempt, SyncRecord, SyncStatus
 
 NOT_SENT = "not_sent"
 # Posted, then voided or deleted by someone in the package.
@@ -36,22 +33,3 @@ def documents_filter_by_sync(qs: QuerySet[Document], status: str | None) -> Quer
             sync_record__payment__status__in=[PaymentStatus.VOIDED, PaymentStatus.DELETED]
         )
     return qs.filter(sync_record__status=status)
-
-
-def sync_progress(*, actor: Actor) -> dict[str, int]:
-    """How many of the company's documents are at each step (for the progress bar)."""
-    counts = {
-        row["status"]: row["n"]
-        for row in SyncRecord.objects.filter(company=actor.company)
-        .values("status")
-        .annotate(n=Count("id"))
-    }
-    return {status: counts.get(status, 0) for status in SyncStatus.values}
-
-
-def posting_paused_until(*, actor: Actor) -> datetime | None:
-    """When posting resumes, if the package's daily limit stopped it."""
-    settings = AccountingSettings.objects.filter(company=actor.company).first()
-    if settings and settings.paused_until and settings.paused_until > timezone.now():
-        return settings.paused_until
-    return None

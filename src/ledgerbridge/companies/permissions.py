@@ -14,7 +14,6 @@ class Permission(enum.Enum):
     VIEW = "view"
     WORK_DOCUMENTS = "work documents"
     CONFIGURE = "change the company's configuration"
-    MANAGE_PLATFORM = "change platform settings"
 
 
 _ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {

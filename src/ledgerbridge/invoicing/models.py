@@ -371,10 +371,6 @@ class DocumentLine(models.Model):
     def __str__(self) -> str:
         return self.description
 
-    @property
-    def gross_amount(self) -> Decimal:
-        return self.net_amount + self.tax_amount
-
 
 class LineDimension(models.Model):
     """The value a dimension took on a line (computed by the rules when saved)."""

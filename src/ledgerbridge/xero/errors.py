@@ -1,10 +1,9 @@
-"""The Xero client's typed errors, each knowing whether and when to try again."""
+"""The Xero client's typed errors: the type says whether to try again, ``retry_after`` when."""
 
 from __future__ import annotations
 
 
 class XeroError(Exception):
-    retryable = False
     retry_after: float | None = None
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
@@ -16,13 +15,9 @@ class XeroError(Exception):
 class XeroUnavailable(XeroError):
     """Network trouble, timeout or a 5xx: try again with backoff."""
 
-    retryable = True
-
 
 class XeroRateLimited(XeroError):
     """429: wait for the window Xero names, then try again."""
-
-    retryable = True
 
     def __init__(self, message: str, *, retry_after: float, problem: str = "") -> None:
         super().__init__(message, status=429)

@@ -385,10 +385,6 @@ class Usage:
     used: int
     limit: int
 
-    @property
-    def percent(self) -> int:
-        return min(100, round(100 * self.used / self.limit)) if self.limit else 0
-
 
 @dataclass(frozen=True)
 class RateUsage:

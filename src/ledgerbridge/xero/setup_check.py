@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -402,7 +401,3 @@ def setup_check_fixes(check: XeroSetupCheck | None) -> set[str]:
         if not item["ok"] and item.get("fix"):
             fixes.add(item["fix"])
     return fixes
-
-
-def setup_check_items(check: XeroSetupCheck | None) -> list[dict[str, Any]]:
-    return list(check.items) if check else []

@@ -34,7 +34,6 @@ from .problems import ask_super_admin
 
 SENDING, WAITING, BLOCKED, FAILED, IDLE = "sending", "waiting", "blocked", "failed", "idle"
 POSTED, NOT_SENT = "posted", "not_sent"
-STATES = (SENDING, WAITING, BLOCKED, FAILED, IDLE, POSTED, NOT_SENT)
 NOT_CONNECTED, NEEDS_REAUTHORISATION, PAUSED = "not_connected", "needs_reauthorisation", "paused"
 
 
