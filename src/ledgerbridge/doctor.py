@@ -73,7 +73,8 @@ def _public_url(now: dt.datetime) -> Iterator[Line]:
         yield Line(
             "Public URL",
             False,
-            f"{url} is not https: Xero accepts only https redirect URIs and webhook URLs",
+            f"{url} is not https: logins, Xero's authorisation codes and webhook deliveries "
+            "would cross the network in the clear",
             "Set LEDGERBRIDGE_PUBLIC_URL to the https address users and Xero reach "
             "(the TLS-terminating proxy's), e.g. https://ledgerbridge.example.com",
         )
