@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
@@ -141,6 +142,34 @@ class AccountingConnector(Protocol):
     ) -> AllocationOutcome:
         """Allocate a posted credit note to its posted invoice (up to the amount due)."""
         ...
+
+
+# The package's own id for the latest call made for the outbox (Xero's
+# Xero-Correlation-Id): what the package's support asks for. Adapters note it
+# (``package_call_noted``); the outbox keeps it in each attempt it logs while
+# ``package_calls`` is open around a connector call and its outcome.
+_call_id: ContextVar[str] = ContextVar("package_call_id", default="")
+
+
+def package_call_noted(call_id: str) -> None:
+    """An adapter's report of the id the package gave its latest call ("" if none)."""
+    _call_id.set(call_id)
+
+
+def package_call_id() -> str:
+    """The id of the latest package call inside ``package_calls``, else ""."""
+    return _call_id.get()
+
+
+@contextmanager
+def package_calls() -> Iterator[None]:
+    """Around one connector call and the logging of its outcome: ids noted inside
+    belong to it, none leaks to attempts logged before or after."""
+    token = _call_id.set("")
+    try:
+        yield
+    finally:
+        _call_id.reset(token)
 
 
 _connectors: dict[str, Callable[[], AccountingConnector]] = {}

@@ -281,7 +281,12 @@ class SyncAttempt(models.Model):
     at = models.DateTimeField()
     action = models.CharField(max_length=20)  # post, lookup, attach, allocate
     idempotency_key = models.CharField(max_length=128, blank=True)
-    request_id = models.CharField(max_length=100, blank=True)
+    call_id = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The package's id for the call behind this attempt (Xero-Correlation-Id); "
+        "what its support asks for",
+    )
     outcome = models.CharField(max_length=20)  # ok, failed, retry, unknown
     message = models.TextField(blank=True)
 

@@ -45,6 +45,8 @@ from .connector import (
     TryLater,
     company_package_name,
     connector_for,
+    package_call_id,
+    package_calls,
 )
 from .leases import Lease, LeaseLost, lease_take, leases_held
 from .models import (
@@ -366,6 +368,7 @@ def _attempt(
         action=action,
         outcome=outcome,
         message=message[:300],
+        call_id=package_call_id(),
     )
     return SyncAttempt(
         record=record,
@@ -374,6 +377,7 @@ def _attempt(
         outcome=outcome,
         message=message[:2000],
         idempotency_key=key,
+        call_id=package_call_id(),
     )
 
 
@@ -391,27 +395,28 @@ def _settle(
     if not records:
         return
     lease.renew()
-    try:
-        found = connector.find(company, records, interactive=interactive)
-    except TryLater as error:
+    with package_calls():
+        try:
+            found = connector.find(company, records, interactive=interactive)
+        except TryLater as error:
+            for record in records:
+                _retry_later(record, error, now=now, keep_key=True)
+            return
         for record in records:
-            _retry_later(record, error, now=now, keep_key=True)
-        return
-    for record in records:
-        if record.pk in found:
-            _mark_posted(record, found[record.pk], now=now, action="lookup")
-            report.settled += 1
-        else:
-            _log(
-                record,
-                now=now,
-                action="lookup",
-                outcome="ok",
-                key=record.request_key,
-                message="Not in the package: the earlier request did not go through; sending again.",
-            )
-            record.request_key = ""
-            record.save(update_fields=["request_key", "updated_at"])
+            if record.pk in found:
+                _mark_posted(record, found[record.pk], now=now, action="lookup")
+                report.settled += 1
+            else:
+                _log(
+                    record,
+                    now=now,
+                    action="lookup",
+                    outcome="ok",
+                    key=record.request_key,
+                    message="Not in the package: the earlier request did not go through; sending again.",
+                )
+                record.request_key = ""
+                record.save(update_fields=["request_key", "updated_at"])
     remaining = [r for r in records if r.pk not in found]
     _post(connector, company, remaining, now, report, lease, interactive=interactive)
 
@@ -435,57 +440,58 @@ def _post(
     records = _refuse_out_of_range(records, now)
     size = max(1, connector.batch_size)
     for start in range(0, len(records), size):
-        batch = list(records[start : start + size])
-        lease.renew()
-        key = _request_key(company, batch)
-        # The key is saved before sending, so a worker that dies mid-request
-        # leaves evidence that the outcome must be settled by lookup.
-        SyncRecord.objects.filter(pk__in=[r.pk for r in batch]).update(request_key=key)
-        for record in batch:
-            record.request_key = key
-        try:
-            outcomes = connector.post(company, batch, request_key=key, interactive=interactive)
-        except TryLater as error:
+        with package_calls():
+            batch = list(records[start : start + size])
+            lease.renew()
+            key = _request_key(company, batch)
+            # The key is saved before sending, so a worker that dies mid-request
+            # leaves evidence that the outcome must be settled by lookup.
+            SyncRecord.objects.filter(pk__in=[r.pk for r in batch]).update(request_key=key)
             for record in batch:
-                _retry_later(record, error, now=now, keep_key=error.maybe_sent)
-            report.later(error.retry_after)
-            continue
-        except (NotLinked, PausedUntil):
-            # Refused before Xero acted on anything (401/403/429): nothing to settle.
-            SyncRecord.objects.filter(pk__in=[r.pk for r in batch]).update(request_key="")
-            raise
-        # One transaction for the batch's outcomes: one commit instead of several
-        # per document. A worker that dies here leaves the whole batch
-        # ``posting`` with its key, settled by lookup like any unknown outcome.
-        with transaction.atomic():
-            by_id = {r.pk: r for r in batch}
-            posted = []
-            for outcome in outcomes:
-                record = by_id.pop(outcome.record_id)
-                if outcome.posted is not None:
-                    posted.append((record, outcome.posted))
-                    report.posted += 1
-                else:
-                    record.duplicate_url = outcome.duplicate.url if outcome.duplicate else ""
-                    joiner = " " if outcome.problems else "; "
-                    message = joiner.join(outcome.messages) or "Refused."
-                    # A duplicate already says what to do (check it, or post anyway).
-                    _mark_failed(
+                record.request_key = key
+            try:
+                outcomes = connector.post(company, batch, request_key=key, interactive=interactive)
+            except TryLater as error:
+                for record in batch:
+                    _retry_later(record, error, now=now, keep_key=error.maybe_sent)
+                report.later(error.retry_after)
+                continue
+            except (NotLinked, PausedUntil):
+                # Refused before Xero acted on anything (401/403/429): nothing to settle.
+                SyncRecord.objects.filter(pk__in=[r.pk for r in batch]).update(request_key="")
+                raise
+            # One transaction for the batch's outcomes: one commit instead of several
+            # per document. A worker that dies here leaves the whole batch
+            # ``posting`` with its key, settled by lookup like any unknown outcome.
+            with transaction.atomic():
+                by_id = {r.pk: r for r in batch}
+                posted = []
+                for outcome in outcomes:
+                    record = by_id.pop(outcome.record_id)
+                    if outcome.posted is not None:
+                        posted.append((record, outcome.posted))
+                        report.posted += 1
+                    else:
+                        record.duplicate_url = outcome.duplicate.url if outcome.duplicate else ""
+                        joiner = " " if outcome.problems else "; "
+                        message = joiner.join(outcome.messages) or "Refused."
+                        # A duplicate already says what to do (check it, or post anyway).
+                        _mark_failed(
+                            record,
+                            message,
+                            now=now,
+                            problems=outcome.problems,
+                            task_message=message if outcome.duplicate else None,
+                        )
+                        report.failed += 1
+                _mark_posted_all(posted, now=now, action="post")
+                for record in by_id.values():  # the package said nothing about these
+                    _retry_later(
                         record,
-                        message,
+                        TryLater("No answer for this document.", maybe_sent=True),
                         now=now,
-                        problems=outcome.problems,
-                        task_message=message if outcome.duplicate else None,
+                        keep_key=True,
                     )
-                    report.failed += 1
-            _mark_posted_all(posted, now=now, action="post")
-            for record in by_id.values():  # the package said nothing about these
-                _retry_later(
-                    record,
-                    TryLater("No answer for this document.", maybe_sent=True),
-                    now=now,
-                    keep_key=True,
-                )
 
 
 def _mark_posted(
@@ -674,27 +680,30 @@ def _attach(
         company=company, status=SyncStatus.POSTED, attachment_status=StepStatus.PENDING
     ).select_related("document", "document__company", "document__partner")[:STEP_LIMIT]
     for record in records:
-        lease.renew()
-        pdf = document_pdf_ensure(document=record.document)
-        try:
-            connector.attach(company, record, filename=pdf.filename, content=bytes(pdf.content))
-        except TryLater as error:
-            record.attachment_message = f"Will try again: {error.message}"
-            record.save(update_fields=["attachment_message", "updated_at"])
-            _log(record, now=now, action="attach", outcome="retry", message=error.message)
-            report.later(error.retry_after or 60)
-            return  # the rest wait for the next run too
-        except Rejected as error:
-            record.attachment_status = StepStatus.FAILED
-            record.attachment_message = error.message
+        with package_calls():
+            lease.renew()
+            pdf = document_pdf_ensure(document=record.document)
+            try:
+                connector.attach(company, record, filename=pdf.filename, content=bytes(pdf.content))
+            except TryLater as error:
+                record.attachment_message = f"Will try again: {error.message}"
+                record.save(update_fields=["attachment_message", "updated_at"])
+                _log(record, now=now, action="attach", outcome="retry", message=error.message)
+                report.later(error.retry_after or 60)
+                return  # the rest wait for the next run too
+            except Rejected as error:
+                record.attachment_status = StepStatus.FAILED
+                record.attachment_message = error.message
+                record.save(update_fields=["attachment_status", "attachment_message", "updated_at"])
+                _log(record, now=now, action="attach", outcome="failed", message=error.message)
+                continue
+            record.attachment_status = StepStatus.DONE
+            record.attachment_message = ""
             record.save(update_fields=["attachment_status", "attachment_message", "updated_at"])
-            _log(record, now=now, action="attach", outcome="failed", message=error.message)
-            continue
-        record.attachment_status = StepStatus.DONE
-        record.attachment_message = ""
-        record.save(update_fields=["attachment_status", "attachment_message", "updated_at"])
-        _log(record, now=now, action="attach", outcome="ok", message=f"Attached {pdf.filename}.")
-        report.attached += 1
+            _log(
+                record, now=now, action="attach", outcome="ok", message=f"Attached {pdf.filename}."
+            )
+            report.attached += 1
 
 
 def _allocate(
@@ -711,42 +720,43 @@ def _allocate(
         document__type__in=list(CREDIT_NOTE_TYPES),
     ).select_related("document")
     for record in records:
-        original_id = record.document.original_id
-        invoice = (
-            SyncRecord.objects.filter(document_id=original_id, status=SyncStatus.POSTED).first()
-            if original_id
-            else None
-        )
-        if invoice is None:
-            if record.allocation_message != "Waiting for the invoice to be posted.":
-                record.allocation_message = "Waiting for the invoice to be posted."
-                record.save(update_fields=["allocation_message", "updated_at"])
-            continue
-        lease.renew()
-        try:
-            outcome = connector.allocate(company, record, invoice, now=now)
-        except TryLater as error:
-            _log(record, now=now, action="allocate", outcome="retry", message=error.message)
-            report.later(error.retry_after or 60)
-            return
-        except Rejected as error:
-            record.allocation_status = StepStatus.FAILED
-            record.allocation_message = error.message
+        with package_calls():
+            original_id = record.document.original_id
+            invoice = (
+                SyncRecord.objects.filter(document_id=original_id, status=SyncStatus.POSTED).first()
+                if original_id
+                else None
+            )
+            if invoice is None:
+                if record.allocation_message != "Waiting for the invoice to be posted.":
+                    record.allocation_message = "Waiting for the invoice to be posted."
+                    record.save(update_fields=["allocation_message", "updated_at"])
+                continue
+            lease.renew()
+            try:
+                outcome = connector.allocate(company, record, invoice, now=now)
+            except TryLater as error:
+                _log(record, now=now, action="allocate", outcome="retry", message=error.message)
+                report.later(error.retry_after or 60)
+                return
+            except Rejected as error:
+                record.allocation_status = StepStatus.FAILED
+                record.allocation_message = error.message
+                record.save(update_fields=["allocation_status", "allocation_message", "updated_at"])
+                _log(record, now=now, action="allocate", outcome="failed", message=error.message)
+                continue
+            record.allocation_status = StepStatus.DONE if outcome.allocated else StepStatus.SKIPPED
+            record.allocation_message = outcome.note
             record.save(update_fields=["allocation_status", "allocation_message", "updated_at"])
-            _log(record, now=now, action="allocate", outcome="failed", message=error.message)
-            continue
-        record.allocation_status = StepStatus.DONE if outcome.allocated else StepStatus.SKIPPED
-        record.allocation_message = outcome.note
-        record.save(update_fields=["allocation_status", "allocation_message", "updated_at"])
-        _log(
-            record,
-            now=now,
-            action="allocate",
-            outcome="ok",
-            message=outcome.note
-            or f"Allocated {format_money(outcome.allocated, record.document.currency)}.",
-        )
-        report.allocated += 1
+            _log(
+                record,
+                now=now,
+                action="allocate",
+                outcome="ok",
+                message=outcome.note
+                or f"Allocated {format_money(outcome.allocated, record.document.currency)}.",
+            )
+            report.allocated += 1
 
 
 def sync_records_resume(*, company_id: int) -> None:

@@ -20,6 +20,7 @@ from xero_python.api_client import ApiClient, Configuration
 from xero_python.api_client.oauth2 import OAuth2Token
 from xero_python.exceptions import ApiException
 
+from ledgerbridge.accounting.connector import package_call_noted
 from ledgerbridge.companies.models import Company
 
 from . import connection
@@ -149,6 +150,7 @@ class XeroClient:
                 )
                 data, _status, headers = answer
             except ApiException as error:
+                package_call_noted(correlation_id(error.headers))
                 rate_limiter().observe(self.tenant_id, dict(error.headers or {}))
                 mapped = map_api_exception(error)
                 if isinstance(mapped, XeroAuthRejected):
@@ -158,9 +160,11 @@ class XeroClient:
                     connection.xero_call_rejected(company=self.company, message=mapped.message)
                 raise mapped from error
             except (urllib3.exceptions.HTTPError, OSError) as error:
+                package_call_noted("")  # no answer, no id
                 raise XeroUnavailable(
                     f"Xero could not be reached ({type(error).__name__})."
                 ) from error
+            package_call_noted(correlation_id(headers))
             rate_limiter().observe(self.tenant_id, dict(headers or {}))
             connection.xero_call_succeeded(company=self.company)
             return cast(T, data)
@@ -169,6 +173,14 @@ class XeroClient:
     def _renew_token(self) -> None:
         self._credentials = connection.xero_credentials(company=self.company, force_refresh=True)
         self._token["access_token"] = self._credentials.access_token
+
+
+def correlation_id(headers: Any) -> str:
+    """Xero's ``Xero-Correlation-Id`` of an answer (on every one): what Xero support asks for."""
+    for name, value in dict(headers or {}).items():
+        if str(name).lower() == "xero-correlation-id":
+            return str(value)[:100]
+    return ""
 
 
 def map_api_exception(error: ApiException) -> XeroError:

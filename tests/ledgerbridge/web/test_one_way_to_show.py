@@ -125,10 +125,18 @@ def test_the_attempt_history_names_steps_and_outcomes_in_words(client_for, actor
     document = make_document(actor, finalise=True)
     state = posted(document, PaymentStatus.PAID)
     SyncAttempt.objects.create(
-        record=state.record, at=timezone.now(), action="attach", outcome="retry", message="x"
+        record=state.record,
+        at=timezone.now(),
+        action="attach",
+        outcome="retry",
+        message="x",
+        call_id="93517e7b-5311-40f9-8047-9a4bbb3e2dc3",
     )
     html = client_for().get(f"/invoices/{document.pk}/").content.decode()
     assert "<td>Attach PDF</td><td>Will retry</td>" in html
+    # The package's id for the call, which its support asks for.
+    assert "<th>Call id</th>" in html
+    assert ">93517e7b-5311-40f9-8047-9a4bbb3e2dc3</td>" in html
 
 
 def test_an_export_never_adds_pounds_and_euros_together(client_for, company):

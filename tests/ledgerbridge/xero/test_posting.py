@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import httpx
 import pytest
@@ -232,3 +233,44 @@ def test_a_whole_request_refused_by_xero_fails_each_document_with_the_reason(san
     records = SyncRecord.objects.filter(document__in=documents)
     assert {r.status for r in records} == {SyncStatus.FAILED}
     assert all(r.message for r in records)
+
+
+def _call_ids(record: SyncRecord, action: str) -> list[str]:
+    return [a.call_id for a in record.attempt_log.filter(action=action)]
+
+
+def test_each_attempt_keeps_the_correlation_id_of_its_xero_call(sandbox, manual):
+    documents = _queue(manual, 2)
+    post_all(manual.company, runs=1)
+
+    records = list(SyncRecord.objects.filter(document__in=documents).order_by("pk"))
+    assert {r.status for r in records} == {SyncStatus.POSTED}
+    posts = [_call_ids(r, "post") for r in records]
+    attaches = [_call_ids(r, "attach") for r in records]
+    # Both went in one request: one call, one id; each PDF went in a call of its own.
+    assert posts[0] == posts[1] and len(posts[0]) == 1
+    assert all(len(ids) == 1 for ids in attaches)
+    every = {posts[0][0], attaches[0][0], attaches[1][0]}
+    assert len(every) == 3
+    assert all(str(uuid.UUID(value)) == value for value in every)
+
+
+def test_a_refused_request_keeps_the_correlation_id_xero_support_asks_for(sandbox, manual):
+    [document] = _queue(manual, 1)
+    sandbox.control.add_fault("error", status=400, method="PUT", path="/Invoices$", times=1)
+    post_all(manual.company, runs=1)
+
+    record = SyncRecord.objects.get(document=document)
+    assert record.status == SyncStatus.FAILED
+    [call_id] = _call_ids(record, "post")
+    assert str(uuid.UUID(call_id)) == call_id
+
+
+def test_a_call_that_never_reached_xero_has_no_correlation_id(sandbox, manual):
+    [document] = _queue(manual, 1)
+    sandbox.control.add_fault("drop", method="PUT", path="/Invoices$", times=1)
+    post_all(manual.company, runs=1)
+
+    record = SyncRecord.objects.get(document=document)
+    assert record.attempt_log.filter(action="post", outcome="retry").exists()
+    assert _call_ids(record, "post") == [""]
