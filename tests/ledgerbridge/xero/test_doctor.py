@@ -74,6 +74,7 @@ def test_a_wrong_client_secret_fails_on_invalid_client_with_the_fix(healthy, set
     assert "invalid_client" in line.detail
     assert "LEDGERBRIDGE_XERO_CLIENT_SECRET" in line.fix
     assert "fix: Copy the client id" in doctor_report(lines)
+    assert cli.doctor([]) == 1
 
 
 @pytest.mark.django_db
