@@ -22,6 +22,7 @@ from django.urls import reverse
 from ledgerbridge.accounting.heartbeats import HEARTBEAT_STALE, worker_heartbeats
 from ledgerbridge.checks import key_errors
 from ledgerbridge.xero import oauth
+from ledgerbridge.xero.errors import XeroError
 from ledgerbridge.xero.models import LinkStatus, XeroConnection
 from ledgerbridge.xero.webhooks import webhook_key_sha256, xero_webhook_handshake_last
 
@@ -200,7 +201,7 @@ def _xero_client(now: dt.datetime) -> Iterator[Line]:
         return
     try:
         oauth.refresh(refresh_token=KNOWN_BAD_REFRESH_TOKEN, now=now)
-    except oauth.IdentityError as error:
+    except XeroError as error:  # the identity service's refusals are Xero errors
         code = getattr(error, "error", "")
         if code == "invalid_grant":
             yield Line(
@@ -291,7 +292,7 @@ def doctor_run(*, now: dt.datetime) -> list[Line]:
     lines: list[Line] = []
     for check in CHECKS:
         try:
-            lines.extend(check(now))
+            found = list(check(now))  # all of a check's lines, or none of them
         except DatabaseError as error:
             if check not in NEEDS_DATABASE:
                 raise
@@ -303,6 +304,8 @@ def doctor_run(*, now: dt.datetime) -> list[Line]:
                     "Put the database right first (the Database line).",
                 )
             )
+            continue
+        lines.extend(found)
     return lines
 
 
