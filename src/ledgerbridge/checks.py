@@ -42,14 +42,18 @@ def production_key_errors() -> list[checks.Error]:
     return key_errors()
 
 
+def _production() -> str:
+    return "; the public URL is https (production)" if settings.HTTPS else ""
+
+
 def key_errors() -> list[checks.Error]:
     """The keys' problems whatever the public URL (``ledgerbridge doctor`` asks always)."""
     errors = []
     if settings.SECRET_KEY == settings.DEVELOPMENT_SECRET_KEY:
         errors.append(
             checks.Error(
-                "LEDGERBRIDGE_SECRET_KEY is not set: the public URL is https (production) "
-                "and the development secret key is published in the repository.",
+                "LEDGERBRIDGE_SECRET_KEY is not set: the development secret key is published "
+                f"in the repository{_production()}.",
                 hint=f"Set LEDGERBRIDGE_SECRET_KEY to a long random value: {GENERATE_SECRET_KEY}",
                 id="ledgerbridge.E001",
             )
@@ -67,7 +71,7 @@ def key_errors() -> list[checks.Error]:
     if problem:
         errors.append(
             checks.Error(
-                f"LEDGERBRIDGE_ENCRYPTION_KEYS {problem}; the public URL is https (production).",
+                f"LEDGERBRIDGE_ENCRYPTION_KEYS {problem}{_production()}.",
                 hint=(
                     "Set LEDGERBRIDGE_ENCRYPTION_KEYS to one or more Fernet keys, newest first, "
                     f"comma-separated: {GENERATE_ENCRYPTION_KEY}"
