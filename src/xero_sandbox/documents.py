@@ -366,7 +366,6 @@ def _contact_summary(contact: Json) -> Json:
     summary = {
         "ContactID": contact["ContactID"],
         "Name": contact.get("Name", ""),
-        "ContactStatus": contact.get("ContactStatus", "ACTIVE"),
         "Addresses": contact.get("Addresses", []),
         "Phones": contact.get("Phones", []),
         "ContactGroups": contact.get("ContactGroups", []),
