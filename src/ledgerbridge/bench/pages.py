@@ -2,7 +2,8 @@
 
 Seeds one company per size on PostgreSQL with that many final documents (two
 lines each, 300 partners, linked to Xero, all posted but the newest: 20
-pending and some of the last thousand failed or needing attention, payment states on the posted ones) straight
+pending and some of the last thousand failed or needing attention; payment states
+on the posted ones, unpaid or partly paid only among the last thousand) straight
 into the tables, then requests each page through Django's request handler in
 this process (the full middleware stack, a logged-in finance user) and prints
 p50 / p95 in ms and the number of queries per page at each size, and the
@@ -134,7 +135,8 @@ def seed(documents: int, *, name: str = "Bench Haulage Ltd") -> tuple[Any, Any]:
     # Most of the ledger was posted long ago; the newest documents are on their way.
     # Refusals are among the newest thousand (older ones were fixed and posted).
     sync_mix = [SyncStatus.POSTED] * 94 + [SyncStatus.FAILED] * 2 + [SyncStatus.NEEDS_ATTENTION]
-    pay_mix = [PaymentStatus.PAID] * 8 + [PaymentStatus.UNPAID, PaymentStatus.PARTLY_PAID]
+    # Open receivables and payables are the newest thousand's: older ones were paid.
+    pay_mix = [PaymentStatus.PAID] * 4 + [PaymentStatus.UNPAID] * 4 + [PaymentStatus.PARTLY_PAID]
     first_day = dt.date(2026, 11, 30) - dt.timedelta(days=max(documents // 60, 1))
     now = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
     for start in range(0, documents, BATCH):
@@ -219,13 +221,17 @@ def seed(documents: int, *, name: str = "Bench Haulage Ltd") -> tuple[Any, Any]:
                 PaymentState(
                     record=record,
                     company=company,
-                    status=(pay := pay_mix[record.document.pk % len(pay_mix)]),
+                    status=(
+                        pay := pay_mix[number % len(pay_mix)]
+                        if number >= documents - 1000
+                        else PaymentStatus.PAID
+                    ),
                     total=record.document.gross_total,
                     amount_paid=record.document.gross_total if pay == PaymentStatus.PAID else 0,
                     amount_due=0 if pay == PaymentStatus.PAID else record.document.gross_total,
                     last_checked_at=now,
                 )
-                for record in records
+                for number, record in enumerate(records, start)
                 if record.status == SyncStatus.POSTED
             )
     return company, user
