@@ -349,6 +349,10 @@ def prepare_document(
         if kind is INVOICE:
             doc.update({"Payments": [], "CreditNotes": [], "Prepayments": [], "Overpayments": []})
             doc.update({"AmountPaid": 0.0, "AmountCredited": 0.0})
+            if doc_type == "ACCREC":
+                # Xero gives every sales invoice a branding theme: the organisation's
+                # default unless the request names one (recorded on all 38 of a page).
+                doc.setdefault("BrandingThemeID", default_branding_theme_id(tenant_id))
         else:
             doc.update({"Allocations": [], "Payments": []})
     doc["HasErrors"] = bool(errors)
@@ -360,6 +364,11 @@ def prepare_document(
             doc["RemainingCredit"] = 0.0
     doc.pop("ValidationErrors", None)
     return Prepared(doc, errors, created, new_contact)
+
+
+def default_branding_theme_id(tenant_id: str) -> str:
+    """The organisation's "Standard" branding theme (stable per organisation)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"xero-sandbox/{tenant_id}/branding-theme/standard"))
 
 
 def _contact_summary(contact: Json) -> Json:

@@ -137,3 +137,26 @@ def test_the_organisation_has_xeros_fields_and_empty_ones_as_xero_returns_them(
     address = org["Addresses"][0]
     assert address["Region"] == ""
     assert address["AttentionTo"] == ""
+
+
+def test_sales_invoices_carry_the_organisations_branding_theme_bills_none(api: XeroApi) -> None:
+    first = create_invoice(api)
+    second = create_invoice(api)
+    bill = create_invoice(
+        api,
+        Type="ACCPAY",
+        InvoiceNumber="SUP-1",
+        LineItems=[
+            {
+                "Description": "Diesel",
+                "Quantity": 1,
+                "UnitAmount": 100,
+                "AccountCode": "330",
+                "TaxType": "INPUT2",
+            }
+        ],
+    )
+
+    assert _is_uuid(first["BrandingThemeID"])
+    assert second["BrandingThemeID"] == first["BrandingThemeID"]
+    assert "BrandingThemeID" not in bill

@@ -90,13 +90,6 @@ DIFFERENCES: tuple[Difference, ...] = (
     ),
     # -- open: not closed yet ---------------------------------------------------------
     Difference(
-        "invoices list",
-        "Invoices[].BrandingThemeID",
-        "missing",
-        "OPEN: Xero gives every sales invoice the organisation's branding theme (on all 38 "
-        "recorded); the sandbox has no branding themes. LedgerBridge sends and reads none.",
-    ),
-    Difference(
         "validation error",
         "Elements[].*.ValidationErrors",
         "missing",
