@@ -503,6 +503,31 @@ def _prepare_contact(
     return doc, errors, created
 
 
+def _rejected_contact(item: Json, errors: list[str]) -> Json:
+    """A refused contact in a ValidationException as Xero's documentation shows it: the
+    item as sent (not as it would have been stored), its id (the nil id if it sent none),
+    an empty ``ValidationErrors`` on each nested address, phone and payment term."""
+    echo: Json = {"ContactID": item.get("ContactID") or NIL_ID}
+    echo.update({k: v for k, v in item.items() if k not in {"ContactID", "ValidationErrors"}})
+    for key in ("Addresses", "Phones"):
+        if isinstance(echo.get(key), list):
+            echo[key] = [
+                {**entry, "ValidationErrors": []} if isinstance(entry, dict) else entry
+                for entry in echo[key]
+            ]
+    terms = echo.get("PaymentTerms")
+    if isinstance(terms, dict):
+        echo["PaymentTerms"] = {
+            side: {**term, "ValidationErrors": []} if isinstance(term, dict) else term
+            for side, term in terms.items()
+        }
+    echo.setdefault("ContactGroups", [])
+    echo.setdefault("ContactPersons", [])
+    echo["HasValidationErrors"] = True
+    echo["ValidationErrors"] = [{"Message": m} for m in errors]
+    return echo
+
+
 async def _write_contacts(
     ctx: Ctx, *, update_by_keys: bool, path_id: str | None = None
 ) -> Response:
@@ -523,12 +548,8 @@ async def _write_contacts(
     if summarize and any(errors for _, errors, _ in prepared):
         return validation_exception(
             [
-                {
-                    **d.public(doc),
-                    "ValidationErrors": [{"Message": m} for m in errors],
-                    "HasValidationErrors": True,
-                }
-                for doc, errors, _ in prepared
+                _rejected_contact(item, errors)
+                for item, (_, errors, _) in zip(items, prepared, strict=True)
                 if errors
             ]
         )

@@ -160,3 +160,25 @@ def test_sales_invoices_carry_the_organisations_branding_theme_bills_none(api: X
     assert _is_uuid(first["BrandingThemeID"])
     assert second["BrandingThemeID"] == first["BrandingThemeID"]
     assert "BrandingThemeID" not in bill
+
+
+def test_a_refused_contact_is_echoed_as_sent_with_xeros_nested_validation_errors(
+    api: XeroApi,
+) -> None:
+    contact = {
+        "Name": "Buzz Lightyear",
+        "Addresses": [{"AddressType": "STREET", "City": "Leeds"}],
+        "PaymentTerms": {"Sales": {"Day": 10, "Type": "DAYSAFTERBILLMONTH"}},
+    }
+    api.put("/Contacts", {"Contacts": [contact]})
+
+    refused = api.put("/Contacts", {"Contacts": [contact]})
+
+    assert refused.status_code == 400
+    [element] = refused.json()["Elements"]
+    assert element["ContactID"] == "00000000-0000-0000-0000-000000000000"
+    assert "ContactStatus" not in element and "IsCustomer" not in element
+    assert element["Addresses"] == [{**contact["Addresses"][0], "ValidationErrors": []}]
+    assert element["PaymentTerms"]["Sales"]["ValidationErrors"] == []
+    assert element["HasValidationErrors"] is True
+    assert "is already assigned to another contact" in element["ValidationErrors"][0]["Message"]

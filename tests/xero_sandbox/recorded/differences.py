@@ -30,7 +30,6 @@ def _glob(pattern: str, value: str) -> bool:
 
 
 DIFFERENCES: tuple[Difference, ...] = (
-    # -- deliberate ------------------------------------------------------------------
     Difference(
         "invoices list",
         "pagination*",
@@ -87,24 +86,6 @@ DIFFERENCES: tuple[Difference, ...] = (
         "extra",
         "Sent when set; set in the sandbox's demo organisation (road haulage), not in the "
         "recorded one.",
-    ),
-    # -- open: not closed yet ---------------------------------------------------------
-    Difference(
-        "validation error",
-        "Elements[].*.ValidationErrors",
-        "missing",
-        "OPEN (against a documentation example, not a recording): Xero's rejected element "
-        "carries an empty `ValidationErrors` on each nested address, phone and payment "
-        "term; the sandbox only on the element. LedgerBridge reads the element's own.",
-    ),
-    Difference(
-        "validation error",
-        "Elements[].*",
-        "extra",
-        "OPEN (against a documentation example, not a recording): the sandbox echoes the "
-        "contact as it would store it (`ContactStatus`, `IsSupplier`, `IsCustomer`, "
-        "`HasAttachments`); Xero echoes the item as sent. LedgerBridge reads only "
-        "`ValidationErrors`.",
     ),
 )
 
