@@ -496,6 +496,7 @@ def _price_lines(sb: Sandbox, tenant_id: str, doc: Json, *, unitdp: int) -> list
                     "TrackingOptionID": option["TrackingOptionID"],
                     "Name": category["Name"],
                     "Option": option["Name"],
+                    "Options": [],  # as Xero writes a line's tracking (recorded)
                 }
             )
         line["Tracking"] = tracking_out
@@ -861,13 +862,18 @@ def commit_allocation(
             dec(invoice["AmountCredited"]) + dec(allocation["Amount"])
         )
         invoice.setdefault("CreditNotes", []).append(
-            {
+            {  # the fields Xero records for a credit note on an invoice
                 "CreditNoteID": credit_note["CreditNoteID"],
                 "CreditNoteNumber": credit_note.get("CreditNoteNumber", ""),
-                "AppliedAmount": allocation["Amount"],
-                "Date": allocation["Date"],
-                "Total": credit_note["Total"],
+                "ID": credit_note["CreditNoteID"],
                 "HasErrors": False,
+                "AppliedAmount": allocation["Amount"],
+                "DateString": date_string(
+                    parse_date(allocation["Date"]) or sb.clock.now_dt().date()
+                ),
+                "Date": allocation["Date"],
+                "LineItems": [],
+                "Total": credit_note["Total"],
             }
         )
         _settle(invoice)

@@ -63,27 +63,26 @@ def kind_of(value: Any) -> str:
     return "string"
 
 
-def shape(value: Any, path: str = "") -> tuple[dict[str, str], set[str]]:
+def shape(value: Any) -> tuple[dict[str, str], set[str]]:
     """Every field's path and kind (list items merged under ``[]``), and the paths of
-    arrays that are empty (what is under them cannot be compared)."""
+    arrays empty wherever they occur (what would be under them cannot be compared)."""
     kinds: dict[str, str] = {}
     empty: set[str] = set()
-    if path:
-        kinds[path] = kind_of(value)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            sub, sub_empty = shape(item, f"{path}.{key}" if path else key)
-            kinds.update(sub)
-            empty |= sub_empty
-    elif isinstance(value, list):
-        if not value:
-            empty.add(path)
-        for item in value:
-            sub, sub_empty = shape(item, f"{path}[]")
-            for key, kind in sub.items():
-                kinds.setdefault(key, kind)
-            empty |= sub_empty
-    return kinds, empty
+    filled: set[str] = set()
+
+    def walk(node: Any, path: str) -> None:
+        if path:
+            kinds.setdefault(path, kind_of(node))
+        if isinstance(node, dict):
+            for key, item in node.items():
+                walk(item, f"{path}.{key}" if path else key)
+        elif isinstance(node, list):
+            (filled if node else empty).add(path)
+            for item in node:
+                walk(item, f"{path}[]")
+
+    walk(value, "")
+    return kinds, empty - filled
 
 
 def _under(path: str, parents: set[str]) -> bool:
@@ -176,7 +175,55 @@ def _bill_with_a_payment(ctx: Context) -> None:
     voided_id = voided["Invoices"][0]["InvoiceID"]
     api.post(f"/Invoices/{voided_id}", {"Invoices": [{"Status": "VOIDED"}]})
     ctx.state["invoice_id"] = voided_id
-    create_invoice(api)  # and sales invoices
+    # Sales invoices, one tracked and partly credited.
+    tracked = create_invoice(
+        api,
+        LineItems=[
+            {
+                "Description": "Full load Birmingham - Leeds",
+                "Quantity": 1,
+                "UnitAmount": 450.00,
+                "AccountCode": "200",
+                "TaxType": "OUTPUT2",
+                "Tracking": [{"Name": "Business unit", "Option": "Domestic"}],
+            }
+        ],
+    )
+    note = api.put(
+        "/CreditNotes",
+        {
+            "CreditNotes": [
+                {
+                    "Type": "ACCRECCREDIT",
+                    "Contact": {"ContactID": tracked["Contact"]["ContactID"]},
+                    "Date": "2026-10-02",
+                    "Status": "AUTHORISED",
+                    "LineItems": [
+                        {
+                            "Description": "Damaged pallet",
+                            "Quantity": 1,
+                            "UnitAmount": 50,
+                            "AccountCode": "200",
+                            "TaxType": "OUTPUT2",
+                        }
+                    ],
+                }
+            ]
+        },
+    ).json()["CreditNotes"][0]
+    allocated = api.put(
+        f"/CreditNotes/{note['CreditNoteID']}/Allocations",
+        {
+            "Allocations": [
+                {
+                    "Invoice": {"InvoiceID": tracked["InvoiceID"]},
+                    "Amount": 60,
+                    "Date": "2026-10-03",
+                }
+            ]
+        },
+    )
+    assert allocated.status_code == 200, allocated.text
 
 
 def _replay_organisation(ctx: Context) -> httpx.Response:

@@ -182,3 +182,32 @@ def test_a_refused_contact_is_echoed_as_sent_with_xeros_nested_validation_errors
     assert element["PaymentTerms"]["Sales"]["ValidationErrors"] == []
     assert element["HasValidationErrors"] is True
     assert "is already assigned to another contact" in element["ValidationErrors"][0]["Message"]
+
+
+def test_an_invoice_lists_its_credit_notes_and_tracking_with_the_fields_xero_records(
+    api: XeroApi,
+) -> None:
+    invoice = create_invoice(
+        api,
+        LineItems=[
+            {
+                "Description": "Pallet storage",
+                "Quantity": 1,
+                "UnitAmount": 100,
+                "AccountCode": "202",
+                "TaxType": "OUTPUT2",
+                "Tracking": [{"Name": "Business unit", "Option": "Warehousing"}],
+            }
+        ],
+    )
+    note = credit_note(api, invoice["Contact"]["ContactID"], amount=10.0)
+    assert allocate(api, note, invoice, 12.0).status_code == 200
+
+    after = api.get(f"/Invoices/{invoice['InvoiceID']}").json()["Invoices"][0]
+
+    [credit] = after["CreditNotes"]
+    assert credit["ID"] == credit["CreditNoteID"] == note["CreditNoteID"]
+    assert credit["DateString"] == "2026-10-03T00:00:00"
+    assert credit["Date"] == "/Date(1790985600000+0000)/"
+    assert credit["LineItems"] == []
+    assert after["LineItems"][0]["Tracking"][0]["Options"] == []
