@@ -60,9 +60,9 @@ class CallLog:
             await self.app(scope, receive, capture)
         finally:
             if self.sandbox.generation == generation:  # not a call from before a reset
-                self._log(scope, status_holder["status"], started)
+                self._log(scope, status_holder["status"], started, correlation)
 
-    def _log(self, scope: Scope, status: int, started: float) -> None:
+    def _log(self, scope: Scope, status: int, started: float, correlation: str) -> None:
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
         auth = headers.get("authorization", "")
         client_id = (
@@ -81,6 +81,7 @@ class CallLog:
                 "idempotency_key": headers.get("idempotency-key"),
                 "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                 "dropped": "sandbox.dropped_status" in scope,
+                "correlation_id": correlation,
             }
         )
 

@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS idempotency (
 CREATE TABLE IF NOT EXISTS calls (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL, method TEXT, path TEXT, query TEXT,
     tenant_id TEXT, client_id TEXT, status INTEGER, idempotency_key TEXT, duration_ms REAL,
-    dropped INTEGER DEFAULT 0
+    dropped INTEGER DEFAULT 0, correlation_id TEXT
 );
 CREATE TABLE IF NOT EXISTS webhook_events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, client_id TEXT, data TEXT NOT NULL,
@@ -87,6 +87,9 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(calls)")}
+        if "correlation_id" not in columns:  # a database file from before the column
+            self._db.execute("ALTER TABLE calls ADD COLUMN correlation_id TEXT")
 
     # -- plumbing ---------------------------------------------------------------
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
@@ -339,7 +342,8 @@ class Store:
     def log_call(self, entry: Json) -> None:
         self.execute(
             "INSERT INTO calls (at, method, path, query, tenant_id, client_id, status,"
-            " idempotency_key, duration_ms, dropped) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " idempotency_key, duration_ms, dropped, correlation_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 entry["at"],
                 entry["method"],
@@ -351,6 +355,7 @@ class Store:
                 entry["idempotency_key"],
                 entry["duration_ms"],
                 1 if entry.get("dropped") else 0,
+                entry.get("correlation_id"),
             ),
         )
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 import uuid
+from pathlib import Path
 
 from starlette.testclient import TestClient
+
+from xero_sandbox.store import Store
 
 from .conftest import XeroApi, create_invoice
 from .test_documents import allocate, credit_note
@@ -211,3 +214,39 @@ def test_an_invoice_lists_its_credit_notes_and_tracking_with_the_fields_xero_rec
     assert credit["Date"] == "/Date(1790985600000+0000)/"
     assert credit["LineItems"] == []
     assert after["LineItems"][0]["Tracking"][0]["Options"] == []
+
+
+def test_the_call_log_keeps_each_answers_correlation_id(api: XeroApi, client: TestClient) -> None:
+    answer = api.get("/Organisation")
+
+    [call] = [c for c in client.get("/sandbox/calls").json() if c["path"].endswith("/Organisation")]
+
+    assert call["correlation_id"] == answer.headers["Xero-Correlation-Id"]
+
+
+def test_a_database_file_from_before_the_correlation_column_is_still_opened(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "sandbox.db")
+    old = Store(path)
+    old.execute("ALTER TABLE calls DROP COLUMN correlation_id")
+    old.close()
+
+    store = Store(path)
+    store.log_call(
+        {
+            "at": 0.0,
+            "method": "GET",
+            "path": "/connections",
+            "query": "",
+            "tenant_id": None,
+            "client_id": None,
+            "status": 200,
+            "idempotency_key": None,
+            "duration_ms": 1.0,
+            "correlation_id": "5b34a493-2126-46fa-9877-56d9a7a11cdb",
+        }
+    )
+
+    assert store.calls()[0]["correlation_id"] == "5b34a493-2126-46fa-9877-56d9a7a11cdb"
+    store.close()

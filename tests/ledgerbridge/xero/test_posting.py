@@ -253,6 +253,11 @@ def test_each_attempt_keeps_the_correlation_id_of_its_xero_call(sandbox, manual)
     every = {posts[0][0], attaches[0][0], attaches[1][0]}
     assert len(every) == 3
     assert all(str(uuid.UUID(value)) == value for value in every)
+    # They are the ids of those very calls, as Xero (here its sandbox) logged them.
+    logged = {c["correlation_id"]: c for c in sandbox.control.calls()}
+    assert logged[posts[0][0]]["method"] == "PUT"
+    assert logged[posts[0][0]]["path"].endswith("/Invoices")
+    assert all("/Attachments/" in logged[a[0]]["path"] for a in attaches)
 
 
 def test_a_refused_request_keeps_the_correlation_id_xero_support_asks_for(sandbox, manual):
