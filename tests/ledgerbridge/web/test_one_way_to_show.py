@@ -154,3 +154,16 @@ def test_an_export_never_adds_pounds_and_euros_together(client_for, company):
     listing = client.get("/invoices/exports/").content.decode()
     assert f"<div>{eur.gross_total:,.2f} EUR</div><div>{gbp.gross_total:,.2f} GBP</div>" in listing
     assert f"{gbp.gross_total + eur.gross_total:,.2f}" not in page + listing
+
+
+def test_a_task_on_its_way_says_when_it_started_not_that_it_was_completed(client_for, actor):
+    document = make_document(actor, finalise=True)
+    task = document.tasks.get()
+    task.status, task.completed_at = "in_progress", timezone.now()
+    task.save(update_fields=["status", "completed_at"])
+
+    page = client_for().get(f"/invoices/{document.pk}/").content.decode()
+    row = re.search(r'id="task-status-[^"]*".*?</tr>', page, re.S)
+    assert row is not None
+    assert "Started " in row.group(0)
+    assert "Completed by" not in page
