@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import structlog
 from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
@@ -11,11 +12,14 @@ from ledgerbridge.accounting.leases import leased
 from ledgerbridge.companies.models import Company
 
 from .connection import xero_links_keep_alive
+from .errors import XeroError
 from .models import XeroWebhookEvent
 from .polling import companies_due_for_poll, xero_payments_poll
 from .webhooks import xero_webhook_events_process, xero_webhook_events_prune
 
 DEFERRED_RETRY_SECONDS = 5.0
+
+log = structlog.get_logger(__name__)
 
 
 @db_periodic_task(crontab(minute="17", hour="3"))
@@ -59,8 +63,20 @@ def poll_xero_payments(company_id: int, interactive: bool = False) -> None:
     if company is None:
         return
     with leased(f"xero-poll-{company_id}") as lease:
-        if lease is not None:  # else another worker is polling this company now
+        if lease is None:  # another worker is polling this company now
+            return
+        try:
             xero_payments_poll(company=company, now=timezone.now(), interactive=interactive)
+        except XeroError as error:
+            # Expected weather (the rate limit, Xero down, a link to renew): the poll
+            # kept the reason as its last error for the page, and the company stays
+            # due, so the next minute's round asks again. Nothing to retry here.
+            log.warning(
+                "xero.poll_deferred",
+                company_id=company_id,
+                error=type(error).__name__,
+                reason=error.message,
+            )
 
 
 @db_periodic_task(crontab(minute="*"))

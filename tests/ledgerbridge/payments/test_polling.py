@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from structlog.testing import capture_logs
 
 from ledgerbridge.xero.models import XeroPaymentPoll
 from ledgerbridge.xero.polling import companies_due_for_poll, xero_payments_poll
@@ -79,3 +80,24 @@ def test_a_poll_asks_only_for_what_changed_since_the_watermark(
     # Only the invoice at the watermark's instant is read again (harmless); the
     # two unchanged earlier ones are not.
     assert (report.checked, report.changed) == (1, 0)
+
+
+def test_the_poll_job_keeps_xero_being_down_as_the_reason_and_asks_again_next_round(
+    no_webhooks, linked, django_capture_on_commit_callbacks, settings
+):
+    from ledgerbridge.xero.tasks import poll_xero_payments
+
+    _posted_invoices(linked, 1, django_capture_on_commit_callbacks)
+    no_webhooks.control.add_fault("error", status=503, method="GET")
+
+    # Xero's weather is not a crash of the job: no exception (and no traceback
+    # in the worker's log) reaches the queue, one warning says why.
+    with capture_logs() as logs:
+        poll_xero_payments.call_local(linked.company.pk)
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["xero.poll_deferred"]
+
+    poll = XeroPaymentPoll.objects.get(company=linked.company)
+    assert poll.last_error
+    assert poll.last_polled_at is None
+    later = timezone.now() + dt.timedelta(seconds=1)
+    assert linked.company.pk in companies_due_for_poll(now=later)
