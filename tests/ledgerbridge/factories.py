@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
+
+from django.utils import timezone
 
 from ledgerbridge.companies.models import Company, Membership, Role, User
 from ledgerbridge.companies.permissions import Actor
-from ledgerbridge.invoicing.models import Document, DocumentType, Partner, PartnerKind
+from ledgerbridge.invoicing.models import (
+    Document,
+    DocumentPdf,
+    DocumentType,
+    Partner,
+    PartnerKind,
+)
 from ledgerbridge.invoicing.services import (
     DocumentInput,
     LineInput,
@@ -129,3 +138,20 @@ def make_document(
     if finalise:
         document = document_finalise(actor=actor, document_id=document.pk)
     return document
+
+
+# A document's stored PDF, in place of rendering one (about a second each, most of the
+# time of a test that posts many documents). For tests that are not about the PDF's
+# content: rendering, and the real PDF reaching Xero, are tested on their own.
+STAND_IN_PDF = b"%PDF-1.4\n% a stand-in for the document's PDF\n%%EOF\n"
+
+
+def store_stand_in_pdf(document: Document) -> DocumentPdf:
+    """Store ``STAND_IN_PDF`` as a final document's PDF, so nothing renders one."""
+    return DocumentPdf.objects.create(
+        document=document,
+        content=STAND_IN_PDF,
+        sha256=hashlib.sha256(STAND_IN_PDF).hexdigest(),
+        size=len(STAND_IN_PDF),
+        rendered_at=timezone.now(),
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 from django.utils import timezone
 
@@ -13,9 +11,14 @@ from ledgerbridge.accounting.models import AccountingPackage, AccountingSettings
 from ledgerbridge.accounting.outbox import sync_company_run
 from ledgerbridge.companies.models import Company, Role
 from ledgerbridge.companies.permissions import Actor
-from ledgerbridge.invoicing.models import Document, DocumentPdf, Task
+from ledgerbridge.invoicing.models import Document, Task
 from ledgerbridge.invoicing.workflow import task_complete
-from tests.ledgerbridge.factories import make_actor, make_company, make_document
+from tests.ledgerbridge.factories import (
+    make_actor,
+    make_company,
+    make_document,
+    store_stand_in_pdf,
+)
 
 
 @pytest.fixture
@@ -53,21 +56,12 @@ def post_all(company: Company, runs: int = 3) -> None:
         sync_company_run(company_id=company.pk, now=timezone.now())
 
 
-# Each document's stored PDF, in place of rendering one (about a second each, which would
-# be most of these tests' time); rendering is tested with the documents.
-STAND_IN_PDF = b"%PDF-1.4\n% a stand-in for the document's PDF\n%%EOF\n"
-
-
 def final(actor: Actor, **kwargs) -> Document:
-    """A final document (one line unless told), its PDF stored."""
+    """A final document (one line unless told), a stand-in PDF stored in place of
+    rendering one (about a second each, which would be most of these tests' time);
+    rendering is tested with the documents."""
     document = make_document(actor, finalise=True, **{"lines": 1, **kwargs})
-    DocumentPdf.objects.create(
-        document=document,
-        content=STAND_IN_PDF,
-        sha256=hashlib.sha256(STAND_IN_PDF).hexdigest(),
-        size=len(STAND_IN_PDF),
-        rendered_at=timezone.now(),
-    )
+    store_stand_in_pdf(document)
     return document
 
 

@@ -8,7 +8,6 @@ against the sandbox in ``tests/ledgerbridge/xero/``.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 import pytest
 from django.utils import timezone
@@ -27,13 +26,13 @@ from ledgerbridge.accounting.outbox import (
     sync_record_retry,
     sync_records_resume,
 )
-from ledgerbridge.invoicing.models import DocumentPdf, Task, TaskStatus
+from ledgerbridge.invoicing.models import Task, TaskStatus
 from ledgerbridge.invoicing.services import credit_note_create_from_invoice, document_finalise
 from ledgerbridge.invoicing.workflow import task_complete
-from tests.ledgerbridge.factories import line, make_document
+from tests.ledgerbridge.factories import line, make_document, store_stand_in_pdf
 from tests.ledgerbridge.figures.conftest import store_raw
 
-from .conftest import STAND_IN_PDF, final, post_all, queue
+from .conftest import final, post_all, queue
 
 pytestmark = pytest.mark.django_db
 
@@ -385,13 +384,7 @@ def _credit_note_for(actor, invoice):
     """Its credit note, finalised (auto-posted: its record waits), with its PDF stored."""
     credit = credit_note_create_from_invoice(actor=actor, invoice_id=invoice.pk)
     document_finalise(actor=actor, document_id=credit.pk)
-    DocumentPdf.objects.create(
-        document=credit,
-        content=STAND_IN_PDF,
-        sha256=hashlib.sha256(STAND_IN_PDF).hexdigest(),
-        size=len(STAND_IN_PDF),
-        rendered_at=timezone.now(),
-    )
+    store_stand_in_pdf(credit)
     return credit
 
 
