@@ -11,8 +11,11 @@ from ledgerbridge.invoicing.models import Document, DocumentStatus, Partner
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_builds_a_haulage_company_once():
-    assert demo_load(today=dt.date(2026, 11, 24), progress=lambda _: None) is True
+# One test builds the demo and checks all of it: building it takes several seconds (most
+# of this file's time), so it is built once, not once per thing to check.
+def test_demo_builds_a_haulage_company_once_that_reads_like_a_real_ledger():
+    today = dt.date(2026, 11, 24)
+    assert demo_load(today=today, progress=lambda _: None) is True
     company = Company.objects.get(legal_name=DEMO_COMPANY)
     assert Partner.objects.filter(company=company, kind="customer").count() == 30
     assert Partner.objects.filter(company=company, kind="supplier").count() == 10
@@ -38,15 +41,7 @@ def test_demo_builds_a_haulage_company_once():
     assert euro.exists()
     assert not euro.filter(exchange_rate=None).exists()
     assert not euro.filter(exchange_rate_source="").exists()
-
-    counts = Document.objects.count(), Partner.objects.count(), User.objects.count()
-    assert demo_load(today=dt.date(2026, 11, 24), progress=lambda _: None) is False
-    assert (Document.objects.count(), Partner.objects.count(), User.objects.count()) == counts
-
-
-def test_demo_reads_like_a_real_ledger():
-    today = dt.date(2026, 11, 24)
-    demo_load(today=today, progress=lambda _: None)
+    # It reads like a real ledger.
     for company in Company.objects.all():
         finals = Document.objects.filter(company=company, status=DocumentStatus.FINAL)
         for doc_type in finals.values_list("type", flat=True).distinct():
@@ -64,6 +59,11 @@ def test_demo_reads_like_a_real_ledger():
         overdue = [(today - d.due_date).days for d in northway.filter(currency=currency)]
         for bucket in ("current", "1_30", "31_60", "61_90", "over_90"):
             assert sum(bucket_of(days) == bucket for days in overdue) >= 2, (currency, bucket)
+
+    # Loading it again adds nothing.
+    counts = Document.objects.count(), Partner.objects.count(), User.objects.count()
+    assert demo_load(today=today, progress=lambda _: None) is False
+    assert (Document.objects.count(), Partner.objects.count(), User.objects.count()) == counts
 
 
 def test_the_demo_command_loads_nothing_twice_and_prints_the_logins(capsys):
