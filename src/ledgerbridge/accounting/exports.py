@@ -32,7 +32,7 @@ from typing import Any
 
 import structlog
 from django.db import IntegrityError, transaction
-from django.db.models import Case, DecimalField, F, Max, Prefetch, QuerySet, Sum, When
+from django.db.models import F, Max, Prefetch, QuerySet
 from django.utils import timezone
 
 from ledgerbridge.companies.permissions import Actor, Permission, require
@@ -70,6 +70,7 @@ from .models import (
     SyncRecord,
     SyncStatus,
 )
+from .totals import CurrencyTotals, TotalsByCurrency, totals_as_json
 
 log = structlog.get_logger(__name__)
 
@@ -139,11 +140,13 @@ class ExportSelection:
     in_xero: dict[int, str] = field(default_factory=dict)
     # The package's name in messages (its file format's).
     package: str = "the accounting package"
-    net_total: Decimal = Decimal("0.00")
-    tax_total: Decimal = Decimal("0.00")
-    gross_total: Decimal = Decimal("0.00")
-    # Never summed across currencies where people read it: the total per currency.
-    gross_by_currency: dict[str, Decimal] = field(default_factory=dict)
+    # Never summed across currencies: net, tax and gross per currency.
+    by_currency: TotalsByCurrency = field(default_factory=TotalsByCurrency)
+
+    @property
+    def totals(self) -> list[CurrencyTotals]:
+        """The included documents' totals, one per currency, by currency code."""
+        return self.by_currency.as_list()
 
     @property
     def included_count(self) -> int:
@@ -251,27 +254,6 @@ def export_batch_entries(*, batch: ExportBatch) -> QuerySet[ExportBatchDocument]
         .select_related("document", "document__partner")
         .order_by("document__type", "document__issue_date", "document__number", "id")
     )
-
-
-def export_batch_totals(*, batch_ids: Iterable[int]) -> dict[int, list[tuple[str, Decimal]]]:
-    """Each batch's total per currency (credit notes count negative), in one query."""
-    signed = Case(
-        When(document__type__in=CREDIT_NOTE_TYPES, then=-F("document__gross_total")),
-        default=F("document__gross_total"),
-        output_field=DecimalField(max_digits=20, decimal_places=2),
-    )
-    totals: dict[int, list[tuple[str, Decimal]]] = {}
-    rows = (
-        ExportBatchDocument.objects.filter(batch_id__in=list(batch_ids))
-        .values("batch_id", "document__currency")
-        .annotate(total=Sum(signed))
-        .order_by("batch_id", "document__currency")
-    )
-    for row in rows:
-        totals.setdefault(row["batch_id"], []).append(
-            (row["document__currency"], Decimal(row["total"]).quantize(Decimal("0.01")))
-        )
-    return totals
 
 
 # ------------------------------------------------------------------ choosing documents
@@ -440,12 +422,11 @@ def _select(
         if len(selection.included_sample) < sample:
             selection.included_sample.append(document)
         sign = _sign(document)
-        selection.net_total += sign * document.net_total
-        selection.tax_total += sign * document.tax_total
-        selection.gross_total += sign * document.gross_total
-        selection.gross_by_currency[document.currency] = (
-            selection.gross_by_currency.get(document.currency, Decimal("0.00"))
-            + sign * document.gross_total
+        selection.by_currency.add(
+            document.currency,
+            sign * document.net_total,
+            sign * document.tax_total,
+            sign * document.gross_total,
         )
     return selection
 
@@ -621,9 +602,7 @@ def _batch_start(
             in_xero_reason=in_xero_reason if selection.in_xero else "",
             left_out=[item.as_json() for item in selection.left_out],
             document_count=count,
-            net_total=selection.net_total,
-            tax_total=selection.tax_total,
-            gross_total=selection.gross_total,
+            totals=totals_as_json(selection.totals),
             created_by=actor.user,
             created_by_label=actor.name,
             created_at=now,

@@ -10,6 +10,8 @@ from ledgerbridge.companies.models import Company
 from ledgerbridge.fields import SafeDecimalField
 from ledgerbridge.invoicing.money import format_date
 
+from .totals import CurrencyTotals
+
 
 class AccountingPackage(models.TextChoices):
     NONE = "none", "None"
@@ -86,9 +88,12 @@ class ExportBatch(models.Model):
         help_text="Documents the export left out: document_id, label, kind, reasons",
     )
     document_count = models.PositiveIntegerField(default=0)
-    net_total = SafeDecimalField(max_digits=16, decimal_places=2, default=0)
-    tax_total = SafeDecimalField(max_digits=16, decimal_places=2, default=0)
-    gross_total = SafeDecimalField(max_digits=16, decimal_places=2, default=0)
+    totals = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Per currency, never summed across currencies: a list of "
+        "{currency, net, tax, gross} (amounts as strings; credit notes count negative)",
+    )
     progress = models.PositiveIntegerField(default=0, help_text="Documents written so far")
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(
@@ -105,6 +110,11 @@ class ExportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"Export {self.number} of {self.company}"
+
+    @property
+    def currency_totals(self) -> list[CurrencyTotals]:
+        """The batch's totals, one per currency, by currency code."""
+        return [CurrencyTotals.of_json(item) for item in self.totals]
 
 
 class ExportBatchDocument(models.Model):

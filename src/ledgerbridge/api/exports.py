@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from ledgerbridge.accounting import exports
 from ledgerbridge.accounting.models import ExportBatch
+from ledgerbridge.accounting.totals import CurrencyTotals
 from ledgerbridge.companies.permissions import Actor
 
 from .schemas import ErrorOut
@@ -64,15 +65,35 @@ class ExportFileOut(Schema):
     sha256: str
 
 
+class CurrencyTotalsOut(Schema):
+    """Totals of one currency: amounts are never added up across currencies."""
+
+    currency: str = Field(description="ISO 4217 code of the documents added up here")
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+
+    @staticmethod
+    def of(totals: list[CurrencyTotals]) -> list["CurrencyTotalsOut"]:
+        return [
+            CurrencyTotalsOut(currency=t.currency, net=t.net, tax=t.tax, gross=t.gross)
+            for t in totals
+        ]
+
+
+TOTALS = (
+    "One entry per currency, by currency code (credit notes count negative); "
+    "there is no total across currencies."
+)
+
+
 class ExportBatchOut(Schema):
     id: int
     number: int
     status: str
     document_count: int
     progress: int
-    net_total: Decimal
-    tax_total: Decimal
-    gross_total: Decimal
+    totals: list[CurrencyTotalsOut] = Field(description=TOTALS)
     filters: dict[str, Any]
     reexport_reason: str
     in_xero_reason: str
@@ -92,9 +113,7 @@ class ExportBatchOut(Schema):
             status=batch.status,
             document_count=batch.document_count,
             progress=batch.progress,
-            net_total=batch.net_total,
-            tax_total=batch.tax_total,
-            gross_total=batch.gross_total,
+            totals=CurrencyTotalsOut.of(batch.currency_totals),
             filters=batch.filters,
             reexport_reason=batch.reexport_reason,
             in_xero_reason=batch.in_xero_reason,
@@ -125,9 +144,7 @@ class ExportCreatedOut(Schema):
 
 class PreviewOut(Schema):
     included_count: int
-    net_total: Decimal
-    tax_total: Decimal
-    gross_total: Decimal
+    totals: list[CurrencyTotalsOut] = Field(description=TOTALS)
     included_ids: list[int]
     left_out: list[LeftOutOut]
 
@@ -161,9 +178,7 @@ def export_preview(request: HttpRequest, filters: Query[ExportFiltersIn]) -> Any
     selection = exports.export_preview(actor=_actor(request), filters=_filters(filters), sample=0)
     return PreviewOut(
         included_count=selection.included_count,
-        net_total=selection.net_total,
-        tax_total=selection.tax_total,
-        gross_total=selection.gross_total,
+        totals=CurrencyTotalsOut.of(selection.totals),
         included_ids=selection.included_ids,
         left_out=_left_out(selection.left_out),
     )

@@ -92,8 +92,15 @@ def test_batch_records_who_exported_when_and_the_totals(finance, customer, suppl
 
     assert (batch.number, batch.created_at, batch.created_by) == (1, now, finance.user)
     assert batch.document_count == 2
-    assert batch.gross_total == invoice.gross_total + bill.gross_total
-    assert batch.net_total + batch.tax_total == batch.gross_total
+    # Both in GBP: one total, net + tax = gross.
+    assert batch.totals == [
+        {
+            "currency": "GBP",
+            "net": f"{invoice.net_total + bill.net_total:.2f}",
+            "tax": f"{invoice.tax_total + bill.tax_total:.2f}",
+            "gross": f"{invoice.gross_total + bill.gross_total:.2f}",
+        }
+    ]
 
 
 def test_a_document_with_an_inactive_nominal_code_is_left_out_with_the_reason(finance, customer):
@@ -149,7 +156,7 @@ def test_preview_shows_what_goes_in_with_totals_and_exports_nothing(finance, cus
     preview = export_preview(actor=finance, filters=EVERYTHING)
 
     assert preview.included_ids == [invoice.pk]
-    assert preview.gross_total == invoice.gross_total
+    assert [(t.currency, t.gross) for t in preview.totals] == [("GBP", invoice.gross_total)]
     assert not ExportBatchDocument.objects.exists()
 
 

@@ -55,7 +55,6 @@ def _batches_context(actor: Actor) -> dict[str, Any]:
     batches = list(exports.export_batch_list(actor=actor)[:100])
     return {
         "batches": batches,
-        "totals": exports.export_batch_totals(batch_ids=[b.pk for b in batches]),
         "building": any(b.status == ExportBatchStatus.BUILDING for b in batches),
     }
 
@@ -92,7 +91,6 @@ def exports_batch(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
         "web/exports/batch.html",
         {
             "batch": batch,
-            "totals": exports.export_batch_totals(batch_ids=[batch.pk]).get(batch.pk, []),
             "page": paginate(request, exports.export_batch_entries(batch=batch)),
             "left_out_api": [i for i in batch.left_out if i["kind"] in through_api],
             "left_out_coding": [i for i in batch.left_out if i["kind"] not in through_api],

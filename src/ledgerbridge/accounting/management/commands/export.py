@@ -23,6 +23,7 @@ from django.template.defaultfilters import pluralize
 
 from ledgerbridge.accounting import exports
 from ledgerbridge.accounting.models import ExportBatch, ExportBatchStatus, ExportFile
+from ledgerbridge.accounting.totals import format_totals
 from ledgerbridge.companies.models import Company, Role
 from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.errors import ApplicationError
@@ -92,8 +93,8 @@ class Command(BaseCommand):
         for batch in exports.export_batch_list(actor=actor):
             self.stdout.write(
                 f"{batch.number:>5}  {batch.created_at:%Y-%m-%d %H:%M}  {batch.status:<8}  "
-                f"{batch.document_count:>6} documents  {batch.gross_total:>14}  "
-                f"{batch.created_by_label}"
+                f"{batch.document_count:>6} documents  "
+                f"{format_totals(batch.currency_totals)}  {batch.created_by_label}"
                 + (f"  re-export: {batch.reexport_reason}" if batch.reexport_reason else "")
             )
 
@@ -101,7 +102,7 @@ class Command(BaseCommand):
         selection = exports.export_preview(actor=actor, filters=filters, sample=0)
         self.stdout.write(
             f"{selection.included_count} documents would be exported "
-            f"(total {selection.gross_total}); {len(selection.left_out)} left out."
+            f"(total {format_totals(selection.totals)}); {len(selection.left_out)} left out."
         )
         self._left_out(selection.left_out)
 
@@ -119,7 +120,7 @@ class Command(BaseCommand):
             raise CommandError(f"Export {batch.number} failed: {batch.error}")
         self.stdout.write(
             f"Export {batch.number}: {batch.document_count} document"
-            f"{pluralize(batch.document_count)}, total {batch.gross_total}."
+            f"{pluralize(batch.document_count)}, total {format_totals(batch.currency_totals)}."
         )
         self._write(actor, batch, output)
 
