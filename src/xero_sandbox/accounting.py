@@ -455,54 +455,6 @@ async def get_contact(ctx: Ctx) -> Response:
     return _ok(ctx, "Contacts", [d.public(doc)]) if doc else not_found()
 
 
-def _prepare_contact(
-    ctx: Ctx, item: Json, *, update_by_keys: bool, batch_names: set[str]
-) -> tuple[Json, list[str], bool]:
-    errors: list[str] = []
-    existing = None
-    if item.get("ContactID"):
-        existing = ctx.sb.store.get_doc(ctx.tenant_id, "contact", str(item["ContactID"]))
-        if existing is None:
-            return (
-                dict(item),
-                [f"The contact with ContactID {item['ContactID']} does not exist."],
-                False,
-            )
-    elif update_by_keys and item.get("ContactNumber"):
-        existing = d.find_contact(ctx.sb, ctx.tenant_id, {"ContactNumber": item["ContactNumber"]})
-    if existing is None and update_by_keys and item.get("Name") and not item.get("ContactNumber"):
-        existing = d.find_contact(ctx.sb, ctx.tenant_id, {"Name": item["Name"]})
-    created = existing is None
-    doc = dict(existing) if existing else d.new_contact_doc(ctx.sb, {"Name": item.get("Name", "")})
-    for key, value in item.items():
-        if key not in {"ContactID", "UpdatedDateUTC", "ValidationErrors", "HasValidationErrors"}:
-            doc[key] = value
-    name = str(doc.get("Name") or "").strip()
-    doc["Name"] = name
-    if not name:
-        errors.append("The contact name must be specified.")
-    else:
-        others = [
-            c
-            for c in ctx.sb.store.list_docs(ctx.tenant_id, "contact")
-            if c["ContactID"] != doc["ContactID"] and c.get("ContactStatus") == "ACTIVE"
-        ]
-        if any(c["Name"].strip().lower() == name.lower() for c in others) or (
-            created and name.lower() in batch_names
-        ):
-            errors.append(
-                f"The contact name {name} is already assigned to another contact. "
-                "The contact name must be unique across all active contacts."
-            )
-        batch_names.add(name.lower())
-        number = doc.get("ContactNumber")
-        if number and any(c.get("ContactNumber") == number for c in others):
-            errors.append(f"The contact number {number} is already assigned to another contact.")
-    if doc.get("ContactStatus") not in {"ACTIVE", "ARCHIVED"}:
-        errors.append(f"Contact status '{doc.get('ContactStatus')}' is not valid.")
-    return doc, errors, created
-
-
 def _rejected_contact(item: Json, errors: list[str]) -> Json:
     """A refused contact in a ValidationException as Xero's documentation shows it: the
     item as sent (not as it would have been stored), its id (the nil id if it sent none),
@@ -542,7 +494,9 @@ async def _write_contacts(
     summarize = _summarize(ctx)
     batch_names: set[str] = set()
     prepared = [
-        _prepare_contact(ctx, item, update_by_keys=update_by_keys, batch_names=batch_names)
+        d.prepare_contact(
+            ctx.sb, ctx.tenant_id, item, update_by_keys=update_by_keys, batch_names=batch_names
+        )
         for item in items
     ]
     if summarize and any(errors for _, errors, _ in prepared):

@@ -280,18 +280,160 @@ async def delete_payment(request: Request) -> Response:
     return json_response(d.delete_payment(sb, org["OrganisationID"], payment))
 
 
-async def void_invoice(request: Request) -> Response:
+# -- a Xero user typing, editing, voiding and deleting --------------------------------
+# Bodies are Xero-shaped (the fields the accounting API takes); every change goes
+# through the same validation, arithmetic and webhooks as the accounting API's, with no
+# app as its author (``createdByMyApp`` never lists it).
+XERO_USER = ""
+_KINDS = {"invoices": d.INVOICE, "credit-notes": d.CREDIT_NOTE}
+_COMPUTED_LINE_FIELDS = {"LineAmount", "TaxAmount", "AccountID"}
+
+
+def _refused(errors: list[str]) -> Response:
+    return json_response({"errors": errors}, status=400)
+
+
+def _edited_lines(existing: list[Json], given: Any) -> Any:
+    """A user's line changes: a line naming an existing ``LineItemID`` is that line with
+    the given fields changed (its amounts and tax recomputed unless given); a line
+    without one is added; lines left out are removed, as in Xero's editor."""
+    if not isinstance(given, list):
+        return given
+    by_id = {line.get("LineItemID"): line for line in existing}
+    lines = []
+    for line in given:
+        old = by_id.get(line.get("LineItemID")) if isinstance(line, dict) else None
+        if old is None:
+            lines.append(line)
+            continue
+        merged = {k: v for k, v in old.items() if k not in _COMPUTED_LINE_FIELDS}
+        if "AccountCode" in line:
+            merged.pop("AccountID", None)
+        merged.update(line)
+        lines.append(merged)
+    return lines
+
+
+async def user_create_document(request: Request, kind: d.Kind) -> Response:
+    """A Xero user types an invoice or credit note (CREATE webhook); sales documents
+    get the organisation's next number when none is given."""
     sb = sb_of(request)
     org = _org(request)
     if org is None:
         return not_found()
-    invoice = _find_invoice(sb, org["OrganisationID"], {}, request.path_params["invoice"])
-    if invoice is None:
+    body = await _body(request)
+    body.setdefault("Type", "ACCREC" if kind is d.INVOICE else "ACCRECCREDIT")
+    for key in (kind.id_field, "Total"):
+        body.pop(key, None)
+    prepared = d.prepare_document(
+        sb,
+        org["OrganisationID"],
+        org,
+        kind,
+        body,
+        allow_update_by_number=False,
+        batch_numbers=set(),
+    )
+    if prepared.errors:
+        return _refused(prepared.errors)
+    doc = d.commit_document(sb, org["OrganisationID"], kind, prepared, XERO_USER)
+    return json_response(d.public(doc), status=201)
+
+
+async def user_edit_document(request: Request, kind: d.Kind) -> Response:
+    """A Xero user edits an invoice or credit note (UPDATE webhook), refused as Xero
+    refuses: paid, voided or deleted documents, an approved one with payments or
+    credit allocated, an approved one in a locked period."""
+    sb = sb_of(request)
+    org = _org(request)
+    if org is None:
         return not_found()
-    errors = d.void_invoice(sb, org["OrganisationID"], org, invoice)
+    tenant_id = org["OrganisationID"]
+    doc = d.find_document(sb, tenant_id, kind, request.path_params["ref"])
+    if doc is None:
+        return not_found()
+    body = await _body(request)
+    body.pop("Total", None)
+    if "LineItems" in body:
+        body["LineItems"] = _edited_lines(doc.get("LineItems") or [], body["LineItems"])
+    item = {**body, kind.id_field: doc[kind.id_field]}
+    locked = d.lock_date(org)
+    old_date = d.parse_date(doc.get("Date"))
+    if doc["Status"] == "AUTHORISED" and locked and old_date and old_date <= locked:
+        return _refused([d.lock_message(locked)])
+    prepared = d.prepare_document(
+        sb, tenant_id, org, kind, item, allow_update_by_number=False, batch_numbers=set()
+    )
+    if prepared.errors:
+        return _refused(prepared.errors)
+    saved = d.commit_document(sb, tenant_id, kind, prepared, XERO_USER)
+    return json_response(d.public(saved))
+
+
+async def user_change_status(request: Request, kind: d.Kind, action: str) -> Response:
+    """A Xero user voids (approved) or deletes (draft / awaiting approval) a document."""
+    sb = sb_of(request)
+    org = _org(request)
+    if org is None:
+        return not_found()
+    doc = d.find_document(sb, org["OrganisationID"], kind, request.path_params["ref"])
+    if doc is None:
+        return not_found()
+    if kind is d.INVOICE and action == "void":
+        errors = d.void_invoice(sb, org["OrganisationID"], org, doc)
+    else:
+        status = "VOIDED" if action == "void" else "DELETED"
+        errors = d.change_status(sb, org["OrganisationID"], org, kind, doc, status)
     if errors:
-        return json_response({"errors": errors}, status=400)
-    return json_response(d.public(invoice))
+        return _refused(errors)
+    return json_response(d.public(doc))
+
+
+def _document_routes(segment: str) -> list[Route]:
+    kind = _KINDS[segment]
+    base = f"/sandbox/orgs/{{tenant_id}}/{segment}"
+
+    async def create(request: Request) -> Response:
+        return await user_create_document(request, kind)
+
+    async def edit(request: Request) -> Response:
+        return await user_edit_document(request, kind)
+
+    async def void(request: Request) -> Response:
+        return await user_change_status(request, kind, "void")
+
+    async def delete(request: Request) -> Response:
+        return await user_change_status(request, kind, "delete")
+
+    return [
+        Route(base, create, methods=["POST"]),
+        Route(base + "/{ref}", edit, methods=["POST"]),
+        Route(base + "/{ref}/void", void, methods=["POST"]),
+        Route(base + "/{ref}/delete", delete, methods=["POST"]),
+    ]
+
+
+async def user_write_contact(request: Request) -> Response:
+    """A Xero user adds a contact (CREATE webhook) or edits one (UPDATE)."""
+    sb = sb_of(request)
+    org = _org(request)
+    if org is None:
+        return not_found()
+    tenant_id = org["OrganisationID"]
+    body = await _body(request)
+    contact_id = request.path_params.get("contact_id")
+    body.pop("ContactID", None)
+    if contact_id is not None:
+        if sb.store.get_doc(tenant_id, "contact", contact_id) is None:
+            return not_found()
+        body["ContactID"] = contact_id
+    doc, errors, created = d.prepare_contact(
+        sb, tenant_id, body, update_by_keys=False, batch_names=set()
+    )
+    if errors:
+        return _refused(errors)
+    d.save_contact(sb, tenant_id, doc, created=created)
+    return json_response(d.public(doc), status=201 if created else 200)
 
 
 async def revoke(request: Request) -> Response:
@@ -444,7 +586,10 @@ routes = [
     Route("/sandbox/orgs/{tenant_id}/accounts/{code}/archive", archive_account, methods=["POST"]),
     Route("/sandbox/orgs/{tenant_id}/payments", record_payment, methods=["POST"]),
     Route("/sandbox/orgs/{tenant_id}/payments/{payment_id}", delete_payment, methods=["DELETE"]),
-    Route("/sandbox/orgs/{tenant_id}/invoices/{invoice}/void", void_invoice, methods=["POST"]),
+    *_document_routes("invoices"),
+    *_document_routes("credit-notes"),
+    Route("/sandbox/orgs/{tenant_id}/contacts", user_write_contact, methods=["POST"]),
+    Route("/sandbox/orgs/{tenant_id}/contacts/{contact_id}", user_write_contact, methods=["POST"]),
     Route("/sandbox/orgs/{tenant_id}/revoke", revoke, methods=["POST"]),
     Route("/sandbox/orgs/{tenant_id}/import/{kind}", import_endpoint, methods=["POST"]),
     Route("/sandbox/tokens", mint_token, methods=["POST"]),

@@ -174,6 +174,55 @@ def save_contact(sb: Sandbox, tenant_id: str, doc: Json, *, created: bool) -> Js
     return doc
 
 
+def prepare_contact(
+    sb: Sandbox, tenant_id: str, item: Json, *, update_by_keys: bool, batch_names: set[str]
+) -> tuple[Json, list[str], bool]:
+    """Validate one submitted contact as Xero does: (contact to save, errors, created)."""
+    errors: list[str] = []
+    existing = None
+    if item.get("ContactID"):
+        existing = sb.store.get_doc(tenant_id, "contact", str(item["ContactID"]))
+        if existing is None:
+            return (
+                dict(item),
+                [f"The contact with ContactID {item['ContactID']} does not exist."],
+                False,
+            )
+    elif update_by_keys and item.get("ContactNumber"):
+        existing = find_contact(sb, tenant_id, {"ContactNumber": item["ContactNumber"]})
+    if existing is None and update_by_keys and item.get("Name") and not item.get("ContactNumber"):
+        existing = find_contact(sb, tenant_id, {"Name": item["Name"]})
+    created = existing is None
+    doc = dict(existing) if existing else new_contact_doc(sb, {"Name": item.get("Name", "")})
+    for key, value in item.items():
+        if key not in {"ContactID", "UpdatedDateUTC", "ValidationErrors", "HasValidationErrors"}:
+            doc[key] = value
+    name = str(doc.get("Name") or "").strip()
+    doc["Name"] = name
+    if not name:
+        errors.append("The contact name must be specified.")
+    else:
+        others = [
+            c
+            for c in sb.store.list_docs(tenant_id, "contact")
+            if c["ContactID"] != doc["ContactID"] and c.get("ContactStatus") == "ACTIVE"
+        ]
+        if any(c["Name"].strip().lower() == name.lower() for c in others) or (
+            created and name.lower() in batch_names
+        ):
+            errors.append(
+                f"The contact name {name} is already assigned to another contact. "
+                "The contact name must be unique across all active contacts."
+            )
+        batch_names.add(name.lower())
+        number = doc.get("ContactNumber")
+        if number and any(c.get("ContactNumber") == number for c in others):
+            errors.append(f"The contact number {number} is already assigned to another contact.")
+    if doc.get("ContactStatus") not in {"ACTIVE", "ARCHIVED"}:
+        errors.append(f"Contact status '{doc.get('ContactStatus')}' is not valid.")
+    return doc, errors, created
+
+
 def lock_date(org: Json) -> date | None:
     dates = [parse_date(org.get(k)) for k in ("PeriodLockDate", "EndOfYearLockDate")]
     known = [d for d in dates if d is not None]
@@ -881,21 +930,40 @@ def commit_allocation(
     return allocation
 
 
-def void_invoice(sb: Sandbox, tenant_id: str, org: Json, invoice: Json) -> list[str]:
-    """What a Xero user's "Void" does; returns validation messages instead when refused."""
+def change_status(
+    sb: Sandbox, tenant_id: str, org: Json, kind: Kind, doc: Json, status: str
+) -> list[str]:
+    """A Xero user's "Void" (an approved document) or "Delete" (a draft or one awaiting
+    approval): saves the document with its new status and fires the UPDATE webhook, or
+    returns Xero's validation messages instead when it would refuse."""
     errors = []
-    if invoice["Status"] not in {"AUTHORISED", "SUBMITTED", "DRAFT"}:
+    current = doc["Status"]
+    allowed = {"AUTHORISED"} if status == "VOIDED" else {"DRAFT", "SUBMITTED"}
+    if kind is INVOICE:
+        has_money = dec(doc.get("AmountPaid")) > 0 or dec(doc.get("AmountCredited")) > 0
+    else:
+        has_money = bool(doc.get("Allocations")) or bool(doc.get("Payments"))
+    if current not in allowed:
         errors.append(MSG_NOT_MODIFIABLE)
-    elif dec(invoice.get("AmountPaid")) > 0 or dec(invoice.get("AmountCredited")) > 0:
+    elif has_money:
         errors.append(MSG_HAS_PAYMENTS)
     locked = lock_date(org)
-    doc_date = parse_date(invoice.get("Date"))
-    if locked and doc_date and doc_date <= locked:
+    doc_date = parse_date(doc.get("Date"))
+    if status == "VOIDED" and locked and doc_date and doc_date <= locked:
         errors.append(lock_message(locked))
     if errors:
         return errors
-    now = sb.clock.now()
-    invoice["Status"] = "VOIDED" if invoice["Status"] == "AUTHORISED" else "DELETED"
-    invoice["AmountDue"] = 0.0
-    save_document(sb, tenant_id, INVOICE, invoice, created=False, now=now)
+    doc["Status"] = status
+    if kind is INVOICE:
+        doc["AmountDue"] = 0.0
+    else:
+        doc["RemainingCredit"] = 0.0
+    save_document(sb, tenant_id, kind, doc, created=False, now=sb.clock.now())
     return []
+
+
+def void_invoice(sb: Sandbox, tenant_id: str, org: Json, invoice: Json) -> list[str]:
+    """What a Xero user's "Void" does; a draft or submitted invoice is deleted instead
+    (Xero offers only "Delete" there). Returns validation messages when refused."""
+    target = "DELETED" if invoice["Status"] in {"DRAFT", "SUBMITTED"} else "VOIDED"
+    return change_status(sb, tenant_id, org, INVOICE, invoice, target)

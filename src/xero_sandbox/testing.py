@@ -98,8 +98,51 @@ class ControlClient:
         )
         return result
 
+    # A Xero user at work: fields are Xero's (``Contact``, ``Date``, ``DueDate``,
+    # ``Reference``, ``LineItems``, ``LineAmountTypes``, ``CurrencyCode``, ``Status`` ...).
+    # A refusal raises SandboxControlError (400, ``{"errors": [...]}``).
+    def create_invoice(self, tenant_id: str, **fields: Any) -> Json:
+        """Type an invoice (``Type`` ACCREC by default, numbered by the organisation)."""
+        result: Json = self._call("POST", f"/orgs/{tenant_id}/invoices", fields)
+        return result
+
+    def create_credit_note(self, tenant_id: str, **fields: Any) -> Json:
+        result: Json = self._call("POST", f"/orgs/{tenant_id}/credit-notes", fields)
+        return result
+
+    def edit_invoice(self, tenant_id: str, invoice: str, **fields: Any) -> Json:
+        """Change an invoice (id or number); a line with its ``LineItemID`` changes that line."""
+        result: Json = self._call("POST", f"/orgs/{tenant_id}/invoices/{invoice}", fields)
+        return result
+
+    def edit_credit_note(self, tenant_id: str, credit_note: str, **fields: Any) -> Json:
+        result: Json = self._call("POST", f"/orgs/{tenant_id}/credit-notes/{credit_note}", fields)
+        return result
+
     def void_invoice(self, tenant_id: str, invoice_id: str) -> Json:
+        """Void an approved invoice (a draft or submitted one is deleted instead)."""
         result: Json = self._call("POST", f"/orgs/{tenant_id}/invoices/{invoice_id}/void")
+        return result
+
+    def void_credit_note(self, tenant_id: str, credit_note: str) -> Json:
+        result: Json = self._call("POST", f"/orgs/{tenant_id}/credit-notes/{credit_note}/void")
+        return result
+
+    def delete_invoice(self, tenant_id: str, invoice: str) -> Json:
+        """Delete a draft or submitted invoice (an approved one must be voided)."""
+        result: Json = self._call("POST", f"/orgs/{tenant_id}/invoices/{invoice}/delete")
+        return result
+
+    def delete_credit_note(self, tenant_id: str, credit_note: str) -> Json:
+        result: Json = self._call("POST", f"/orgs/{tenant_id}/credit-notes/{credit_note}/delete")
+        return result
+
+    def create_contact(self, tenant_id: str, **fields: Any) -> Json:
+        result: Json = self._call("POST", f"/orgs/{tenant_id}/contacts", fields)
+        return result
+
+    def edit_contact(self, tenant_id: str, contact_id: str, **fields: Any) -> Json:
+        result: Json = self._call("POST", f"/orgs/{tenant_id}/contacts/{contact_id}", fields)
         return result
 
     def set_lock_date(self, tenant_id: str, period_lock_date: str | None) -> Json:
