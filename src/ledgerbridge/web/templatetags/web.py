@@ -192,13 +192,6 @@ def config_menu() -> list[dict[str, Any]]:
     return groups
 
 
-@register.filter
-def get_item(mapping: Any, key: Any) -> Any:
-    if not mapping:
-        return None
-    return mapping.get(key)
-
-
 # Audit keys whose value is a list of things, never an [old, new] pair.
 AUDIT_LISTS = {"failed", "options", "documents", "notes", "conditions", "created"}
 
