@@ -484,6 +484,14 @@ def _apply_header(*, actor: Actor, document: Document, data: DocumentInput) -> N
             raise ApplicationError(
                 "A credit note must be for the partner of its invoice.", field="partner_id"
             )
+        if document.currency != original.currency:
+            # What is left to credit is the invoice's amount less its credit notes':
+            # only meaningful in one currency.
+            raise ApplicationError(
+                f"A credit note is in the currency of its invoice ({original.currency}), "
+                f"not {document.currency}.",
+                field="currency",
+            )
         document.original = original
     else:
         document.original = None

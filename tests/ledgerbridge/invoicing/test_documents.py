@@ -142,6 +142,23 @@ def test_full_credit_note_copies_the_invoice_and_references_it(finance):
     assert credit.number == "CN-2026-00001"
 
 
+def test_a_credit_note_in_another_currency_than_its_invoice_is_refused(finance):
+    """What is left to credit adds up the invoice's credit notes: never across currencies."""
+    invoice = make_document(finance, finalise=True)
+    credit = credit_note_create_from_invoice(actor=finance, invoice_id=invoice.pk)
+    data = document_input_from(credit)
+    data.currency, data.exchange_rate = "EUR", "1.1500"
+
+    with pytest.raises(ApplicationError) as error:
+        document_update(actor=finance, document_id=credit.pk, data=data)
+    assert error.value.message == "A credit note is in the currency of its invoice (GBP), not EUR."
+    assert error.value.field == "currency"
+    with pytest.raises(ApplicationError, match="currency of its invoice"):
+        document_create(actor=finance, data=data)
+    credit.refresh_from_db()
+    assert credit.currency == "GBP"
+
+
 def test_partial_credit_note_takes_chosen_quantities(finance):
     invoice = make_document(
         finance, lines=[line("freight", quantity="4", unit_price="50")], finalise=True
