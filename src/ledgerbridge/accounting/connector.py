@@ -16,6 +16,7 @@ from typing import Protocol
 
 from ledgerbridge.companies.models import Company
 
+from .fingerprint import DocumentFingerprint
 from .models import SyncRecord
 
 
@@ -28,6 +29,9 @@ class ExternalDocument:
     url: str
     total: Decimal | None = None
     tax: Decimal | None = None
+    # What the package should hold, from what was sent (posting only; a lookup
+    # that settles an unknown outcome has none).
+    fingerprint: DocumentFingerprint | None = None
 
 
 @dataclass(frozen=True)

@@ -259,6 +259,9 @@ class SyncRecord(models.Model):
         default=False,
         help_text="A user gave a reason (audited) to post despite a duplicate in the package",
     )
+    # What the package should hold (``fingerprint.DocumentFingerprint.to_json``),
+    # from the payload we sent; empty for documents posted before it was kept.
+    fingerprint = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -404,6 +407,37 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.old_status}→{self.new_status}"
+
+
+class RemoteChange(models.Model):
+    """Someone changed a posted document in the package: when (the package's own
+    time), how we learnt it, and what differs from what we sent, in words.
+
+    Recorded when the differences change (an empty list: it agrees again); the
+    latest one with differences is the banner on the document. Our document is
+    never overwritten.
+    """
+
+    record = models.ForeignKey(SyncRecord, on_delete=models.CASCADE, related_name="remote_changes")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="remote_changes")
+    remote_updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the package says the document was last changed"
+    )
+    detected_at = models.DateTimeField()
+    source = models.CharField(max_length=20)  # webhook, poll
+    differences = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+        indexes = [models.Index(fields=["company", "-detected_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} at {self.detected_at:%Y-%m-%d %H:%M}: {len(self.differences)}"
+
+    @property
+    def summary(self) -> str:
+        """ "Changed in Xero on 3 Dec: total …" without the package's name."""
+        return ", ".join(self.differences)
 
 
 class WorkerLease(models.Model):

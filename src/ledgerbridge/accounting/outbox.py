@@ -515,6 +515,7 @@ RECORD_POSTED_FIELDS = [
     "message",
     "duplicate_url",
     "problems",
+    "fingerprint",
     "updated_at",
 ]
 
@@ -542,6 +543,7 @@ def _mark_posted_all(
         record.message = ""
         record.duplicate_url = ""
         record.problems = []
+        record.fingerprint = posted.fingerprint.to_json() if posted.fingerprint else None
         record.updated_at = timezone.now()
         if posted.total is not None and posted.total != document.gross_total:
             cur = document.currency

@@ -18,6 +18,7 @@ from django.db.models import Q, QuerySet
 from ledgerbridge.invoicing.models import Document
 from ledgerbridge.invoicing.money import format_money
 
+from .fingerprint import DocumentFingerprint
 from .models import (
     CreditAllocation,
     PaymentEvent,
@@ -63,6 +64,9 @@ class RemoteDocumentState:
     updated_at: dt.datetime | None = None
     payments: list[RemotePayment] = field(default_factory=list)
     allocations: list[RemoteAllocation] = field(default_factory=list)
+    # What the package holds of the document's content, when the read carried it
+    # (a summary-only read has no lines): compared with what we sent.
+    fingerprint: DocumentFingerprint | None = None
 
 
 def _describe(old: PaymentState | None, new: RemoteDocumentState, currency: str) -> str:

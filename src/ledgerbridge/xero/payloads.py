@@ -3,7 +3,9 @@
 Our documents and partners become the SDK's models for the requests
 (invoices, credit notes, contacts, allocations), built from objects the caller
 has already loaded; Xero's invoices, credit notes and payments become the
-neutral types of ``accounting`` (``RemoteDocumentState``). The helpers every
+neutral types of ``accounting`` (``RemoteDocumentState``). A document's
+fingerprint (``DocumentFingerprint``) is read both ways too: from the payload we
+sent (``sent_fingerprint``) and from the document Xero holds (``held_fingerprint``). The helpers every
 Xero module reads answers with live here too: ``money()`` for amounts and
 ``enum_value()`` for Xero's enum names (statuses, types, currency codes).
 """
@@ -31,6 +33,7 @@ from xero_python.accounting import (
 from xero_python.api_client.serializer import serialize
 from xero_python.models import BaseModel
 
+from ledgerbridge.accounting.fingerprint import DocumentFingerprint, FingerprintLine
 from ledgerbridge.accounting.payments import (
     RemoteAllocation,
     RemoteDocumentState,
@@ -211,6 +214,59 @@ def _drop_read_only(model: Any, body: Any) -> None:
             _drop_read_only(getattr(model, attribute), body[key])
 
 
+# -- fingerprints: what Xero should hold, and what it holds ---------------------------
+def _fingerprint_lines(model: Invoice | CreditNote) -> tuple[FingerprintLine, ...]:
+    return tuple(
+        FingerprintLine(
+            account_code=str(line.account_code or ""),
+            tax_type=str(line.tax_type or ""),
+            amount=money(line.line_amount, missing=ZERO),
+            tracking=tuple(
+                sorted((str(t.name or ""), str(t.option or "")) for t in (line.tracking or []))
+            ),
+        )
+        for line in (model.line_items or [])
+    )
+
+
+def _fingerprint(
+    model: Invoice | CreditNote, *, net: Decimal, tax: Decimal, gross: Decimal
+) -> DocumentFingerprint:
+    return DocumentFingerprint(
+        contact_id=str(model.contact.contact_id or "") if model.contact else "",
+        currency=enum_value(model.currency_code),
+        date=_date(model.date),
+        due_date=_date(getattr(model, "due_date", None)),
+        reference=str(model.reference or ""),
+        net=net,
+        tax=tax,
+        gross=gross,
+        lines=_fingerprint_lines(model),
+    )
+
+
+def sent_fingerprint(model: Invoice | CreditNote) -> DocumentFingerprint:
+    """What Xero should hold of a document we sent (``xero_document``'s result):
+    the totals are the sums of the lines we sent, tax-exclusive, as Xero adds them."""
+    lines = model.line_items or []
+    net = sum((money(line.line_amount, missing=ZERO) for line in lines), ZERO)
+    tax = sum((money(line.tax_amount, missing=ZERO) for line in lines), ZERO)
+    return _fingerprint(model, net=net, tax=tax, gross=net + tax)
+
+
+def held_fingerprint(model: Any) -> DocumentFingerprint | None:
+    """An invoice or credit note as Xero holds it now, in the same terms; None when
+    the read carried no lines (a summary-only read)."""
+    if model.line_items is None:
+        return None
+    return _fingerprint(
+        model,
+        net=money(model.sub_total, missing=ZERO),
+        tax=money(model.total_tax, missing=ZERO),
+        gross=money(model.total, missing=ZERO),
+    )
+
+
 # -- reading Xero's answers ------------------------------------------------------------
 @overload
 def money(value: Any) -> Decimal | None: ...
@@ -310,6 +366,7 @@ def invoice_state(invoice: Any) -> RemoteDocumentState:
         updated_at=_aware(invoice.updated_date_utc),
         payments=_payments(invoice.payments),
         allocations=allocations,
+        fingerprint=held_fingerprint(invoice),
     )
 
 
@@ -343,4 +400,5 @@ def credit_note_state(credit_note: Any) -> RemoteDocumentState:
         updated_at=_aware(credit_note.updated_date_utc),
         payments=refunds,
         allocations=allocations,
+        fingerprint=held_fingerprint(credit_note),
     )

@@ -3,7 +3,8 @@
 Polling with ``If-Modified-Since`` is the safety net for missed webhooks and
 for setups without a public URL; ``xero_documents_refresh`` reads given
 documents in batches of ids (for webhooks and polls alike) and hands each of
-ours to ``accounting.payments`` in neutral terms (mapped by ``payloads``).
+ours to ``accounting.payments`` in neutral terms (mapped by ``payloads``), and
+its content to ``accounting.changes``, which compares it with what we sent.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from ledgerbridge.accounting.changes import remote_change_detect
 from ledgerbridge.accounting.models import SyncRecord, SyncStatus
 from ledgerbridge.accounting.payments import (
     RemoteDocumentState,
@@ -52,6 +54,8 @@ class RefreshReport:
     checked: int = 0
     events: int = 0
     deferred: int = 0
+    # Documents whose content in Xero newly differs from what we sent (or agrees again).
+    edits: int = 0
 
 
 def _apply(
@@ -76,6 +80,16 @@ def _apply(
         report.checked += 1
         if payment_state_apply(record=record, remote=state, source=source, now=now):
             report.changed += 1
+        # Someone may have edited it in Xero: compared with what we sent, never applied.
+        if state.fingerprint is not None and remote_change_detect(
+            record=record,
+            remote=state.fingerprint,
+            status=state.status,
+            remote_updated_at=state.updated_at,
+            source=source,
+            now=now,
+        ):
+            report.edits += 1
 
 
 def xero_documents_refresh(

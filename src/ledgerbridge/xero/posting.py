@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -270,8 +270,11 @@ class XeroConnector:
         credits = [r for r in credits if r not in skip]
 
         # Both requests' bodies are built before anything is sent.
+        built: dict[int, Any] = {}
+
         def build(record: SyncRecord) -> Any:
-            return payloads.xero_document(documents[record.pk], **coding(record))
+            built[record.pk] = payloads.xero_document(documents[record.pk], **coding(record))
+            return built[record.pk]
 
         requests = [
             _Request(
@@ -294,9 +297,20 @@ class XeroConnector:
                 continue
             items_field, id_field, number_field = request.fields
             items = self._send(client, request.operation, request.body, request.key, items_field)
-            outcomes += self._outcomes(
-                request.records, items, short_code, id_field, number_field, refused
-            )
+            outcomes += [
+                # What Xero should hold from now on: the fingerprint of what was sent.
+                replace(
+                    o,
+                    posted=replace(
+                        o.posted, fingerprint=payloads.sent_fingerprint(built[o.record_id])
+                    ),
+                )
+                if o.posted is not None and o.record_id in built
+                else o
+                for o in self._outcomes(
+                    request.records, items, short_code, id_field, number_field, refused
+                )
+            ]
         # A contact Xero no longer has (merged or removed there): forget our link,
         # so that the retry finds the contact again or creates it.
         stale = {

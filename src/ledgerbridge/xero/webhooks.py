@@ -234,6 +234,7 @@ def xero_webhook_events_process(*, now: dt.datetime, limit: int = 5000) -> Refre
         total.calls += report.calls
         total.changed += report.changed
         total.checked += report.checked
+        total.edits += report.edits
         total.events += len(ids)
         mine = [e.pk for e in events if e.resource_id.lower() in ours]
         XeroWebhookEvent.objects.filter(pk__in=mine).update(

@@ -9,7 +9,9 @@ import pytest
 from django.db.models import prefetch_related_objects
 from xero_python.accounting import CreditNotes, Invoices
 
+from ledgerbridge.accounting.fingerprint import fingerprint_compare as compare
 from ledgerbridge.companies.models import Role
+from ledgerbridge.invoicing.money import format_money
 from ledgerbridge.xero import payloads
 from ledgerbridge.xero.coding import tax_types_for_company, tracking_category_for
 from ledgerbridge.xero.payloads import request_body
@@ -115,3 +117,68 @@ def test_money_keeps_a_missing_amount_missing_unless_told_otherwise():
     assert payloads.money(None, missing=Decimal("0")) == Decimal("0")
     assert payloads.money(12.3) == Decimal("12.30")
     assert payloads.money("7") == Decimal("7.00")
+
+
+def _sent_invoice(actor, **fields):
+    document = _loaded(
+        make_document(
+            actor,
+            lines=[
+                line("freight", quantity="2", unit_price="450"),
+                line("fuel_surcharge", unit_price="63.50", discount="5"),
+            ],
+            reference="PO-7781",
+            finalise=True,
+            **fields,
+        )
+    )
+    model = payloads.xero_document(
+        document, contact_id=CONTACT_ID, status="AUTHORISED", **_coding(actor.company)
+    )
+    return document, model
+
+
+def test_the_fingerprint_of_what_we_sent_holds_our_totals_and_each_lines_coding():
+    actor = make_actor(make_company(), Role.FINANCE)
+    document, model = _sent_invoice(actor)
+    sent = payloads.sent_fingerprint(model)
+    assert (sent.contact_id, sent.currency, sent.reference) == (CONTACT_ID, "GBP", "PO-7781")
+    assert (sent.date, sent.due_date) == (document.issue_date, document.due_date)
+    assert (sent.net, sent.tax, sent.gross) == (
+        document.net_total,
+        document.tax_total,
+        document.gross_total,
+    )
+    assert sent.line_count == 2
+    assert [(li.account_code, li.tax_type, li.amount) for li in sent.lines] == [
+        (ln.nominal_code.code, "OUTPUT2", ln.net_amount) for ln in document.lines.all()
+    ]
+
+
+def test_xeros_copy_of_what_we_sent_reads_back_to_the_same_fingerprint():
+    actor = make_actor(make_company(), Role.FINANCE)
+    document, model = _sent_invoice(actor)
+    sent = payloads.sent_fingerprint(model)
+    # Xero's answer: its totals filled in, amounts as floats, our lines as sent.
+    model.sub_total = float(document.net_total)
+    model.total_tax = float(document.tax_total)
+    model.total = float(document.gross_total)
+    for item in model.line_items:
+        item.line_amount = float(item.line_amount)
+    held = payloads.held_fingerprint(model)
+    assert held is not None
+    assert compare(sent, held) == []
+    model.total = float(document.gross_total) - 200
+    model.line_items[0].account_code = "260"
+    assert compare(sent, payloads.held_fingerprint(model)) == [
+        f"total {format_money(document.gross_total, 'GBP')} → "
+        f"{format_money(document.gross_total - 200, 'GBP')}",
+        f"line 1: account {document.lines.all()[0].nominal_code.code} → 260",
+    ]
+
+
+def test_a_summary_read_without_lines_has_no_fingerprint():
+    actor = make_actor(make_company(), Role.FINANCE)
+    _, model = _sent_invoice(actor)
+    model.line_items = None
+    assert payloads.held_fingerprint(model) is None

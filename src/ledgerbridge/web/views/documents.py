@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ledgerbridge.accounting.changes import remote_change_latest
 from ledgerbridge.accounting.exports import export_history, export_history_prefetch
 from ledgerbridge.accounting.models import AccountingPackage
 from ledgerbridge.accounting.outbox import sync_record_retry
@@ -112,6 +113,7 @@ def _render_detail(request: HttpRequest, actor: Actor, pk: int, **extra: Any) ->
         "web/documents/detail.html",
         {
             "sync": record,
+            "remote_change": remote_change_latest(record),
             "sync_attempts": sync_attempts(record=record) if record else [],
             "status": posting_status(actor=actor, record=record, document_id=document.pk)
             if not document.is_draft
