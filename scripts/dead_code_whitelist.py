@@ -28,3 +28,7 @@ _.compress_type, _.external_attr, _.row_factory, _.log_message, _.should_exit
 # Scripting API of test doubles that tests may call (the fake connector; the
 # sandbox's control client, owned with its test fixtures).
 _.resume, _.reset_rate_limits
+
+# prometheus-client: a registry calls each collector's collect(); its metrics
+# read values.ValueClass when they are made (set for the multiprocess files).
+_.collect, _.ValueClass

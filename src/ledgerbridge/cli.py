@@ -99,6 +99,15 @@ def _var_dir() -> str:
     return str(settings.VAR_DIR)
 
 
+def _metrics_files_clear() -> None:
+    """prometheus-client's multiprocess files hold the counts of processes that
+    are gone; a new run starts from none (Prometheus reads it as a restart)."""
+    from django.conf import settings
+
+    for path in settings.METRICS_DIR.glob("*.db"):
+        path.unlink(missing_ok=True)
+
+
 def _manage(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "ledgerbridge.cli", *args], check=True)
 
@@ -153,6 +162,7 @@ def up(args: list[str]) -> int:
     _manage("migrate", "--no-input", "-v", "0")
     _manage("collectstatic", "--no-input", "-v", "0")
     _manage("demo")
+    _metrics_files_clear()
 
     group = ProcessGroup()
     if use_sandbox:

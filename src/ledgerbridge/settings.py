@@ -167,7 +167,8 @@ if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
     # Load balancers probe /health over plain http inside the network.
-    SECURE_REDIRECT_EXEMPT = [r"^health$"]
+    # Prometheus scrapes /metrics the same way (with its token).
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
 SILENCED_SYSTEM_CHECKS = [
     # HSTS for every subdomain, or a preload list entry, binds the operator's
@@ -246,6 +247,17 @@ XERO_BROAD_SCOPES = _env_bool("LEDGERBRIDGE_XERO_BROAD_SCOPES", False)
 XERO_WEBHOOK_MAX_AGE = dt.timedelta(
     hours=float(os.environ.get("LEDGERBRIDGE_XERO_WEBHOOK_MAX_AGE_HOURS", "26"))
 )
+
+# GET /metrics answers only a request carrying "Authorization: Bearer <this>";
+# unset, /metrics is a 404.
+METRICS_TOKEN = os.environ.get("LEDGERBRIDGE_METRICS_TOKEN", "")
+# prometheus-client's multiprocess mode: every gunicorn and Huey process writes
+# its counters and histograms to files here, and a scrape (answered by any one
+# gunicorn process) sums them. The library reads this variable from the
+# environment, so it is set here, before anything imports it.
+METRICS_DIR = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR", VAR_DIR / "metrics"))
+METRICS_DIR.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
 
 LOG_JSON = _env_bool("LEDGERBRIDGE_LOG_JSON", not DEBUG)
 LOGGING_CONFIG = "ledgerbridge.logging.setup"

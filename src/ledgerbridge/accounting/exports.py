@@ -53,6 +53,7 @@ from ledgerbridge.invoicing.models import (
 )
 from ledgerbridge.invoicing.selectors import DocumentFilters, document_list
 from ledgerbridge.iterables import chunks
+from ledgerbridge.metrics import EXPORT_BUILD_SECONDS
 
 from .export_format import (
     ExportContact,
@@ -686,7 +687,8 @@ def export_batch_build(*, batch_id: int) -> ExportBatch:
 
 def _build_or_fail(batch: ExportBatch) -> None:
     try:
-        _build(batch)
+        with EXPORT_BUILD_SECONDS.time():
+            _build(batch)
     except Exception as exc:
         log.exception("export.batch_failed", batch_id=batch.pk, company_id=batch.company_id)
         message = exc.message if isinstance(exc, ApplicationError) else repr(exc)

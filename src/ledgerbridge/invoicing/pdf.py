@@ -31,6 +31,8 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from ledgerbridge.metrics import PDF_RENDER_SECONDS
+
 from .models import Document, DocumentPdf
 from .money import TaxSummaryRow, to_base_currency
 
@@ -110,9 +112,10 @@ def weasyprint_html(html: str, *, document_id: int | None = None) -> Any:
 
 
 def render_document_pdf_bytes(document: Document) -> bytes:
-    return bytes(
-        weasyprint_html(render_document_html(document), document_id=document.pk).write_pdf()
-    )
+    with PDF_RENDER_SECONDS.time():
+        return bytes(
+            weasyprint_html(render_document_html(document), document_id=document.pk).write_pdf()
+        )
 
 
 def document_pdf_ensure(*, document: Document, now: dt.datetime | None = None) -> DocumentPdf:

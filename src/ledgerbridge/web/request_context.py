@@ -12,6 +12,7 @@ import structlog
 from django.http import HttpRequest, HttpResponse
 
 from ledgerbridge.logging import bind_actor
+from ledgerbridge.metrics import http_response_counted
 
 log = structlog.get_logger(__name__)
 
@@ -42,6 +43,7 @@ class RequestContextMiddleware:
                 status=response.status_code,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
             )
+            http_response_counted(status=response.status_code)
             response["X-Request-ID"] = request_id
             return response
         finally:

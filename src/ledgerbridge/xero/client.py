@@ -22,6 +22,7 @@ from xero_python.exceptions import ApiException
 
 from ledgerbridge.accounting.connector import package_call_noted
 from ledgerbridge.companies.models import Company
+from ledgerbridge.metrics import xero_call_counted
 
 from . import connection
 from .errors import (
@@ -148,8 +149,9 @@ class XeroClient:
                     _return_http_data_only=False,
                     **kwargs,
                 )
-                data, _status, headers = answer
+                data, status, headers = answer
             except ApiException as error:
+                xero_call_counted(operation=_name(operation), status=error.status or 0)
                 package_call_noted(correlation_id(error.headers))
                 rate_limiter().observe(self.tenant_id, dict(error.headers or {}))
                 mapped = map_api_exception(error)
@@ -160,10 +162,12 @@ class XeroClient:
                     connection.xero_call_rejected(company=self.company, message=mapped.message)
                 raise mapped from error
             except (urllib3.exceptions.HTTPError, OSError) as error:
+                xero_call_counted(operation=_name(operation), status=0)
                 package_call_noted("")  # no answer, no id
                 raise XeroUnavailable(
                     f"Xero could not be reached ({type(error).__name__})."
                 ) from error
+            xero_call_counted(operation=_name(operation), status=status)
             package_call_noted(correlation_id(headers))
             rate_limiter().observe(self.tenant_id, dict(headers or {}))
             connection.xero_call_succeeded(company=self.company)
@@ -234,3 +238,8 @@ def validation_messages(body: dict[str, Any]) -> list[str]:
     if not messages and body.get("Message"):
         messages.append(str(body["Message"]))
     return messages
+
+
+def _name(operation: Callable[..., Any]) -> str:
+    """The SDK method's name (get_invoices...): one of a fixed set, a safe label."""
+    return str(getattr(operation, "__name__", "other"))

@@ -21,6 +21,8 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 from django.conf import settings
 
+from ledgerbridge.metrics import XERO_TOKEN_REFRESHES
+
 from .errors import XeroError
 from .scopes import requested_scopes
 
@@ -169,9 +171,15 @@ def exchange_code(
 
 def refresh(*, refresh_token: str, now: dt.datetime) -> TokenSet:
     with _client() as client:
-        return _token_call(
-            lambda: client.refresh_token(token_url(), refresh_token=refresh_token), now=now
-        )
+        try:
+            tokens = _token_call(
+                lambda: client.refresh_token(token_url(), refresh_token=refresh_token), now=now
+            )
+        except IdentityError:
+            XERO_TOKEN_REFRESHES.labels(outcome="failed").inc()
+            raise
+    XERO_TOKEN_REFRESHES.labels(outcome="ok").inc()
+    return tokens
 
 
 def revoke(*, refresh_token: str) -> None:
