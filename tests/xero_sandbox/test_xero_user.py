@@ -402,3 +402,41 @@ def test_unknown_documents_and_contacts_are_404(org: Org) -> None:
         with pytest.raises(SandboxControlError) as raised:
             action(org.tenant_id, ref)
         assert raised.value.status == 404
+
+
+def test_approving_a_draft_by_hand(org: Org) -> None:
+    draft = org.post_by_app("Invoices", sales_invoice(Status="DRAFT"))
+    before = org.last_seq()
+
+    org.control.edit_invoice(org.tenant_id, draft["InvoiceID"], Status="AUTHORISED")
+
+    seen = org.get("Invoices", draft["InvoiceID"])
+    assert (seen["Status"], seen["AmountDue"]) == ("AUTHORISED", draft["Total"])
+    assert org.events(before) == [("INVOICE", "UPDATE", draft["InvoiceID"])]
+    back = org.refused(org.control.edit_invoice, draft["InvoiceID"], Status="DRAFT")
+    assert back == ["Invoice not of valid status for modification"]
+
+
+def test_an_edit_shows_in_an_if_modified_since_list(org: Org) -> None:
+    first = org.post_by_app("Invoices", sales_invoice())
+    org.post_by_app("Invoices", sales_invoice())
+    org.control.clock(advance_seconds=60)
+    since = org.control.clock()["iso"]
+    org.control.clock(advance_seconds=1)
+
+    org.control.edit_invoice(org.tenant_id, first["InvoiceID"], Reference="changed in Xero")
+
+    listed = org.http.get("/Invoices", headers={"If-Modified-Since": since}).json()["Invoices"]
+    assert [(i["InvoiceID"], i["Reference"]) for i in listed] == [
+        (first["InvoiceID"], "changed in Xero")
+    ]
+
+
+def test_an_archived_contact_leaves_its_name_free(org: Org) -> None:
+    old = org.control.create_contact(org.tenant_id, Name="Pennine Haulage Ltd")
+    org.control.edit_contact(org.tenant_id, old["ContactID"], ContactStatus="ARCHIVED")
+
+    new = org.control.create_contact(org.tenant_id, Name="Pennine Haulage Ltd")
+
+    assert org.get("Contacts", old["ContactID"])["ContactStatus"] == "ARCHIVED"
+    assert org.get("Contacts", new["ContactID"])["ContactStatus"] == "ACTIVE"
