@@ -357,10 +357,6 @@ async def user_edit_document(request: Request, kind: d.Kind) -> Response:
     if "LineItems" in body:
         body["LineItems"] = _edited_lines(doc.get("LineItems") or [], body["LineItems"])
     item = {**body, kind.id_field: doc[kind.id_field]}
-    locked = d.lock_date(org)
-    old_date = d.parse_date(doc.get("Date"))
-    if doc["Status"] == "AUTHORISED" and locked and old_date and old_date <= locked:
-        return _refused([d.lock_message(locked)])
     prepared = d.prepare_document(
         sb, tenant_id, org, kind, item, allow_update_by_number=False, batch_numbers=set()
     )

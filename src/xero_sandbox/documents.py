@@ -364,8 +364,12 @@ def prepare_document(
             doc["DueDate"] = ms_date(due)
             doc["DueDateString"] = date_string(due)
     locked = lock_date(org)
-    if locked and doc_date <= locked and status in {"AUTHORISED", "VOIDED"}:
-        errors.append(lock_message(locked))
+    if locked:
+        # An approved document dated in a locked period stays there, whatever its new date.
+        old_date = parse_date(existing.get("Date")) if existing else None
+        was_locked = old_status == "AUTHORISED" and old_date is not None and old_date <= locked
+        if was_locked or (doc_date <= locked and status in {"AUTHORISED", "VOIDED"}):
+            errors.append(lock_message(locked))
 
     # Number
     prefix = kind.number_prefix.get(str(doc_type))

@@ -185,6 +185,22 @@ def test_a_draft_may_be_dated_inside_the_lock_period(api: XeroApi, client: TestC
     assert response.status_code == 200
 
 
+def test_an_approved_invoice_in_the_lock_period_cannot_be_moved_out(
+    api: XeroApi, client: TestClient
+) -> None:
+    invoice = create_invoice(api, Date="2026-09-15")
+    client.post(
+        f"/sandbox/orgs/{DEMO_TENANT_ID}/lock-date", json={"period_lock_date": "2026-09-30"}
+    )
+
+    response = api.post(f"/Invoices/{invoice['InvoiceID']}", {"Invoices": [{"Date": "2026-10-15"}]})
+
+    assert_validation_exception(
+        response,
+        "The document date cannot be before the period lock date, currently set to 30 Sep 2026.",
+    )
+
+
 def test_editing_a_paid_invoice(api: XeroApi, client: TestClient) -> None:
     invoice = create_invoice(api)
     client.post(
