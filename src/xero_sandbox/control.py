@@ -1,7 +1,8 @@
 """The control API under ``/sandbox``: what tests, the demo and benchmarks use to
 arrange the world — organisations, apps, users, tokens, a Xero user's own
-actions (payments, voids, lock dates, archiving), faults, the clock, the call
-log and webhooks. Not part of Xero; documented in the package README.
+actions (typing, editing, voiding and deleting invoices and credit notes, adding
+and editing contacts, payments, lock dates, archiving), faults, the clock, the
+call log and webhooks. Not part of Xero; documented in the package README.
 """
 
 from __future__ import annotations
