@@ -167,3 +167,15 @@ def test_a_task_on_its_way_says_when_it_started_not_that_it_was_completed(client
     assert row is not None
     assert "Started " in row.group(0)
     assert "Completed by" not in page
+
+
+def test_the_invoice_list_shows_net_vat_and_total_each_with_its_currency(client_for, actor):
+    gbp = make_document(actor, finalise=True)
+    eur = make_document(actor, finalise=True, currency="EUR", exchange_rate="1.1500")
+
+    listing = client_for().get("/invoices/").content.decode()
+
+    for document in (gbp, eur):
+        cur = f'<span class="cur">{document.currency}</span>'
+        for amount in (document.net_total, document.tax_total, document.gross_total):
+            assert f"{amount:,.2f} {cur}</td>" in listing
