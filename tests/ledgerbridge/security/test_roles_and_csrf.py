@@ -30,6 +30,8 @@ REQUIRED = [
     ("/api/accounting", CONFIGURE),
     ("/company/switch", ANYONE),
     ("/health", ANYONE),
+    # Prometheus's scrape: its bearer token, not a role (operations/test_metrics.py).
+    ("/metrics", ANYONE),
     ("/", WORK),
 ]
 ALLOWED = {
