@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ledgerbridge.accounting.outstanding import BUCKETS, PAYABLES, RECEIVABLES, OutstandingFilters
@@ -38,12 +40,59 @@ def _set_choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) ->
     field.choices = choices
 
 
+# A company with more partners than this picks one by searching (``partner_options``)
+# rather than from a list of every partner: 2,000 customers make neither a usable
+# dropdown nor a cheap page.
+PICKER_LISTED = 30
+
+
+class PartnerChoiceField(forms.ChoiceField):
+    """A partner by id: any of ``partners`` is valid, though only some are listed.
+
+    ``searchable`` says the list holds only the chosen partner and the page shows a
+    search box beside it that fills the list with the partners matching what is typed.
+    """
+
+    partners: QuerySet[Any] | None = None
+    searchable = False
+    kind = ""
+    search_query = ""  # the picker's own parameters to ``partner_options``
+
+    def valid_value(self, value: Any) -> bool:
+        if self.partners is None or not str(value).isdigit():
+            return False
+        return self.partners.filter(pk=int(value)).exists()
+
+
+def _partner_picker(
+    form: forms.Form,
+    name: str,
+    partners: QuerySet[Any],
+    label: str,
+    kind: str = "",
+    active_only: bool = False,
+) -> None:
+    field = form.fields[name]
+    assert isinstance(field, PartnerChoiceField)
+    partners = partners.order_by("name", "pk")
+    field.partners, field.kind = partners, kind
+    listed = list(partners[: PICKER_LISTED + 1])
+    field.searchable = len(listed) > PICKER_LISTED
+    if field.searchable:
+        chosen = form.data.get(name) if form.is_bound else form.initial.get(name)
+        chosen_id = str(chosen or "")
+        listed = list(partners.filter(pk=int(chosen_id))) if chosen_id.isdigit() else []
+    field.choices = _choices(listed, label)
+    query = {"kind": kind, "active": "1" if active_only else "", "empty": label}
+    field.search_query = urlencode({key: value for key, value in query.items() if value})
+
+
 class DocumentFilterForm(forms.Form):
     type = forms.ChoiceField(required=False, choices=[("", "All types"), *DocumentType.choices])
     status = forms.ChoiceField(
         required=False, choices=[("", "All statuses"), *DocumentStatus.choices]
     )
-    partner = forms.ChoiceField(required=False)
+    partner = PartnerChoiceField(required=False)
     date_from = forms.DateField(required=False, widget=DATE, label="Issued from")
     date_to = forms.DateField(required=False, widget=DATE, label="to")
     search = forms.CharField(
@@ -57,10 +106,10 @@ class DocumentFilterForm(forms.Form):
         required=False, label="Payment", choices=[("", "Any payment status"), *PAYMENT_FILTERS]
     )
 
-    def __init__(self, *args: Any, partners: Iterable[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, partners: QuerySet[Any], **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        _set_choices(self, "partner", _choices(partners, "All partners"))
+        _partner_picker(self, "partner", partners, "All partners")
 
     def sync_status(self) -> str | None:
         if not self.is_bound:
@@ -100,7 +149,7 @@ class OutstandingFilterForm(forms.Form):
         choices=[(RECEIVABLES, "Receivables"), (PAYABLES, "Payables")],
         widget=forms.HiddenInput,
     )
-    partner = forms.ChoiceField(required=False)
+    partner = PartnerChoiceField(required=False)
     currency = forms.ChoiceField(required=False)
     bucket = forms.ChoiceField(
         required=False,
@@ -112,7 +161,7 @@ class OutstandingFilterForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        partners: Iterable[Any],
+        partners: QuerySet[Any],
         partner_label: str,
         currencies: Iterable[str],
         **kwargs: Any,
@@ -120,7 +169,9 @@ class OutstandingFilterForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["partner"].label = partner_label
-        _set_choices(self, "partner", _choices(partners, f"All {partner_label.lower()}s"))
+        _partner_picker(
+            self, "partner", partners, f"All {partner_label.lower()}s", partner_label.lower()
+        )
         _set_choices(self, "currency", [("", "All currencies")] + [(c, c) for c in currencies])
 
     def filters(self, *, today: Any) -> OutstandingFilters:
@@ -139,7 +190,7 @@ class OutstandingFilterForm(forms.Form):
 
 
 class DocumentHeaderForm(forms.Form):
-    partner_id = forms.ChoiceField(label="Partner")
+    partner_id = PartnerChoiceField(label="Partner")
     issue_date = forms.DateField(widget=DATE)
     due_date = forms.DateField(
         required=False, widget=DATE, help_text="Leave empty to use the partner's payment terms."
@@ -167,13 +218,10 @@ class DocumentHeaderForm(forms.Form):
     )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: Any, partners: Iterable[Any], purchase: bool, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, partners: QuerySet[Any], purchase: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _set_choices(
-            self,
-            "partner_id",
-            _choices(partners, "Choose a supplier" if purchase else "Choose a customer"),
-        )
+        kind = "supplier" if purchase else "customer"
+        _partner_picker(self, "partner_id", partners, f"Choose a {kind}", kind, active_only=True)
         if not purchase:
             del self.fields["supplier_reference"]
 

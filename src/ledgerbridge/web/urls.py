@@ -51,6 +51,7 @@ urlpatterns = [
     # Partners
     path("partners/", partners.partner_list_view, name="partner_list"),
     path("partners/new", partners.partner_new, name="partner_new"),
+    path("partners/options", partners.partner_options, name="partner_options"),
     path("partners/<int:pk>/", partners.partner_detail, name="partner_detail"),
     # Configuration (Super Admin, platform staff)
     path("configuration/", configuration.config_home, name="config_home"),

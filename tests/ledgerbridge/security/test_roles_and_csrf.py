@@ -57,6 +57,7 @@ READS = {
     "exports_batch",
     "exports_download",
     "partner_list",
+    "partner_options",
 }
 
 

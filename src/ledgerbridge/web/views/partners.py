@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from ledgerbridge.companies.permissions import Actor, Permission
 from ledgerbridge.errors import ApplicationError
-from ledgerbridge.invoicing.models import PartnerKind
+from ledgerbridge.invoicing.models import Partner, PartnerKind
 from ledgerbridge.invoicing.selectors import partner_get, partner_search
 from ledgerbridge.invoicing.services import partner_create, partner_update
 
-from ..forms import PartnerForm
-from .common import actor_view, apply_error, denied_message, forbidden, paginate
+from ..forms import PICKER_LISTED, PartnerForm
+from .common import (
+    actor_view,
+    apply_error,
+    denied_message,
+    forbidden,
+    int_or_none,
+    paginate,
+)
 
 
 @actor_view()
@@ -82,4 +90,38 @@ def partner_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
         request,
         "web/partners/form.html",
         {"form": form, "partner": partner, "editable": editable},
+    )
+
+
+@actor_view()
+def partner_options(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """The options of a partner picker: the chosen partner, then those matching ``find``.
+
+    Only the current company's partners, of the asked kind (customers or suppliers)
+    and, for a document's own partner, only active ones.
+    """
+    kind = request.GET.get("kind") or ""
+    kind_or_any = kind if kind in PartnerKind.values else None
+    active = bool(request.GET.get("active"))
+
+    def partners(search: str = "") -> QuerySet[Partner]:
+        found = partner_search(actor=actor, kind=kind_or_any, search=search)
+        return found.filter(active=True) if active else found
+
+    chosen_id = int_or_none(request.GET.get("partner") or request.GET.get("partner_id"))
+    chosen = partners().filter(pk=chosen_id).first() if chosen_id else None
+    find = (request.GET.get("find_partner") or "").strip()
+    matches = list(partners(find).order_by("name", "pk")[:PICKER_LISTED])
+    if chosen is not None:
+        matches = [chosen] + [p for p in matches if p.pk != chosen.pk]
+    return render(
+        request,
+        "web/partners/_options.html",
+        {
+            "empty_label": request.GET.get("empty") or "",
+            "partners": matches,
+            "chosen": chosen,
+            "more": len(matches) >= PICKER_LISTED,
+            "find": find,
+        },
     )

@@ -141,5 +141,19 @@
     }
   });
 
+  // Partner pickers' search boxes (htmx fills the list beside them): typing is not
+  // a filter change of the form around them, and Enter does not submit that form.
+  document.addEventListener("change", function (event) {
+    if (event.target.classList && event.target.classList.contains("partner-search")) {
+      event.stopPropagation();
+    }
+  }, true);
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.classList &&
+        event.target.classList.contains("partner-search")) {
+      event.preventDefault();
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", recalc);
 })();
