@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import structlog
 from django.conf import settings
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
@@ -60,6 +61,7 @@ from .payloads import XERO_TYPES, enum_value, money, request_body, xero_number
 from .problems import problem_text, problems_from_refusal
 
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 BATCH_SIZE = 50  # Xero's advice for batched PUT/POST
 LOOKUP_CHUNK = 40  # document numbers per GET, to keep URLs short
@@ -297,6 +299,19 @@ class XeroConnector:
                 continue
             items_field, id_field, number_field = request.fields
             items = self._send(client, request.operation, request.body, request.key, items_field)
+            taken: dict[int, list[str]] = {}
+            answered = self._outcomes(
+                request.records, items, short_code, id_field, number_field, refused, taken
+            )
+            if taken:
+                answered += self._already_posted(
+                    client,
+                    [r for r in request.records if r.pk in taken],
+                    contacts,
+                    short_code,
+                    taken,
+                    refused,
+                )
             outcomes += [
                 # What Xero should hold from now on: the fingerprint of what was sent.
                 replace(
@@ -307,9 +322,7 @@ class XeroConnector:
                 )
                 if o.posted is not None and o.record_id in built
                 else o
-                for o in self._outcomes(
-                    request.records, items, short_code, id_field, number_field, refused
-                )
+                for o in answered
             ]
         # A contact Xero no longer has (merged or removed there): forget our link,
         # so that the retry finds the contact again or creates it.
@@ -390,6 +403,21 @@ class XeroConnector:
                 if item is None:
                     continue
                 xero_id = str(getattr(item, id_field))
+                if _posted_by_us(item, document):
+                    # Sent before, its answer lost to us: a database restored from a backup
+                    # taken before it was posted, say. It is this document, not a duplicate.
+                    log.warning("xero.found_already_posted", document_id=document.pk)
+                    refused[record.pk] = PostOutcome(
+                        record.pk,
+                        posted=ExternalDocument(
+                            external_id=xero_id,
+                            number=getattr(item, number_field) or "",
+                            url=deep_link(short_code, xero_type, xero_id),
+                            total=money(item.total),
+                            tax=money(item.total_tax),
+                        ),
+                    )
+                    continue
                 found = ExternalDocument(
                     external_id=xero_id,
                     number=getattr(item, number_field) or "",
@@ -434,7 +462,10 @@ class XeroConnector:
         id_field: str,
         number_field: str,
         refused: Callable[[SyncRecord, Sequence[str]], PostOutcome],
+        taken: dict[int, list[str]],
     ) -> list[PostOutcome]:
+        """Xero's answer per record; a sales document refused only because Xero holds
+        its number goes in ``taken`` (with Xero's messages) instead, to be looked up."""
         if isinstance(items, _Refused):
             return [refused(r, items.messages) for r in records]
         outcomes = []
@@ -446,6 +477,13 @@ class XeroConnector:
                 or errors
                 or not getattr(item, id_field)
             ):
+                if (
+                    record.document.is_sales
+                    and errors
+                    and all(_number_taken(message) for message in errors)
+                ):
+                    taken[record.pk] = errors
+                    continue
                 outcomes.append(refused(record, errors or ["Xero refused it."]))
                 continue
             xero_id = str(getattr(item, id_field))
@@ -462,6 +500,70 @@ class XeroConnector:
                 )
             )
         return outcomes
+
+    def _already_posted(
+        self,
+        client: XeroClient,
+        records: Sequence[SyncRecord],
+        contacts: dict[int, str],
+        short_code: str,
+        taken: dict[int, list[str]],
+        refused: Callable[[SyncRecord, Sequence[str]], PostOutcome],
+    ) -> list[PostOutcome]:
+        """Sales documents whose number Xero already holds: ours if Xero's document of
+        that number and type is for the same contact (sent before, its answer lost to
+        us: a database restored from a backup older than the posting, say), else
+        refused with Xero's messages."""
+        found = self._lookup(client, records)
+        outcomes = []
+        for record in records:
+            document = record.document
+            item = next(
+                (
+                    i
+                    for i in found
+                    if enum_value(i.type) == XERO_TYPES[document.type]
+                    and _item_number(i) == xero_number(document)
+                    and enum_value(i.status) in LIVE_STATUSES
+                    and str(i.contact.contact_id) == contacts.get(document.partner_id)
+                ),
+                None,
+            )
+            if item is None:
+                outcomes.append(refused(record, taken[record.pk]))
+                continue
+            log.warning("xero.found_already_posted", document_id=document.pk)
+            xero_id = str(_item_id(item))
+            outcomes.append(
+                PostOutcome(
+                    record.pk,
+                    posted=ExternalDocument(
+                        external_id=xero_id,
+                        number=_item_number(item),
+                        url=deep_link(short_code, enum_value(item.type), xero_id),
+                        total=money(item.total),
+                        tax=money(item.total_tax),
+                    ),
+                )
+            )
+        return outcomes
+
+    def _lookup(self, client: XeroClient, records: Sequence[SyncRecord]) -> list[Any]:
+        """Xero's invoices and credit notes with these records' numbers (a GET per 40)."""
+        items: list[Any] = []
+        invoices = [r for r in records if not r.document.is_credit_note]
+        credits = [r for r in records if r.document.is_credit_note]
+        for chunk in chunks(invoices, LOOKUP_CHUNK):
+            where = " OR ".join(
+                f'InvoiceNumber=="{_escape(xero_number(r.document))}"' for r in chunk
+            )
+            items += self._call(client, client.api.get_invoices, where=where).invoices or []
+        for chunk in chunks(credits, LOOKUP_CHUNK):
+            where = " OR ".join(
+                f'CreditNoteNumber=="{_escape(xero_number(r.document))}"' for r in chunk
+            )
+            items += self._call(client, client.api.get_credit_notes, where=where).credit_notes or []
+        return items
 
     # -- settling unknown outcomes -----------------------------------------------------
     def find(
@@ -610,6 +712,26 @@ class XeroConnector:
         except XeroValidation as error:
             raise Rejected(f"Xero refused the allocation: {error.message}") from error
         return AllocationOutcome(allocated=amount, note=_partial_note(amount, credit_note, invoice))
+
+
+def _number_taken(message: str) -> bool:
+    """Xero's refusal of a sales document whose number it already holds
+    ('Invoice # must be unique.', 'Credit Note # must be unique.')."""
+    return "# must be unique" in message
+
+
+def _posted_by_us(item: Any, document: Document) -> bool:
+    """A purchase document in Xero is one we posted when its reference starts with
+    our own number (``payloads.reference``): nobody entering a bill by hand types it."""
+    return (item.reference or "").split(" / ")[0] == document.number
+
+
+def _item_id(item: Any) -> Any:
+    return getattr(item, "invoice_id", None) or getattr(item, "credit_note_id", None)
+
+
+def _item_number(item: Any) -> str:
+    return getattr(item, "invoice_number", None) or getattr(item, "credit_note_number", None) or ""
 
 
 def _duplicate_message(document: Document, item: Any, found: ExternalDocument) -> str:
