@@ -32,6 +32,7 @@ from ledgerbridge.accounting.connector import (
     connector_register,
     package_name_register,
 )
+from ledgerbridge.accounting.fingerprint import DocumentFingerprint
 from ledgerbridge.accounting.models import AccountingPackage, AccountingSettings, SyncRecord
 from ledgerbridge.companies.models import Company
 from ledgerbridge.invoicing.models import (
@@ -75,6 +76,25 @@ DEEP_LINKS = {
     "ACCRECCREDIT": "/AccountsReceivable/ViewCreditNote.aspx?creditNoteID={id}",
     "ACCPAYCREDIT": "/AccountsPayable/ViewCreditNote.aspx?creditNoteID={id}",
 }
+
+
+def _load_lines(documents: Iterable[Document]) -> None:
+    """The documents' lines with their coding and dimensions: a handful of queries
+    for a whole batch, not a few per document."""
+    prefetch_related_objects(
+        list(documents),
+        Prefetch(
+            "lines",
+            queryset=DocumentLine.objects.select_related(
+                "nominal_code", "tax_rate"
+            ).prefetch_related(
+                Prefetch(
+                    "dimensions",
+                    queryset=LineDimension.objects.select_related("value", "dimension"),
+                )
+            ),
+        ),
+    )
 
 
 def deep_link(short_code: str, xero_type: str, xero_id: str) -> str:
@@ -204,21 +224,7 @@ class XeroConnector:
     ) -> list[PostOutcome]:
         client = self._client(company, interactive=interactive)
         documents = {r.pk: r.document for r in records}
-        # A handful of queries for the whole batch, not a few per document.
-        prefetch_related_objects(
-            list(documents.values()),
-            Prefetch(
-                "lines",
-                queryset=DocumentLine.objects.select_related(
-                    "nominal_code", "tax_rate"
-                ).prefetch_related(
-                    Prefetch(
-                        "dimensions",
-                        queryset=LineDimension.objects.select_related("value", "dimension"),
-                    )
-                ),
-            ),
-        )
+        _load_lines(documents.values())
         contacts = self._contacts(client, {d.partner for d in documents.values()}, request_key)
         settings_row = AccountingSettings.objects.get(company=company)
         status = "DRAFT" if settings_row.post_as_draft else "AUTHORISED"
@@ -594,7 +600,44 @@ class XeroConnector:
             self._match(
                 chunk, items, links, short_code, "credit_note_id", "credit_note_number", found
             )
+        if found:
+            fingerprints = self._sent_fingerprints(
+                company, [r for r in records if r.pk in found], links
+            )
+            found = {
+                pk: replace(doc, fingerprint=fingerprints.get(pk)) for pk, doc in found.items()
+            }
         return found
+
+    def _sent_fingerprints(
+        self, company: Company, records: Sequence[SyncRecord], links: dict[int, str]
+    ) -> dict[int, DocumentFingerprint]:
+        """What Xero should hold of documents found after an unknown outcome: the
+        payload the lost request carried, built again (the documents are final)."""
+        documents = {r.pk: r.document for r in records}
+        _load_lines(documents.values())
+        tax_types = tax_types_for_company(company)
+        categories = {
+            d.pk: tracking_category_for(d) for d in company.dimensions.filter(active=True)
+        }
+        fingerprints = {}
+        for pk, document in documents.items():
+            contact_id = links.get(document.partner_id)
+            if not contact_id:
+                continue
+            try:
+                model = payloads.xero_document(
+                    document,
+                    contact_id=contact_id,
+                    status="AUTHORISED",
+                    tax_types=tax_types,
+                    categories=categories,
+                )
+            except KeyError:
+                # A tax code no longer mapped: better no fingerprint than a wrong one.
+                continue
+            fingerprints[pk] = payloads.sent_fingerprint(model)
+        return fingerprints
 
     def _match(
         self,

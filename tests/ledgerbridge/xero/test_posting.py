@@ -281,3 +281,20 @@ def test_a_call_that_never_reached_xero_has_no_correlation_id(sandbox, manual):
     record = SyncRecord.objects.get(document=document)
     assert record.attempt_log.filter(action="post", outcome="retry").exists()
     assert _call_ids(record, "post") == [""]
+
+
+def test_a_document_found_after_a_lost_answer_keeps_the_fingerprint_of_what_was_sent(
+    sandbox, manual
+):
+    from ledgerbridge.accounting.fingerprint import DocumentFingerprint
+
+    [document] = _queue(manual, 1)
+    sandbox.control.add_fault("drop", method="PUT", path="/Invoices$", times=1)
+    post_all(manual.company, runs=3)
+
+    record = SyncRecord.objects.get(document=document)
+    assert record.status == SyncStatus.POSTED
+    assert record.attempt_log.filter(action="lookup", outcome="ok").exists()
+    kept = DocumentFingerprint.from_json(record.fingerprint)
+    assert (kept.gross, kept.line_count) == (document.gross_total, 1)
+    assert kept.contact_id
