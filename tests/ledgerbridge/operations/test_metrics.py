@@ -4,6 +4,9 @@ counters, and a number of series that does not grow with the companies."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
 from django.test import Client
@@ -179,3 +182,18 @@ def test_the_number_of_series_does_not_grow_with_500_companies(token, client):
 def database_series() -> int:
     text = metrics_exposition().decode()
     return sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def test_a_scrape_sums_the_counts_of_other_processes(token, client):
+    """A worker process's count reaches /metrics answered by another process."""
+    name = ("ledgerbridge_http_responses_total", (("status_class", "5xx"),))
+    before = scrape(client).get(name, 0)
+    code = (
+        "import django; django.setup(); "
+        "from ledgerbridge.metrics import http_response_counted; "
+        "[http_response_counted(status=503) for _ in range(3)]"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ledgerbridge.settings"}
+    env["PYTHONPATH"] = os.pathsep.join([*sys.path, env.get("PYTHONPATH", "")])
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+    assert scrape(client)[name] >= before + 3
