@@ -210,3 +210,50 @@ def test_the_document_page_offers_post_anyway_with_a_reason(client, sandbox, lin
     assert done.status_code == 302
     record.refresh_from_db()
     assert record.allow_duplicate
+
+
+def forget_posting(record: SyncRecord) -> None:
+    """The database no longer knows it was posted: restored from a backup taken before."""
+    SyncRecord.objects.filter(pk=record.pk).update(
+        status=SyncStatus.PENDING,
+        external_id="",
+        external_number="",
+        request_key="",
+        attachment_status="pending",
+        next_attempt_at=None,
+    )
+
+
+def test_a_bill_xero_holds_from_our_own_forgotten_posting_is_ours_not_a_duplicate(
+    sandbox, linked, supplier
+):
+    _, record = post_bill(linked, supplier, "M62-INV-5150")
+    xero_id = record.external_id
+    forget_posting(record)
+    post_all(linked.company)
+    record.refresh_from_db()
+    assert record.status == SyncStatus.POSTED, record.message
+    assert record.external_id == xero_id
+    assert [b["InvoiceID"] for b in xero_bills(sandbox, "m62-inv-5150")] == [xero_id]
+
+
+def test_a_sales_invoice_xero_holds_from_our_own_forgotten_posting_is_taken_as_posted(
+    sandbox, linked
+):
+    invoice = make_document(linked, lines=1, finalise=True)
+    if not SyncRecord.objects.filter(document=invoice).exists():
+        task_complete(
+            actor=linked, task_id=Task.objects.get(document=invoice, type="post_to_xero").pk
+        )
+    post_all(linked.company)
+    record = SyncRecord.objects.get(document=invoice)
+    xero_id = record.external_id
+    assert record.status == SyncStatus.POSTED and xero_id
+    forget_posting(record)
+    post_all(linked.company)
+    record.refresh_from_db()
+    # Xero refuses the number it holds; the lookup finds our invoice for the same contact.
+    assert record.status == SyncStatus.POSTED, record.message
+    assert record.external_id == xero_id
+    held = xero_get(sandbox, "Invoices", where=f'InvoiceNumber=="{invoice.number}"')["Invoices"]
+    assert [i["InvoiceID"] for i in held] == [xero_id]
