@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db.models import Q
+
 from ledgerbridge.errors import ApplicationError
 
 # A currency sign the form accepts in front of a figure: it is decoration,
@@ -241,3 +243,16 @@ def id_or_none(value: Any) -> int | None:
     except ValueError:
         return None
     return number if RECORD_ID.minimum <= number <= RECORD_ID.maximum else None
+
+
+def outside(figures: dict[str, Bound]) -> Q:
+    """A filter on rows with any of ``figures`` (field name: bound) outside its range.
+
+    The same condition is the predicate of a partial index per model (see
+    ``models.py``), so finding such rows reads an index that is empty while there
+    are none, however many rows the table holds.
+    """
+    condition = Q()
+    for name, bound in figures.items():
+        condition |= Q(**{f"{name}__gt": bound.maximum}) | Q(**{f"{name}__lt": bound.minimum})
+    return condition

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import CharField, Model, Q, QuerySet
+from django.db.models import CharField, Model, QuerySet
 from django.db.models.functions import Cast
 
 from . import bounds
 from .bounds import Bound
-from .models import Document, DocumentLine, TaxRate
+from .models import DOCUMENT_FIGURES, LINE_FIGURES, Document, DocumentLine, TaxRate
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,7 @@ STORED_FIGURES = (
     _Stored(
         DocumentLine,
         "line",
-        {
-            "quantity": bounds.QUANTITY,
-            "unit_price": bounds.UNIT_PRICE,
-            "discount_percent": bounds.DISCOUNT_PERCENT,
-            "net_amount": bounds.MONEY,
-            "tax_amount": bounds.MONEY,
-        },
+        LINE_FIGURES,
         company="document__company",
         document="document_id",
         name="document__number",
@@ -59,7 +53,7 @@ STORED_FIGURES = (
     _Stored(
         Document,
         "document",
-        {"net_total": bounds.MONEY, "tax_total": bounds.MONEY, "gross_total": bounds.MONEY},
+        DOCUMENT_FIGURES,
         company="company",
         document="pk",
         name="number",
@@ -161,10 +155,8 @@ def figure_problems(
     for stored in STORED_FIGURES:
         if document_ids is not None and stored.document is None:
             continue
-        outside = Q()
-        for name, bound in stored.figures.items():
-            outside |= Q(**{f"{name}__gt": bound.maximum}) | Q(**{f"{name}__lt": bound.minimum})
-        rows = stored.model.objects.filter(outside)  # type: ignore[attr-defined]
+        # The condition of the model's partial index (documents and lines), word for word.
+        rows = stored.model.objects.filter(bounds.outside(stored.figures))  # type: ignore[attr-defined]
         if company_ids is not None:
             rows = rows.filter(**{f"{stored.company}_id__in": company_ids})
         if document_ids is not None:

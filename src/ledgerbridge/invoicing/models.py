@@ -15,6 +15,7 @@ from django.db import models
 from ledgerbridge.companies.models import Company
 from ledgerbridge.fields import SafeDecimalField
 
+from . import bounds
 from .money import percent_text
 
 
@@ -224,6 +225,21 @@ class DocumentStatus(models.TextChoices):
     FINAL = "final", "Final"
 
 
+# Each model's stored figures and their bounds (``figures.py`` looks for those outside).
+DOCUMENT_FIGURES = {
+    "net_total": bounds.MONEY,
+    "tax_total": bounds.MONEY,
+    "gross_total": bounds.MONEY,
+}
+LINE_FIGURES = {
+    "quantity": bounds.QUANTITY,
+    "unit_price": bounds.UNIT_PRICE,
+    "discount_percent": bounds.DISCOUNT_PERCENT,
+    "net_amount": bounds.MONEY,
+    "tax_amount": bounds.MONEY,
+}
+
+
 class Document(models.Model):
     """A sales or purchase invoice or credit note."""
 
@@ -305,6 +321,13 @@ class Document(models.Model):
                 fields=["company", "partner", "supplier_reference_key"],
                 name="document_supplier_ref_idx",
             ),
+            # Only the documents whose totals are out of range (normally none): the
+            # operations page's check reads this instead of every document.
+            models.Index(
+                fields=["company", "id"],
+                condition=bounds.outside(DOCUMENT_FIGURES),
+                name="document_figures_out_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -367,6 +390,14 @@ class DocumentLine(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        indexes = [
+            # Only the lines with a figure out of range (normally none): see Document's.
+            models.Index(
+                fields=["document", "id"],
+                condition=bounds.outside(LINE_FIGURES),
+                name="line_figures_out_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.description
