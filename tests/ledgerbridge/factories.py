@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import itertools
 
+from django.db import transaction
 from django.utils import timezone
 
 from ledgerbridge.companies.models import Company, Membership, Role, User
@@ -146,12 +147,29 @@ def make_document(
 STAND_IN_PDF = b"%PDF-1.4\n% a stand-in for the document's PDF\n%%EOF\n"
 
 
-def store_stand_in_pdf(document: Document) -> DocumentPdf:
-    """Store ``STAND_IN_PDF`` as a final document's PDF, so nothing renders one."""
+def store_stand_in_pdf(document: Document, content: bytes = STAND_IN_PDF) -> DocumentPdf:
+    """Store a stand-in (``STAND_IN_PDF`` unless told) as a final document's PDF, so
+    nothing renders one."""
     return DocumentPdf.objects.create(
         document=document,
-        content=STAND_IN_PDF,
-        sha256=hashlib.sha256(STAND_IN_PDF).hexdigest(),
-        size=len(STAND_IN_PDF),
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
         rendered_at=timezone.now(),
     )
+
+
+def make_final_document(actor: Actor, type: str = DocumentType.SALES_INVOICE, **kwargs) -> Document:
+    """A final document with a stand-in PDF stored in the same transaction: nothing
+    renders its PDF, not even where finalising commits (a transactional test, whose
+    rendering after the commit then finds the PDF stored) or a page asks for the PDF."""
+    with transaction.atomic():
+        document = make_document(actor, type, finalise=True, **kwargs)
+        # Its number and references in plain text, as a rendered PDF's would show them,
+        # so a test looking for them in an answer sees a leaked PDF.
+        named = (
+            f"%PDF-1.4\n% stand-in PDF of {document.number} for {document.partner.name}"
+            f" ({document.order_reference})\n"
+        )
+        store_stand_in_pdf(document, named.encode() + b"%%EOF\n")
+    return document
