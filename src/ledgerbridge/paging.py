@@ -24,10 +24,14 @@ M = TypeVar("M", bound=Model)
 class IdFirst(Generic[M]):
     """``queryset`` read a page at a time: ids first, then the page's rows."""
 
-    def __init__(self, queryset: QuerySet[M]) -> None:
+    def __init__(self, queryset: QuerySet[M], *, count_limit: int | None = None) -> None:
         self.queryset = queryset
         # Without the joins only for loading; filters and ordering stay.
         self._ids = queryset.select_related(None).prefetch_related(None)
+        # Count no further than this: a filter through a join (e.g. posted to Xero)
+        # would otherwise join every document the filter keeps to count them.
+        self.count_limit = count_limit
+        self.count_capped = False
 
     @property
     def ordered(self) -> bool:
@@ -37,7 +41,12 @@ class IdFirst(Generic[M]):
         return self
 
     def count(self) -> int:
-        return self._ids.count()
+        if self.count_limit is None:
+            return self._ids.count()
+        # One more than the limit says there are more; reported as limit + 1.
+        found = self._ids.order_by().values("pk")[: self.count_limit + 1].count()
+        self.count_capped = found > self.count_limit
+        return found
 
     def __len__(self) -> int:
         return self.count()
