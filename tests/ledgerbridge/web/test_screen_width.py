@@ -31,7 +31,7 @@ from ledgerbridge.xero.models import XeroConnection
 from tests.ledgerbridge.factories import (
     PASSWORD,
     make_actor,
-    make_document,
+    make_final_document,
     make_partner,
     make_user,
 )
@@ -71,11 +71,11 @@ def world(db):
     long_name = make_partner(
         company, name="Castlegate Building Supplies and Aggregates (North East) Limited"
     )
-    invoice = make_document(admin, partner=long_name, finalise=True)
-    bill = make_document(
+    # Stand-in PDFs (no page here shows a PDF): rendering them was seconds of the setup.
+    invoice = make_final_document(admin, partner=long_name)
+    bill = make_final_document(
         admin,
         DocumentType.PURCHASE_INVOICE,
-        finalise=True,
         partner=make_partner(company, PartnerKind.SUPPLIER, name="Pennine Subcontract Haulage"),
     )
     now = timezone.now()
