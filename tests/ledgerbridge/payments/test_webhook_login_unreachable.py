@@ -24,7 +24,7 @@ from ledgerbridge.xero.models import (
 )
 from ledgerbridge.xero.polling import xero_payments_poll
 from ledgerbridge.xero.tasks import process_xero_webhooks
-from tests.ledgerbridge.factories import line, make_actor, make_company, make_document
+from tests.ledgerbridge.factories import line, make_actor, make_company, make_final_document
 from tests.ledgerbridge.xero.conftest import NORTHWAY_TRACKING
 
 from .conftest import authorise, posted, state_of
@@ -82,8 +82,9 @@ def test_an_unreachable_login_service_holds_back_only_the_company_whose_token_is
     authorise(signed_sandbox, other, [other_tenant])
     # The sandbox's user has both organisations connected to the app: pick this one.
     xero_tenant_choose(actor=other, tenant_id=other_tenant)
-    stuck = make_document(linked, lines=[line("freight")], finalise=True)
-    goes_on = make_document(other, lines=[line("freight")], finalise=True)
+    # Stand-in PDFs: this is about the login service; nothing renders as finalising commits.
+    stuck = make_final_document(linked, lines=[line("freight")])
+    goes_on = make_final_document(other, lines=[line("freight")])
     stuck_id, goes_on_id = posted(stuck).external_id, posted(goes_on).external_id
     signed_sandbox.control.record_payment(signed_sandbox.tenant_id, invoice_id=stuck_id)
     signed_sandbox.control.record_payment(other_tenant, invoice_id=goes_on_id)
@@ -118,7 +119,7 @@ def test_an_unreachable_login_service_holds_back_only_the_company_whose_token_is
 
 
 def test_a_poll_while_the_login_service_is_down_says_why_on_the_company(settings, linked):
-    document = make_document(linked, lines=[line("freight")], finalise=True)
+    document = make_final_document(linked, lines=[line("freight")])
     posted(document)
     XeroConnection.objects.filter(company=linked.company).update(
         access_expires_at=timezone.now() - dt.timedelta(minutes=1)
