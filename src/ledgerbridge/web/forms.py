@@ -64,7 +64,7 @@ class PartnerChoiceField(forms.ChoiceField):
         return self.partners.filter(pk=int(value)).exists()
 
 
-def _partner_picker(
+def partner_picker(
     form: forms.Form,
     name: str,
     partners: QuerySet[Any],
@@ -109,7 +109,7 @@ class DocumentFilterForm(forms.Form):
     def __init__(self, *args: Any, partners: QuerySet[Any], **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        _partner_picker(self, "partner", partners, "All partners")
+        partner_picker(self, "partner", partners, "All partners")
 
     def sync_status(self) -> str | None:
         if not self.is_bound:
@@ -169,7 +169,7 @@ class OutstandingFilterForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["partner"].label = partner_label
-        _partner_picker(
+        partner_picker(
             self, "partner", partners, f"All {partner_label.lower()}s", partner_label.lower()
         )
         _set_choices(self, "currency", [("", "All currencies")] + [(c, c) for c in currencies])
@@ -221,7 +221,7 @@ class DocumentHeaderForm(forms.Form):
     def __init__(self, *args: Any, partners: QuerySet[Any], purchase: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         kind = "supplier" if purchase else "customer"
-        _partner_picker(self, "partner_id", partners, f"Choose a {kind}", kind, active_only=True)
+        partner_picker(self, "partner_id", partners, f"Choose a {kind}", kind, active_only=True)
         if not purchase:
             del self.fields["supplier_reference"]
 

@@ -139,3 +139,16 @@ def test_the_outstanding_filter_searches_customers_or_suppliers(client_for, comp
     assert "?kind=customer&amp;empty=All+customers" in html
     html = client.get(reverse("payments_outstanding"), {"side": "payables"}).content.decode()
     assert "partner-search" not in html  # no suppliers yet: nothing to search
+
+
+def test_the_export_filter_searches_partners_and_previews_a_searched_for_one(client_for, company):
+    customers = many_customers(company)
+    make_document(make_actor(company), partner=customers[-1], finalise=True)
+    client = client_for(Role.FINANCE)
+    html = client.get(reverse("exports_page")).content.decode()
+    assert options(html, "id_partner") == ["All partners"]
+    assert 'class="partner-search"' in html
+    html = client.get(
+        reverse("exports_page"), {"preview": "1", "partner": customers[-1].pk}
+    ).content.decode()
+    assert options(html, "id_partner") == ["All partners", str(customers[-1])]

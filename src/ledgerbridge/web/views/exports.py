@@ -19,7 +19,7 @@ from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDenie
 from ledgerbridge.invoicing.models import DocumentType
 from ledgerbridge.invoicing.selectors import partner_list
 
-from ..forms import DATE
+from ..forms import DATE, PartnerChoiceField, partner_picker
 from .common import actor_view, paginate
 
 
@@ -29,14 +29,12 @@ class ExportFilterForm(forms.Form):
     )
     date_from = forms.DateField(required=False, widget=DATE, label="Issued from")
     date_to = forms.DateField(required=False, widget=DATE, label="to")
-    partner = forms.ChoiceField(required=False, label="Partner")
+    partner = PartnerChoiceField(required=False, label="Partner")
 
     def __init__(self, *args: Any, partners: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        field = self.fields["partner"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "All partners")] + [(str(p.pk), str(p)) for p in partners]
+        partner_picker(self, "partner", partners, "All partners")
 
     def filters(self) -> exports.ExportFilters:
         if not self.is_bound:
