@@ -32,3 +32,7 @@ _.resume, _.reset_rate_limits
 # prometheus-client: a registry calls each collector's collect(); its metrics
 # read values.ValueClass when they are made (set for the multiprocess files).
 _.collect, _.ValueClass
+
+# Django's ChoiceField calls valid_value() to accept a submitted choice (the partner
+# picker overrides it to accept any of the company's partners, listed or not).
+_.valid_value
