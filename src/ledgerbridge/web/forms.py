@@ -18,6 +18,7 @@ from ledgerbridge.accounting.outstanding import BUCKETS, PAYABLES, RECEIVABLES, 
 from ledgerbridge.accounting.payments import PAYMENT_FILTERS
 from ledgerbridge.accounting.selectors import SYNC_FILTERS
 from ledgerbridge.companies.models import Role
+from ledgerbridge.companies.services import NEW_COMPANY_FIELDS
 from ledgerbridge.invoicing import bounds
 from ledgerbridge.invoicing.models import (
     AccountType,
@@ -365,17 +366,8 @@ class NewCompanyForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False),
     )
 
-    COMPANY_FIELDS = (
-        "legal_name",
-        "vat_number",
-        "address_line1",
-        "address_line2",
-        "city",
-        "postcode",
-        "country",
-        "base_currency",
-        "email",
-    )
+    # The fields the service takes, in the service's order.
+    COMPANY_FIELDS = NEW_COMPANY_FIELDS
     ADMIN_FIELDS = (
         "admin_first_name",
         "admin_last_name",
