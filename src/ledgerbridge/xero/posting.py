@@ -290,25 +290,23 @@ class XeroConnector:
                 body=request_body(Invoices(invoices=[build(r) for r in invoices])),
                 operation=client.api.create_invoices,
                 key=f"{request_key}:invoices",
-                fields=("invoices", "invoice_id", "invoice_number"),
+                fields=("invoices", "invoice_id"),
             ),
             _Request(
                 records=credits,
                 body=request_body(CreditNotes(credit_notes=[build(r) for r in credits])),
                 operation=client.api.create_credit_notes,
                 key=f"{request_key}:credits",
-                fields=("credit_notes", "credit_note_id", "credit_note_number"),
+                fields=("credit_notes", "credit_note_id"),
             ),
         ]
         for request in requests:
             if not request.records:
                 continue
-            items_field, id_field, number_field = request.fields
+            items_field, id_field = request.fields
             items = self._send(client, request.operation, request.body, request.key, items_field)
             taken: dict[int, list[str]] = {}
-            answered = self._outcomes(
-                request.records, items, short_code, id_field, number_field, refused, taken
-            )
+            answered = self._outcomes(request.records, items, short_code, id_field, refused, taken)
             if taken:
                 answered += self._already_posted(
                     client,
@@ -408,28 +406,13 @@ class XeroConnector:
                 item = by_key.get((contacts[document.partner_id], document.supplier_reference_key))
                 if item is None:
                     continue
-                xero_id = str(getattr(item, id_field))
+                found = _external(item, short_code)
                 if _posted_by_us(item, document):
                     # Sent before, its answer lost to us: a database restored from a backup
                     # taken before it was posted, say. It is this document, not a duplicate.
                     log.warning("xero.found_already_posted", document_id=document.pk)
-                    refused[record.pk] = PostOutcome(
-                        record.pk,
-                        posted=ExternalDocument(
-                            external_id=xero_id,
-                            number=getattr(item, number_field) or "",
-                            url=deep_link(short_code, xero_type, xero_id),
-                            total=money(item.total),
-                            tax=money(item.total_tax),
-                        ),
-                    )
+                    refused[record.pk] = PostOutcome(record.pk, posted=found)
                     continue
-                found = ExternalDocument(
-                    external_id=xero_id,
-                    number=getattr(item, number_field) or "",
-                    url=deep_link(short_code, xero_type, xero_id),
-                    total=money(item.total),
-                )
                 refused[record.pk] = PostOutcome(
                     record.pk,
                     messages=[_duplicate_message(document, item, found)],
@@ -466,7 +449,6 @@ class XeroConnector:
         items: list[Any] | _Refused,
         short_code: str,
         id_field: str,
-        number_field: str,
         refused: Callable[[SyncRecord, Sequence[str]], PostOutcome],
         taken: dict[int, list[str]],
     ) -> list[PostOutcome]:
@@ -492,19 +474,7 @@ class XeroConnector:
                     continue
                 outcomes.append(refused(record, errors or ["Xero refused it."]))
                 continue
-            xero_id = str(getattr(item, id_field))
-            outcomes.append(
-                PostOutcome(
-                    record.pk,
-                    posted=ExternalDocument(
-                        external_id=xero_id,
-                        number=getattr(item, number_field) or "",
-                        url=deep_link(short_code, enum_value(item.type), xero_id),
-                        total=money(item.total),
-                        tax=money(item.total_tax),
-                    ),
-                )
-            )
+            outcomes.append(PostOutcome(record.pk, posted=_external(item, short_code)))
         return outcomes
 
     def _already_posted(
@@ -539,19 +509,7 @@ class XeroConnector:
                 outcomes.append(refused(record, taken[record.pk]))
                 continue
             log.warning("xero.found_already_posted", document_id=document.pk)
-            xero_id = str(_item_id(item))
-            outcomes.append(
-                PostOutcome(
-                    record.pk,
-                    posted=ExternalDocument(
-                        external_id=xero_id,
-                        number=_item_number(item),
-                        url=deep_link(short_code, enum_value(item.type), xero_id),
-                        total=money(item.total),
-                        tax=money(item.total_tax),
-                    ),
-                )
-            )
+            outcomes.append(PostOutcome(record.pk, posted=_external(item, short_code)))
         return outcomes
 
     def _lookup(self, client: XeroClient, records: Sequence[SyncRecord]) -> list[Any]:
@@ -591,15 +549,13 @@ class XeroConnector:
                 f'InvoiceNumber=="{_escape(xero_number(r.document))}"' for r in chunk
             )
             items = self._call(client, client.api.get_invoices, where=where).invoices or []
-            self._match(chunk, items, links, short_code, "invoice_id", "invoice_number", found)
+            self._match(chunk, items, links, short_code, found)
         for chunk in chunks(credits, LOOKUP_CHUNK):
             where = " OR ".join(
                 f'CreditNoteNumber=="{_escape(xero_number(r.document))}"' for r in chunk
             )
             items = self._call(client, client.api.get_credit_notes, where=where).credit_notes or []
-            self._match(
-                chunk, items, links, short_code, "credit_note_id", "credit_note_number", found
-            )
+            self._match(chunk, items, links, short_code, found)
         if found:
             fingerprints = self._sent_fingerprints(
                 company, [r for r in records if r.pk in found], links
@@ -645,8 +601,6 @@ class XeroConnector:
         items: Sequence[Any],
         links: dict[int, str],
         short_code: str,
-        id_field: str,
-        number_field: str,
         found: dict[int, ExternalDocument],
     ) -> None:
         for record in records:
@@ -654,7 +608,7 @@ class XeroConnector:
             for item in items:
                 if enum_value(item.type) != XERO_TYPES[document.type]:
                     continue
-                if getattr(item, number_field) != xero_number(document):
+                if _item_number(item) != xero_number(document):
                     continue
                 # A supplier's number is not unique in Xero: the contact and total must match too.
                 if not document.is_sales and (
@@ -662,14 +616,7 @@ class XeroConnector:
                     or money(item.total) != document.gross_total
                 ):
                     continue
-                xero_id = str(getattr(item, id_field))
-                found[record.pk] = ExternalDocument(
-                    external_id=xero_id,
-                    number=getattr(item, number_field) or "",
-                    url=deep_link(short_code, enum_value(item.type), xero_id),
-                    total=money(item.total),
-                    tax=money(item.total_tax),
-                )
+                found[record.pk] = _external(item, short_code)
                 break
 
     # -- follow-up steps ---------------------------------------------------------------
@@ -777,6 +724,18 @@ def _item_number(item: Any) -> str:
     return getattr(item, "invoice_number", None) or getattr(item, "credit_note_number", None) or ""
 
 
+def _external(item: Any, short_code: str) -> ExternalDocument:
+    """A Xero invoice or credit note as the port knows it, with its deep link."""
+    xero_id = str(_item_id(item))
+    return ExternalDocument(
+        external_id=xero_id,
+        number=_item_number(item),
+        url=deep_link(short_code, enum_value(item.type), xero_id),
+        total=money(item.total),
+        tax=money(item.total_tax),
+    )
+
+
 def _duplicate_message(document: Document, item: Any, found: ExternalDocument) -> str:
     what = "credit note" if document.is_credit_note else "bill"
     when = f" of {format_date(item.date)}" if isinstance(item.date, dt.date) else ""
@@ -805,13 +764,13 @@ def _partial_note(amount: Decimal, credit_note: SyncRecord, invoice: SyncRecord)
 @dataclass(frozen=True)
 class _Request:
     """One create request: its documents, its body, and the answer's fields
-    (the list of items, an item's Xero ID, an item's number)."""
+    (the list of items, an item's Xero ID)."""
 
     records: Sequence[SyncRecord]
     body: Any
     operation: Callable[..., Any]
     key: str
-    fields: tuple[str, str, str]
+    fields: tuple[str, str]
 
 
 @dataclass(frozen=True)
