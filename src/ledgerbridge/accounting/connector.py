@@ -228,3 +228,113 @@ def connector_registered(
             _connectors.pop(package, None)
         else:
             _connectors[package] = previous
+
+
+# -- Reading the package's books (reconciliation and going live) -------------------------
+
+# A document's state in the package, in the port's words (Xero: DRAFT, SUBMITTED,
+# AUTHORISED, PAID, VOIDED, DELETED).
+REMOTE_STATUSES = ("draft", "submitted", "authorised", "paid", "voided", "deleted")
+
+
+@dataclass(frozen=True)
+class RemoteDocument:
+    """An invoice or credit note as the package holds it, read for reconciliation.
+
+    ``type`` is our document type (``DocumentType`` value); ``number`` the number the
+    package knows it by (ours for sales documents, the supplier's for purchases).
+    ``fingerprint`` holds the package's values; read as a summary (``lines_read``
+    False) its lines are empty and only the header is comparable.
+    """
+
+    external_id: str
+    type: str
+    number: str
+    contact_id: str
+    contact_name: str
+    status: str
+    fingerprint: DocumentFingerprint
+    lines_read: bool
+    amount_due: Decimal = Decimal("0")
+    updated_at: dt.datetime | None = None
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class RemoteContact:
+    """A contact as the package holds it, read to match our partners when going live."""
+
+    external_id: str
+    name: str
+    contact_number: str = ""
+    tax_number: str = ""
+    archived: bool = False
+
+
+@dataclass
+class ReadMeter:
+    """What reading cost: calls made and bytes downloaded (the package's bodies as
+    received). Adapters add to it as they read; benchmarks and runs report it."""
+
+    calls: int = 0
+    bytes: int = 0
+
+    def add(self, *, calls: int = 1, size: int = 0) -> None:
+        self.calls += calls
+        self.bytes += size
+
+
+class BooksReader(Protocol):
+    """Reads the package's books, cheaply, behind posting and people under the
+    package's shared call limiter."""
+
+    def documents_read(
+        self,
+        company: Company,
+        *,
+        date_from: dt.date,
+        date_to: dt.date,
+        meter: ReadMeter,
+        modified_since: dt.datetime | None = None,
+    ) -> Iterator[RemoteDocument]:
+        """Every invoice and credit note dated in the period (drafts, voided and
+        deleted included), as summaries where the package offers them; with
+        ``modified_since``, only those changed since."""
+        ...
+
+    def documents_detail(
+        self, company: Company, external_ids: Sequence[str], *, meter: ReadMeter
+    ) -> list[RemoteDocument]:
+        """These documents with their lines (``lines_read`` True), in as few calls as
+        the package allows."""
+        ...
+
+    def contacts_read(self, company: Company, *, meter: ReadMeter) -> Iterator[RemoteContact]:
+        """Every contact of the organisation (archived included)."""
+        ...
+
+
+_readers: dict[str, Callable[[], BooksReader]] = {}
+
+
+def reader_register(package: str, factory: Callable[[], BooksReader]) -> None:
+    _readers[package] = factory
+
+
+def reader_for(package: str) -> BooksReader | None:
+    factory = _readers.get(package)
+    return factory() if factory else None
+
+
+@contextmanager
+def reader_registered(package: str, factory: Callable[[], BooksReader]) -> Iterator[None]:
+    """``factory`` reads ``package`` inside the block (tests put a fake in place)."""
+    previous = _readers.get(package)
+    reader_register(package, factory)
+    try:
+        yield
+    finally:
+        if previous is None:
+            _readers.pop(package, None)
+        else:
+            _readers[package] = previous

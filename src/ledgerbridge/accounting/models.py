@@ -440,6 +440,140 @@ class RemoteChange(models.Model):
         return ", ".join(self.differences)
 
 
+class ReconcileOutcome(models.TextChoices):
+    """Where a document stands when the TMS and the package are compared.
+
+    Labels say "the package"; pages put the package's name in (``package_name``).
+    """
+
+    AGREES = "agrees", "Agrees"
+    MISSING = "missing", "Missing in the package"
+    ONLY_IN_PACKAGE = "only_in_package", "Only in the package"
+    DIFFERS = "differs", "Differs"
+    STATUS_DIFFERS = "status_differs", "Status differs"
+
+
+class ReconcileRunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ReconciliationRun(models.Model):
+    """One comparison of a company's final documents of a period with the package's.
+
+    ``counts`` holds rows per outcome and ``acknowledged`` (rows that differ but a
+    person acknowledged); ``calls`` and ``bytes_read`` what reading the package
+    cost. An incremental run reads only what changed since the previous run of the
+    same period and carries the rest over.
+    """
+
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="reconciliation_runs"
+    )
+    period_from = models.DateField()
+    period_to = models.DateField()
+    incremental = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=20, choices=ReconcileRunStatus.choices, default=ReconcileRunStatus.RUNNING
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by_label = models.CharField(max_length=200, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    documents_read = models.PositiveIntegerField(default=0)
+    calls = models.PositiveIntegerField(default=0)
+    bytes_read = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["company", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.company_id} {self.period_from}..{self.period_to} {self.status}"
+
+
+class ReconciliationAcknowledgement(models.Model):
+    """A person looked at a row that does not agree and accepted it, with a reason.
+
+    It covers the outcome and the differences it was given for: when they change,
+    the row is open again. Audited.
+    """
+
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="reconciliation_acknowledgements"
+    )
+    document = models.ForeignKey(
+        "invoicing.Document", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    external_id = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=20, choices=ReconcileOutcome.choices)
+    differences = models.JSONField(default=list, blank=True)
+    reason = models.TextField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    by_label = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["company", "document"]),
+            models.Index(fields=["company", "external_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} acknowledged at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ReconciliationRow(models.Model):
+    """One document of a run: ours, the package's, or both, side by side.
+
+    ``ours`` and ``theirs`` hold the compared values (date, due_date, reference,
+    currency, net, tax, gross, line_count, status, contact) as text; ``differences``
+    says in words what differs. ``acknowledgement`` is set when a person accepted
+    exactly this outcome and these differences.
+    """
+
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="rows")
+    # Kept beside the run so a company's rows filter without a join.
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    outcome = models.CharField(max_length=20, choices=ReconcileOutcome.choices)
+    document = models.ForeignKey(
+        "invoicing.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    external_id = models.CharField(max_length=64, blank=True)
+    type = models.CharField(max_length=30)
+    number = models.CharField(max_length=60, blank=True)
+    contact_name = models.CharField(max_length=255, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    ours = models.JSONField(default=dict, blank=True)
+    theirs = models.JSONField(default=dict, blank=True)
+    differences = models.JSONField(default=list, blank=True)
+    acknowledgement = models.ForeignKey(
+        ReconciliationAcknowledgement,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rows",
+    )
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["run", "outcome"]),
+            models.Index(fields=["company", "document"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number or self.external_id}: {self.outcome}"
+
+
 class WorkerLease(models.Model):
     """One worker at a time on a named piece of work, for a limited time.
 
