@@ -191,6 +191,9 @@ class WaitReason(models.TextChoices):
     NONE = "", "—"
     RATE_LIMIT = "rate_limit", "The package's rate limit"
     UNAVAILABLE = "unavailable", "The package could not be reached"
+    # Held before the first posting run: the package's existing books are matched
+    # first and a Super Admin confirms (``golive.py``).
+    GO_LIVE = "go_live", "Going live: waiting for a Super Admin"
 
 
 class StepStatus(models.TextChoices):
@@ -572,6 +575,117 @@ class ReconciliationRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number or self.external_id}: {self.outcome}"
+
+
+class GoLiveState(models.TextChoices):
+    MATCHING = "matching", "Matching what the package holds"
+    AWAITING = "awaiting", "Matched, waiting for a Super Admin to confirm"
+    CONFIRMED = "confirmed", "Confirmed"
+
+
+class GoLive(models.Model):
+    """A company going live on an organisation that already holds contacts and documents.
+
+    Begun when the company is first linked (or by ``ledgerbridge golive``): posting
+    is held while what the package holds is matched with ours, and until a Super
+    Admin confirms the summary. ``counts`` holds contacts and documents per class.
+    A company with no row posts as usual (it went live before this existed, or its
+    package had nothing to match).
+    """
+
+    company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="go_live")
+    state = models.CharField(
+        max_length=20, choices=GoLiveState.choices, default=GoLiveState.MATCHING
+    )
+    started_at = models.DateTimeField()
+    matched_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_by_label = models.CharField(max_length=200, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    calls = models.PositiveIntegerField(default=0)
+    bytes_read = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Why the last matching could not finish")
+
+    def __str__(self) -> str:
+        return f"{self.company_id}: {self.get_state_display()}"
+
+
+class ContactMatchMethod(models.TextChoices):
+    """How a partner was matched to a contact the package holds, strongest first."""
+
+    CONTACT_NUMBER = "contact_number", "Contact number"
+    TAX_NUMBER = "tax_number", "VAT number"
+    NAME = "name", "Exact name"
+    CHOSEN = "chosen", "Chosen by a Super Admin"
+    AMBIGUOUS = "ambiguous", "Ambiguous: waiting for a Super Admin"
+    NONE = "none", "No match: created when first posted"
+
+
+class GoLiveContact(models.Model):
+    """One of our partners and the package's contact it was matched to (if any).
+
+    Ambiguous ones (several contacts fit, or one contact fits several partners) name
+    their ``candidates`` and are never merged by themselves: the partner's documents
+    wait until a Super Admin chooses (method becomes ``chosen``).
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    partner = models.ForeignKey(
+        "invoicing.Partner", on_delete=models.CASCADE, related_name="go_live_matches"
+    )
+    method = models.CharField(max_length=20, choices=ContactMatchMethod.choices)
+    external_id = models.CharField(max_length=64, blank=True)
+    external_name = models.CharField(max_length=255, blank=True)
+    # [{external_id, name, contact_number, tax_number, archived, why}]
+    candidates = models.JSONField(default=list, blank=True)
+    chosen_by_label = models.CharField(max_length=200, blank=True)
+    chosen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "partner"], name="go_live_contact_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} → {self.external_id or self.method}"
+
+
+class GoLiveDocumentClass(models.TextChoices):
+    LINKED = "linked", "Already in the package: linked, not posted"
+    CONFLICT = "conflict", "Same number in the package, but not the same document"
+    TO_POST = "to_post", "Not in the package: posted after confirmation"
+    ONLY_IN_PACKAGE = "only_in_package", "Only in the package"
+
+
+class GoLiveDocument(models.Model):
+    """A document seen when going live: ours, the package's, or both when linked."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=GoLiveDocumentClass.choices)
+    document = models.ForeignKey(
+        "invoicing.Document", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    external_id = models.CharField(max_length=64, blank=True)
+    number = models.CharField(max_length=60, blank=True)
+    contact_name = models.CharField(max_length=255, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    total = SafeDecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    # The package's values when matched (``DocumentFingerprint.to_json``): a linked
+    # document is compared with them later, as a posted one with what was sent.
+    fingerprint = models.JSONField(null=True, blank=True)
+    note = models.TextField(blank=True, help_text="Why it is in its class, in words")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["company", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.number or self.external_id}: {self.kind}"
 
 
 class WorkerLease(models.Model):

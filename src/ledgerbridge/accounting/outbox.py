@@ -48,6 +48,7 @@ from .connector import (
     package_call_id,
     package_calls,
 )
+from .golive import held_records_note, posting_held
 from .leases import Lease, LeaseLost, lease_take, leases_held
 from .models import (
     AccountingPackage,
@@ -300,9 +301,12 @@ def _run(
 
 
 def _pending_due(now: dt.datetime) -> Q:
-    """Records waiting to be sent whose next attempt (if any) has come."""
-    return Q(status=SyncStatus.PENDING) & (
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    """Records waiting to be sent whose next attempt (if any) has come; those held for
+    going live wait for a Super Admin instead (``golive.py`` releases them)."""
+    return (
+        Q(status=SyncStatus.PENDING)
+        & ~Q(waiting_for=WaitReason.GO_LIVE)
+        & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     )
 
 
@@ -315,11 +319,17 @@ def _claim(company: Company, lease: Lease, now: dt.datetime) -> list[SyncRecord]
     # Whatever is still ``posting`` from before this lease was taken belongs to
     # a run that is over (ended, died or lost its lease): settle it now.
     stale = Q(status=SyncStatus.POSTING, claimed_at__lt=lease.started)
+    # Going live: nothing is posted before a Super Admin confirms what the package
+    # already holds, nor for a partner whose contact they have still to choose.
+    held = posting_held(company.pk)
+    if held is not None:
+        held_records_note(company.pk, held, now=now)
     with transaction.atomic():
+        claimable = SyncRecord.objects.select_for_update(skip_locked=True).filter(company=company)
+        if held is not None:
+            claimable = claimable.exclude(held & due)
         records = list(
-            SyncRecord.objects.select_for_update(skip_locked=True)
-            .filter(company=company)
-            .filter(due | stale)
+            claimable.filter(due | stale)
             .select_related("document", "document__partner")
             .order_by(F("wanted_at").desc(nulls_last=True), "created_at", "id")[:CLAIM_LIMIT]
         )

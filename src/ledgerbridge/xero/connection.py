@@ -16,6 +16,7 @@ import structlog
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from ledgerbridge.accounting.golive import golive_start_on_link
 from ledgerbridge.accounting.models import AccountingPackage
 from ledgerbridge.accounting.outbox import sync_records_resume
 from ledgerbridge.accounting.services import accounting_settings_get
@@ -170,7 +171,10 @@ def xero_tenant_choose(
             changes={"tenant_id": tenant_id},
         )
     _read_short_code(link)
-    # Documents waiting for the link go now.
+    # First linked with documents waiting: what the organisation already holds is
+    # matched first, and posting waits for a Super Admin (golive.py).
+    golive_start_on_link(company=actor.company, now=now)
+    # Documents waiting for the link go now (unless going live holds them).
     sync_records_resume(company_id=actor.company.pk)
     return link
 

@@ -33,6 +33,7 @@ from ledgerbridge.accounting.connector import (
     package_name_register,
 )
 from ledgerbridge.accounting.fingerprint import DocumentFingerprint
+from ledgerbridge.accounting.golive import contact_ids_settled
 from ledgerbridge.accounting.models import AccountingPackage, AccountingSettings, SyncRecord
 from ledgerbridge.companies.models import Company
 from ledgerbridge.invoicing.models import (
@@ -148,7 +149,8 @@ class XeroConnector:
     def _contacts(
         self, client: XeroClient, partners: Iterable[Partner], request_key: str
     ) -> dict[int, str]:
-        """ContactID per partner id: by stored link, else ContactNumber, else exact name, else created."""
+        """ContactID per partner id: by stored link, else as going live settled it, else
+        ContactNumber, else exact name, else created."""
         tenant = client.tenant_id
         by_id: dict[int, Partner] = {p.pk: p for p in partners}
         links = {
@@ -158,7 +160,12 @@ class XeroConnector:
         found = {pid: link.contact_id for pid, link in links.items()}
         missing = [p for pid, p in by_id.items() if pid not in found]
         if missing:
-            found.update(self._find_contacts(client, missing))
+            # Going live settled these (by VAT number, or a Super Admin chose among
+            # contacts of the same name): never looked up by name again.
+            found.update(contact_ids_settled(p.pk for p in missing))
+        lookup = [p for p in missing if p.pk not in found]
+        if lookup:
+            found.update(self._find_contacts(client, lookup))
         now = timezone.now()
         to_create = [p for p in missing if p.pk not in found]
         to_update = [

@@ -1,0 +1,428 @@
+"""Going live on an organisation that already holds data: the matching order and its
+ambiguities (pure), and the hold, the confirmation and the contact choice around the
+outbox, with the fake package and a reader of books written in the test.
+
+The same against the Xero sandbox, at the size of a year typed by hand, is
+``tests/ledgerbridge/xero/test_golive_sandbox.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from ledgerbridge.accounting.connector import (
+    ReadMeter,
+    RemoteContact,
+    RemoteDocument,
+    reader_registered,
+)
+from ledgerbridge.accounting.fingerprint import DocumentFingerprint
+from ledgerbridge.accounting.golive import (
+    OurDocument,
+    PartnerFacts,
+    contacts_match,
+    documents_match,
+    golive_begin,
+    golive_confirm,
+    golive_contact_choose,
+    golive_match,
+    tax_number_key,
+)
+from ledgerbridge.accounting.models import (
+    AccountingPackage,
+    ContactMatchMethod,
+    GoLive,
+    GoLiveDocumentClass,
+    GoLiveState,
+    StepStatus,
+    SyncRecord,
+    SyncStatus,
+    WaitReason,
+)
+from ledgerbridge.companies.models import AuditEntry, Company, Role
+from ledgerbridge.errors import PermissionDeniedError
+from ledgerbridge.invoicing.models import Task, TaskStatus
+from tests.ledgerbridge.factories import make_actor, make_partner
+
+from .conftest import final, post_all
+
+pytestmark = pytest.mark.django_db
+
+
+def contact(cid: str, name: str, number: str = "", tax: str = "", archived: bool = False):
+    return RemoteContact(
+        external_id=cid, name=name, contact_number=number, tax_number=tax, archived=archived
+    )
+
+
+def partner(pid: int, name: str, number: str = "", tax: str = "", kind: str = "customer"):
+    return PartnerFacts(id=pid, kind=kind, number=number, name=name, tax_number=tax)
+
+
+def remote(
+    xid: str,
+    number: str,
+    contact_id: str,
+    gross: str,
+    *,
+    type: str = "sales_invoice",
+    status: str = "authorised",
+    currency: str = "GBP",
+) -> RemoteDocument:
+    return RemoteDocument(
+        external_id=xid,
+        type=type,
+        number=number,
+        contact_id=contact_id,
+        contact_name=f"contact {contact_id}",
+        status=status,
+        fingerprint=DocumentFingerprint(
+            contact_id=contact_id,
+            currency=currency,
+            date=dt.date(2026, 11, 2),
+            due_date=None,
+            reference="",
+            net=Decimal(gross),
+            tax=Decimal(0),
+            gross=Decimal(gross),
+        ),
+        lines_read=False,
+        url=f"https://package.example/{xid}",
+    )
+
+
+def ours(did: int, number: str, partner_id: int, gross: str) -> OurDocument:
+    return OurDocument(
+        id=did,
+        type="sales_invoice",
+        number=number,
+        partner_id=partner_id,
+        partner_name=f"partner {partner_id}",
+        currency="GBP",
+        gross=Decimal(gross),
+    )
+
+
+def by_partner(matches):
+    return {m.partner.id: m for m in matches}
+
+
+# -- contacts: the order and the ambiguities ----------------------------------------------
+
+
+def test_contact_number_wins_over_vat_number_and_name():
+    [match] = contacts_match(
+        [partner(1, "Acme Ltd", number="C0001", tax="GB123456789")],
+        [
+            contact("by-name", "Acme Ltd"),
+            contact("by-vat", "Acme Trading", tax="123456789"),
+            contact("by-number", "ACME (old)", number="C0001"),
+        ],
+    )
+    assert (match.method, match.contact.external_id) == ("contact_number", "by-number")
+
+
+def test_vat_number_wins_over_name_and_ignores_spaces_case_and_country_prefix():
+    [match] = contacts_match(
+        [partner(1, "Acme Ltd", number="C0001", tax="gb 123 4567 89")],
+        [contact("by-name", "Acme Ltd"), contact("by-vat", "Acme Trading", tax="123456789")],
+    )
+    assert (match.method, match.contact.external_id) == ("tax_number", "by-vat")
+    assert tax_number_key("GB 123 4567 89") == tax_number_key("123456789") == "123456789"
+
+
+def test_exact_name_is_the_last_resort_ignoring_case_and_spaces():
+    [match] = contacts_match(
+        [partner(1, "Acme  Ltd", number="C0001")], [contact("x", "ACME Ltd"), contact("y", "Acme")]
+    )
+    assert (match.method, match.contact.external_id) == ("name", "x")
+
+
+def test_no_match_is_created_when_first_posted():
+    [match] = contacts_match([partner(1, "Acme Ltd", number="C0001")], [contact("x", "Other")])
+    assert match.method == ContactMatchMethod.NONE and match.contact is None
+
+
+def test_two_contacts_of_the_same_name_are_ambiguous_never_merged():
+    [match] = contacts_match(
+        [partner(1, "Acme Ltd")],
+        [contact("old", "Acme Ltd", archived=True), contact("new", "Acme Ltd")],
+    )
+    assert match.method == ContactMatchMethod.AMBIGUOUS and match.contact is None
+    assert [(c.contact.external_id, c.why) for c in match.candidates] == [
+        ("old", "same name, archived in the package"),
+        ("new", "same name"),
+    ]
+
+
+def test_an_ambiguous_stronger_key_is_not_settled_by_a_weaker_one():
+    """Two contacts share the VAT number: the one that also has the name is not taken."""
+    [match] = contacts_match(
+        [partner(1, "Acme Ltd", tax="123456789")],
+        [contact("a", "Acme Ltd", tax="123456789"), contact("b", "Acme North", tax="123456789")],
+    )
+    assert match.method == ContactMatchMethod.AMBIGUOUS
+    assert {c.contact.external_id for c in match.candidates} == {"a", "b"}
+
+
+def test_a_contact_archived_in_the_package_is_never_taken_by_itself():
+    [match] = contacts_match([partner(1, "Acme Ltd")], [contact("x", "Acme Ltd", archived=True)])
+    assert match.method == ContactMatchMethod.AMBIGUOUS
+
+
+def test_one_contact_fitting_two_customers_is_ambiguous_for_both():
+    matches = by_partner(
+        contacts_match([partner(1, "Acme Ltd"), partner(2, "ACME LTD")], [contact("x", "Acme Ltd")])
+    )
+    assert matches[1].method == matches[2].method == ContactMatchMethod.AMBIGUOUS
+    assert matches[1].candidates[0].why == "also fits ACME LTD"
+
+
+def test_a_customer_and_a_supplier_may_share_one_contact():
+    matches = by_partner(
+        contacts_match(
+            [partner(1, "Acme Ltd"), partner(2, "Acme Ltd", kind="supplier")],
+            [contact("x", "Acme Ltd")],
+        )
+    )
+    assert matches[1].contact.external_id == matches[2].contact.external_id == "x"
+
+
+# -- documents: number + contact + total ----------------------------------------------------
+
+
+def test_a_document_with_the_same_number_contact_and_total_is_linked():
+    [match] = documents_match(
+        [ours(1, "INV-1", 7, "120.00")], [remote("x", "inv-1", "c7", "120.00")], {7: ["c7"]}
+    )
+    assert match.kind == GoLiveDocumentClass.LINKED and match.theirs.external_id == "x"
+
+
+def test_the_same_number_with_another_total_or_contact_is_a_conflict_never_posted():
+    matches = documents_match(
+        [ours(1, "INV-1", 7, "120.00"), ours(2, "INV-2", 7, "50.00")],
+        [remote("x", "INV-1", "c7", "100.00"), remote("y", "INV-2", "c8", "50.00")],
+        {7: ["c7"]},
+    )
+    assert [m.kind for m in matches] == ["conflict", "conflict"]
+    assert "total 100.00 GBP (ours: 120.00 GBP)" in matches[0].note
+    assert "contact contact c8 (ours: partner 7)" in matches[1].note
+
+
+def test_voided_and_deleted_documents_match_nothing():
+    matches = documents_match(
+        [ours(1, "INV-1", 7, "120.00")],
+        [
+            remote("x", "INV-1", "c7", "120.00", status="voided"),
+            remote("y", "INV-1", "c7", "120.00", status="deleted"),
+        ],
+        {7: ["c7"]},
+    )
+    assert [m.kind for m in matches] == ["to_post"]
+
+
+def test_an_ambiguous_partners_document_is_linked_when_its_contact_is_a_candidate():
+    [match] = documents_match(
+        [ours(1, "INV-1", 7, "120.00")], [remote("x", "INV-1", "b", "120.00")], {7: ["a", "b"]}
+    )
+    assert match.kind == GoLiveDocumentClass.LINKED
+
+
+def test_the_packages_documents_that_are_none_of_ours_are_listed_only_in_the_package():
+    matches = documents_match(
+        [ours(1, "INV-1", 7, "120.00")],
+        [remote("x", "INV-1", "c7", "120.00"), remote("y", "INV-9", "c7", "9.00")],
+        {7: ["c7"]},
+    )
+    assert [(m.kind, m.theirs.external_id) for m in matches] == [
+        ("linked", "x"),
+        ("only_in_package", "y"),
+    ]
+
+
+def test_a_credit_note_does_not_match_an_invoice_of_the_same_number():
+    [mine, theirs] = documents_match(
+        [ours(1, "CN-1", 7, "10.00")],
+        [remote("x", "CN-1", "c7", "10.00", type="sales_credit_note")],
+        {7: ["c7"]},
+    )
+    assert (mine.kind, theirs.kind) == ("to_post", "only_in_package")
+
+
+# -- around the outbox: hold, confirm, choose ---------------------------------------------
+
+
+class BooksOnPaper:
+    """A package's books written in the test, read as a ``BooksReader`` reads them."""
+
+    def __init__(self, contacts: Sequence[RemoteContact], documents: Sequence[RemoteDocument]):
+        self.contacts = list(contacts)
+        self.documents = list(documents)
+
+    def documents_read(
+        self, company, *, date_from, date_to, meter: ReadMeter, modified_since=None
+    ) -> Iterator[RemoteDocument]:
+        meter.add(size=100 * len(self.documents))
+        yield from self.documents
+
+    def documents_detail(self, company, external_ids, *, meter: ReadMeter):
+        raise AssertionError("going live reads summaries only")
+
+    def contacts_read(self, company, *, meter: ReadMeter) -> Iterator[RemoteContact]:
+        meter.add(size=50 * len(self.contacts))
+        yield from self.contacts
+
+
+@pytest.fixture
+def world(package, admin):
+    """Four final documents of three customers, waiting for the link; the package holds
+    one of them typed by hand, another number with another total, and two contacts
+    named like the third customer."""
+    company: Company = admin.company
+    acme = make_partner(company, name="Acme Ltd", number="C1", vat_number="GB111111111")
+    bolt = make_partner(company, name="Bolt Freight", number="C2")
+    twin = make_partner(company, name="Twin Haulage", number="C3")
+    package.unlink()
+    typed = final(admin, partner=acme)
+    clash = final(admin, partner=bolt)
+    fresh = final(admin, partner=acme)
+    waits = final(admin, partner=twin)
+    post_all(company, runs=1)
+    books = BooksOnPaper(
+        [
+            contact("c-acme", "ACME Trading", tax="111 111 111"),
+            contact("c-bolt", "Bolt Freight"),
+            contact("c-twin-old", "Twin Haulage", archived=True),
+            contact("c-twin", "Twin Haulage"),
+        ],
+        [
+            remote("x-typed", typed.number, "c-acme", str(typed.gross_total)),
+            remote("x-clash", clash.number, "c-bolt", "1.00"),
+            remote("x-other", "OLD-7", "c-bolt", "70.00"),
+        ],
+    )
+    package.link()
+    with reader_registered(AccountingPackage.XERO_API, lambda: books):
+        yield {
+            "admin": admin,
+            "typed": typed,
+            "clash": clash,
+            "fresh": fresh,
+            "waits": waits,
+            "twin": twin,
+        }
+
+
+@pytest.fixture
+def begin(django_capture_on_commit_callbacks):
+    """Begin going live as linking does; the queue (immediate in tests) matches."""
+
+    def begin(company: Company) -> GoLive:
+        with django_capture_on_commit_callbacks(execute=True):
+            golive_begin(company=company, now=timezone.now())
+        return GoLive.objects.get(company=company)
+
+    return begin
+
+
+def _record(document) -> SyncRecord:
+    return SyncRecord.objects.get(document=document)
+
+
+def test_nothing_is_posted_while_matching_nor_before_a_super_admin_confirms(package, world, begin):
+    company = world["admin"].company
+    begin(company)
+    post_all(company)
+    assert package.numbers(company) == []
+    record = _record(world["fresh"])
+    assert (record.status, record.waiting_for) == (SyncStatus.PENDING, WaitReason.GO_LIVE)
+    assert "waiting for a Super Admin to confirm what Xero already holds" in record.message
+    task = Task.objects.get(document=world["fresh"], type="post_to_xero")
+    assert task.status == TaskStatus.IN_PROGRESS and "Super Admin" in task.message
+    go_live = GoLive.objects.get(company=company)
+    assert go_live.state == GoLiveState.AWAITING
+    assert go_live.counts == {
+        "contacts": {"tax_number": 1, "name": 1, "ambiguous": 1},
+        "documents": {"linked": 1, "conflict": 1, "to_post": 2, "only_in_package": 1},
+    }
+
+
+def test_confirming_links_the_matched_posts_the_rest_and_holds_the_ambiguous(package, world, begin):
+    admin, company = world["admin"], world["admin"].company
+    begin(company)
+    golive_confirm(actor=admin)
+    post_all(company)
+    typed = _record(world["typed"])
+    assert (typed.status, typed.external_id) == (SyncStatus.POSTED, "x-typed")
+    assert typed.attachment_status == StepStatus.SKIPPED
+    assert typed.message.startswith(f"Linked at go-live to {world['typed'].number} already in")
+    clash = _record(world["clash"])
+    assert clash.status == SyncStatus.FAILED and "total 1.00 GBP" in clash.message
+    # Only the one nobody typed by hand reached the package; Twin waits for a choice.
+    assert package.numbers(company) == [world["fresh"].number]
+    waits = _record(world["waits"])
+    assert (waits.status, waits.waiting_for) == (SyncStatus.PENDING, WaitReason.GO_LIVE)
+    assert "choose which Xero contact is Twin Haulage" in waits.message
+    assert AuditEntry.objects.filter(company=company, action="go-live confirmed").exists()
+
+
+def test_choosing_the_contact_of_an_ambiguous_partner_posts_its_documents(package, world, begin):
+    admin, company = world["admin"], world["admin"].company
+    begin(company)
+    golive_confirm(actor=admin)
+    post_all(company)
+    golive_contact_choose(actor=admin, partner_id=world["twin"].pk, external_id="c-twin")
+    post_all(company)
+    assert _record(world["waits"]).status == SyncStatus.POSTED
+    entry = AuditEntry.objects.get(company=company, action="go-live contact chosen")
+    assert entry.target == "Twin Haulage" and entry.changes["external_id"] == "c-twin"
+
+
+def test_only_a_super_admin_confirms(package, world, begin):
+    company = world["admin"].company
+    begin(company)
+    with pytest.raises(PermissionDeniedError):
+        golive_confirm(actor=make_actor(company, Role.FINANCE))
+    assert GoLive.objects.get(company=company).state == GoLiveState.AWAITING
+
+
+def test_an_organisation_holding_nothing_goes_live_at_once(package, admin, begin):
+    company = admin.company
+    document = final(admin)
+    with reader_registered(AccountingPackage.XERO_API, lambda: BooksOnPaper([], [])):
+        begin(company)
+    post_all(company)
+    assert GoLive.objects.get(company=company).state == GoLiveState.CONFIRMED
+    assert _record(document).status == SyncStatus.POSTED
+
+
+def test_matching_again_keeps_a_contact_already_chosen(package, world, begin):
+    admin, company = world["admin"], world["admin"].company
+    begin(company)
+    golive_contact_choose(actor=admin, partner_id=world["twin"].pk, external_id="c-twin")
+    begin(company)
+    go_live = GoLive.objects.get(company=company)
+    assert go_live.counts["contacts"] == {"tax_number": 1, "name": 1, "chosen": 1}
+    golive_match(company=company)  # idempotent
+
+
+def test_the_command_matches_and_prints_the_summary_with_the_contacts_to_choose_for(package, world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    company = world["admin"].company
+    out = StringIO()
+    call_command("golive", company=company.legal_name, stdout=out)
+    text = out.getvalue()
+    assert "Matched, waiting for a Super Admin to confirm" in text
+    assert "Already in Xero: linked, not posted: 1" in text
+    assert "Not in Xero: posted after confirmation: 2" in text
+    assert "To choose for Twin Haulage: Twin Haulage (same name, archived in the package)" in text
+    call_command("golive", company=str(company.pk), confirm=True, stdout=StringIO())
+    assert GoLive.objects.get(company=company).confirmed_by_label == "command line"
