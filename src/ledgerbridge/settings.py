@@ -238,6 +238,9 @@ CONTENT_SECURITY_POLICY = {
 WORKER_LEASE_SECONDS = float(os.environ.get("LEDGERBRIDGE_WORKER_LEASE_SECONDS", "120"))
 # How often payment status is polled per company, as the safety net for webhooks.
 XERO_PAYMENT_POLL_SECONDS = float(os.environ.get("LEDGERBRIDGE_XERO_PAYMENT_POLL_SECONDS", "900"))
+# Reading the books for reconciliation and going live uses at most this share of
+# each organisation's daily calls; posting and people keep the rest.
+RECONCILE_DAILY_SHARE = float(os.environ.get("LEDGERBRIDGE_RECONCILE_DAILY_SHARE", "0.25"))
 # Apps created before 2 March 2026 may keep the broad accounting.transactions
 # scope until September 2027; new apps must use granular scopes.
 XERO_BROAD_SCOPES = _env_bool("LEDGERBRIDGE_XERO_BROAD_SCOPES", False)

@@ -584,10 +584,11 @@ def _document_routes(kind: d.Kind) -> dict[str, Any]:
         docs, pagination, error = _list(ctx, kind.store_kind, extra_filter=keep)
         if error:
             return error
-        # Xero returns line items in lists only when paging or asking for specific documents.
-        with_lines = (pagination is not None or bool(ids) or bool(numbers)) and not ctx.query_flag(
-            "summaryOnly"
-        )
+        # Xero returns line items in lists only when paging or asking for specific documents,
+        # and never in a summary; summaryOnly is a parameter of Invoices (and Contacts)
+        # only: credit notes have no summary.
+        summary = kind is d.INVOICE and ctx.query_flag("summaryOnly")
+        with_lines = (pagination is not None or bool(ids) or bool(numbers)) and not summary
         return _ok(
             ctx,
             kind.collection,

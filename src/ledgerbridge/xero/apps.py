@@ -7,7 +7,8 @@ class XeroConfig(AppConfig):
     verbose_name = "Xero"
 
     def ready(self) -> None:
-        from . import import_file, posting
+        from . import books, import_file, posting
 
         posting.register()
         import_file.register()
+        books.register()

@@ -80,9 +80,22 @@ class XeroClient:
     them room (see ``ratelimit``); the backlog's calls leave it as they find it.
     """
 
-    def __init__(self, company: Company, *, interactive: bool = False) -> None:
+    def __init__(
+        self,
+        company: Company,
+        *,
+        interactive: bool = False,
+        reading: bool = False,
+        on_answer: Callable[[int], None] | None = None,
+    ) -> None:
         self.company = company
         self.interactive = interactive
+        # Reading the books (reconciliation): after posting and people, within its
+        # share of the day (see ``ratelimit``).
+        self.reading = reading
+        # Told the size of every answer's body as received (success or error, 0 when
+        # none came): what reading the books downloaded.
+        self.on_answer = on_answer
         self._credentials = connection.xero_credentials(company=company)
         # No expiry given: the SDK then never tries to refresh; ``connection`` does.
         self._token: dict[str, Any] = {
@@ -110,7 +123,12 @@ class XeroClient:
         deadline = time.monotonic() + _timeouts()[0]
         while True:
             now = time.time()
-            wait = limiter.acquire(self.tenant_id, interactive=self.interactive, now=now)
+            wait = limiter.acquire(
+                self.tenant_id,
+                interactive=self.interactive,
+                reading_share=settings.RECONCILE_DAILY_SHARE if self.reading else None,
+                now=now,
+            )
             if wait <= 0:
                 return
             if time.monotonic() + wait > deadline:
@@ -151,6 +169,7 @@ class XeroClient:
                 )
                 data, status, headers = answer
             except ApiException as error:
+                self._answered(error.body)
                 xero_call_counted(operation=_name(operation), status=error.status or 0)
                 package_call_noted(correlation_id(error.headers))
                 rate_limiter().observe(self.tenant_id, dict(error.headers or {}))
@@ -162,17 +181,26 @@ class XeroClient:
                     connection.xero_call_rejected(company=self.company, message=mapped.message)
                 raise mapped from error
             except (urllib3.exceptions.HTTPError, OSError) as error:
+                self._answered(None)
                 xero_call_counted(operation=_name(operation), status=0)
                 package_call_noted("")  # no answer, no id
                 raise XeroUnavailable(
                     f"Xero could not be reached ({type(error).__name__})."
                 ) from error
+            # The SDK keeps the answer it just read (body as bytes): measured, not read again.
+            self._answered(getattr(self.api.api_client.last_response, "data", None))
             xero_call_counted(operation=_name(operation), status=status)
             package_call_noted(correlation_id(headers))
             rate_limiter().observe(self.tenant_id, dict(headers or {}))
             connection.xero_call_succeeded(company=self.company)
             return cast(T, data)
         raise AssertionError("unreachable")
+
+    def _answered(self, body: Any) -> None:
+        if self.on_answer is not None:
+            if isinstance(body, str):
+                body = body.encode()
+            self.on_answer(len(body) if isinstance(body, bytes) else 0)
 
     def _renew_token(self) -> None:
         self._credentials = connection.xero_credentials(company=self.company, force_refresh=True)

@@ -3,7 +3,8 @@
 Our documents and partners become the SDK's models for the requests
 (invoices, credit notes, contacts, allocations), built from objects the caller
 has already loaded; Xero's invoices, credit notes and payments become the
-neutral types of ``accounting`` (``RemoteDocumentState``). A document's
+neutral types of ``accounting`` (``RemoteDocumentState``, and for reconciliation
+``RemoteDocument`` and ``RemoteContact``). A document's
 fingerprint (``DocumentFingerprint``) is read both ways too: from the payload we
 sent (``sent_fingerprint``) and from the document Xero holds (``held_fingerprint``). The helpers every
 Xero module reads answers with live here too: ``money()`` for amounts and
@@ -33,6 +34,7 @@ from xero_python.accounting import (
 from xero_python.api_client.serializer import serialize
 from xero_python.models import BaseModel
 
+from ledgerbridge.accounting.connector import RemoteContact, RemoteDocument
 from ledgerbridge.accounting.fingerprint import DocumentFingerprint, FingerprintLine
 from ledgerbridge.accounting.payments import (
     RemoteAllocation,
@@ -259,11 +261,58 @@ def held_fingerprint(model: Any) -> DocumentFingerprint | None:
     the read carried no lines (a summary-only read)."""
     if model.line_items is None:
         return None
+    return _held(model)
+
+
+def _held(model: Any) -> DocumentFingerprint:
+    """Xero's header as it holds it, and its lines if the read carried them (none otherwise)."""
     return _fingerprint(
         model,
         net=money(model.sub_total, missing=ZERO),
         tax=money(model.total_tax, missing=ZERO),
         gross=money(model.total, missing=ZERO),
+    )
+
+
+# -- reading the organisation's books (reconciliation, going live) ----------------------
+OUR_TYPES: dict[str, str] = {xero: ours for ours, xero in XERO_TYPES.items()}
+
+
+def remote_document(model: Invoice | CreditNote, *, url: str = "") -> RemoteDocument:
+    """A Xero invoice or credit note as the port reads it for reconciliation.
+
+    ``number`` is Xero's InvoiceNumber / CreditNoteNumber: ours for sales documents,
+    the supplier's for purchase ones (what ``xero_number`` sends). Read as a summary
+    (no ``LineItems``) only the header is comparable: ``lines_read`` is False and the
+    fingerprint has no lines; with lines, it is built as ``held_fingerprint`` builds
+    it, so a document nobody changed compares equal to ``sent_fingerprint``.
+    """
+    is_credit = isinstance(model, CreditNote)
+    status = enum_value(model.status)
+    due = money(model.remaining_credit if is_credit else model.amount_due, missing=ZERO)
+    return RemoteDocument(
+        external_id=str(model.credit_note_id if is_credit else model.invoice_id),
+        type=OUR_TYPES.get(enum_value(model.type), ""),
+        number=str((model.credit_note_number if is_credit else model.invoice_number) or ""),
+        contact_id=str(model.contact.contact_id or "") if model.contact else "",
+        contact_name=str(model.contact.name or "") if model.contact else "",
+        status=status.lower(),
+        fingerprint=_held(model),
+        lines_read=model.line_items is not None,
+        amount_due=due if status not in ("VOIDED", "DELETED") else ZERO,
+        updated_at=_aware(model.updated_date_utc),
+        url=url,
+    )
+
+
+def remote_contact(model: Contact) -> RemoteContact:
+    """A Xero contact as the port reads it to match our partners when going live."""
+    return RemoteContact(
+        external_id=str(model.contact_id),
+        name=str(model.name or ""),
+        contact_number=str(model.contact_number or ""),
+        tax_number=str(model.tax_number or ""),
+        archived=enum_value(model.contact_status) == "ARCHIVED",
     )
 
 

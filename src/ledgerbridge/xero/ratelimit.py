@@ -15,6 +15,11 @@ is waiting for an organisation — a marker set by each interactive call, live
 for two minutes — the backlog stops 10 calls short of the minute; it always
 stops 100 short of the organisation's day and of the app's minute. With no one
 waiting the backlog still gets 59 calls a minute.
+
+Reading the books (reconciliation, going live) comes after both: it stops 20
+calls short of the organisation's minute (and 10 more while someone waits), so
+posting always finds room, and it uses at most its share of the organisation's
+day (``RECONCILE_DAILY_SHARE``), counted in a window of its own.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Protocol
 
@@ -46,9 +51,16 @@ APP_PER_MINUTE, XERO_APP_PER_MINUTE = 9_950, 10_000
 PEOPLE_MINUTE_WHILE_WAITING = 10
 PEOPLE_DAY = 100
 PEOPLE_APP_MINUTE = 100
+# What reading the books leaves to posting of the organisation's minute.
+POSTING_MINUTE = 20
 # How long one interactive call says "someone is waiting". Real seconds, not
 # scaled with a fast sandbox clock: people do not speed up with it.
 WAITING_SPAN = 120.0
+
+
+def reading_allowance(share: float) -> int:
+    """Calls a day reading the books may use of an organisation's: ``share`` of Xero's."""
+    return max(1, int(XERO_PER_DAY * share))
 
 
 @dataclass(frozen=True)
@@ -325,16 +337,46 @@ class RateLimiter:
             Window("app", minute, APP_PER_MINUTE, XERO_APP_PER_MINUTE, reserve=PEOPLE_APP_MINUTE),
         ]
 
+    def reading_windows(self, tenant_id: str, *, share: float) -> list[Window]:
+        """A reading call's windows: the backlog's, with the minute's last calls left
+        to posting, and the reading's own share of the day."""
+        minute, day, app = self.windows(tenant_id)
+        return [
+            replace(minute, reserve=POSTING_MINUTE),
+            day,
+            app,
+            Window(
+                f"read-day:{tenant_id}", DAY / self.scale, reading_allowance(share), XERO_PER_DAY
+            ),
+        ]
+
+    def reading_used(self, tenant_id: str, *, share: float, now: float | None = None) -> int:
+        """Calls spent reading the organisation's books in the rolling day."""
+        window = self.reading_windows(tenant_id, share=share)[-1]
+        return self.backend.count(window, time.time() if now is None else now)
+
     def acquire(
-        self, tenant_id: str, *, interactive: bool = False, now: float | None = None
+        self,
+        tenant_id: str,
+        *,
+        interactive: bool = False,
+        reading_share: float | None = None,
+        now: float | None = None,
     ) -> float:
         """0 when the call may go (it is counted), else how many seconds to wait.
 
         ``interactive``: a person is waiting for this call. It may use every
         call we allow, and it tells the backlog to leave room for the next ones.
+        ``reading_share``: the call reads the books (reconciliation), after posting
+        and people, within this share of the organisation's day.
         """
+        windows = (
+            self.windows(tenant_id)
+            if reading_share is None
+            else self.reading_windows(tenant_id, share=reading_share)
+        )
         return self.backend.try_record(
-            self.windows(tenant_id),
+            windows,
             time.time() if now is None else now,
             waiting=waiting_window(tenant_id),
             interactive=interactive,
