@@ -4,7 +4,7 @@ what it costs (calls and bytes), what comes back, and how it yields to posting."
 from __future__ import annotations
 
 import datetime as dt
-import time
+import uuid
 from decimal import Decimal
 
 import httpx
@@ -22,10 +22,11 @@ from ledgerbridge.accounting.outbox import sync_company_run
 from ledgerbridge.invoicing.models import DocumentType, Task, TaskStatus
 from ledgerbridge.invoicing.workflow import task_complete
 from ledgerbridge.xero import books
-from ledgerbridge.xero.ratelimit import PER_MINUTE, POSTING_MINUTE, rate_limiter
+from ledgerbridge.xero.ratelimit import PER_MINUTE, POSTING_MINUTE
 from tests.ledgerbridge.factories import line, make_document, store_stand_in_pdf
 
 from .conftest import authorise
+from .test_ratelimit import backends, make
 
 pytestmark = pytest.mark.django_db
 
@@ -358,9 +359,9 @@ def test_reading_stops_at_its_share_of_the_day_with_a_reason(
     assert stopped.value.until > dt.datetime.now(dt.UTC) + dt.timedelta(hours=20)
 
 
-def test_reading_leaves_the_minutes_last_calls_to_posting():
-    limiter = rate_limiter()
-    tenant, now = "tenant-reading", time.time()
+@pytest.mark.parametrize("kind", backends())
+def test_reading_leaves_the_minutes_last_calls_to_posting(kind):
+    limiter, tenant, now = make(kind), uuid.uuid4().hex, 10_000.0
     for _ in range(PER_MINUTE - POSTING_MINUTE):
         assert limiter.acquire(tenant, now=now) == 0
 
@@ -368,12 +369,23 @@ def test_reading_leaves_the_minutes_last_calls_to_posting():
     assert limiter.acquire(tenant, now=now) == 0  # posting still goes
 
 
-def test_reading_calls_count_against_the_organisations_day_like_any_other():
-    limiter = rate_limiter()
-    tenant, now = "tenant-reading-day", time.time()
+@pytest.mark.parametrize("kind", backends())
+def test_reading_stops_at_its_share_of_the_day_and_posting_goes_on(kind):
+    limiter, tenant = make(kind), uuid.uuid4().hex
+    share = 0.0004  # 2 of Xero's 5,000 calls
+    assert limiter.acquire(tenant, reading_share=share, now=20_000.0) == 0
+    assert limiter.acquire(tenant, reading_share=share, now=20_100.0) == 0
+
+    wait = limiter.acquire(tenant, reading_share=share, now=20_200.0)
+
+    assert wait == pytest.approx(86_400 - 200)  # until the first read leaves the day
+    assert limiter.acquire(tenant, now=20_200.0) == 0
+    assert limiter.reading_used(tenant, share=share, now=20_200.0) == 2
+
+
+@pytest.mark.parametrize("kind", backends())
+def test_reading_calls_count_against_the_organisations_day_like_any_other(kind):
+    limiter, tenant, now = make(kind), uuid.uuid4().hex, 30_000.0
     assert limiter.acquire(tenant, reading_share=0.25, now=now) == 0
 
-    usage = limiter.usage([tenant], now=now)
-
-    assert usage.day[tenant].used == 1
-    assert limiter.reading_used(tenant, share=0.25, now=now) == 1
+    assert limiter.usage([tenant], now=now).day[tenant].used == 1
