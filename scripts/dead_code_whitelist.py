@@ -36,3 +36,7 @@ _.collect, _.ValueClass
 # Django's ChoiceField calls valid_value() to accept a submitted choice (the partner
 # picker overrides it to accept any of the company's partners, listed or not).
 _.valid_value
+
+# django-ninja's @paginate reads a pagination class's Output schema and calls its
+# paginate_queryset() (the REST document list's cursor pages).
+_.Output, _.paginate_queryset

@@ -27,14 +27,13 @@ from ledgerbridge.errors import (
 )
 from ledgerbridge.invoicing import selectors, services
 from ledgerbridge.invoicing.workflow import task_complete
-from ledgerbridge.paging import IdFirst
 from ledgerbridge.xero.status import posting_status
 
 from .accounting import router as accounting_router
 from .auth import ApiTokenAuth, SessionActorAuth
 from .exports import router as exports_router
 from .outstanding import router as outstanding_router
-from .pagination import Pages
+from .pagination import CursorPages, Pages
 from .schemas import (
     CreditIn,
     DocumentIn,
@@ -190,17 +189,17 @@ def _input(payload: DocumentIn) -> services.DocumentInput:
 
 
 @documents.get("", response=list[DocumentSummary])
-@paginate(Pages, page_size=50)
+@paginate(CursorPages, date_field="issue_date", page_size=50)
 def document_list(request: HttpRequest, filters: Query[DocumentQuery]) -> Any:
+    """Newest first. Walk the whole list with `after` (each answer's `next`): a deep
+    page then costs what the first does, where `page=N` reads every document before it."""
     data = filters.dict()
     xero = data.pop("xero")
     documents = selectors.document_list(
         actor=actor_of(request), filters=selectors.DocumentFilters(**data)
     )
-    # Ids first: a deep page reads an index, not every joined document.
-    return IdFirst(
-        documents_filter_by_sync(documents, xero).prefetch_related(export_history_prefetch())
-    )
+    # Read ids first by the pagination: a deep page reads an index, not every joined document.
+    return documents_filter_by_sync(documents, xero).prefetch_related(export_history_prefetch())
 
 
 @documents.post("", response={201: DocumentOut, 403: ErrorOut, 422: Any})

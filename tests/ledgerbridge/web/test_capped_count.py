@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from ledgerbridge import paging
 from ledgerbridge.companies.models import Role
 from ledgerbridge.web.views import common
 from tests.ledgerbridge.factories import make_actor, make_document
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def five_unsent(company, monkeypatch):
     # Pages of 2 and a cap of 3 stand for 50 and 10,000.
     monkeypatch.setattr(common, "PAGE_SIZE", 2)
-    monkeypatch.setattr(common, "COUNT_CAP", 3)
+    monkeypatch.setattr(paging, "COUNT_CAP", 3)
     actor = make_actor(company)
     return [make_document(actor, lines=1) for _ in range(5)]
 

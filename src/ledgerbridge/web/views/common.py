@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from ledgerbridge.companies.permissions import Actor, Permission
 from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError
-from ledgerbridge.paging import IdFirst
+from ledgerbridge.paging import IdFirst, count_limit
 
 PAGE_SIZE = 50
 
@@ -76,21 +76,16 @@ def paginate(request: HttpRequest, items: Any) -> Page:
     return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-# A list whose count is capped counts this many rows past its page at most, and
-# says "more than 10,000" beyond.
-COUNT_CAP = 10_000
-
-
 def paginate_ids_first(request: HttpRequest, items: QuerySet[Any], *, capped: bool = False) -> Page:
     """``paginate`` reading the page's ids before its rows (see ``ledgerbridge.paging``).
 
-    ``capped`` counts at most up to the next multiple of ``COUNT_CAP`` past the
-    asked page, so Next always leads on while the count stays bounded.
+    ``capped`` counts at most up to the next multiple of ``paging.COUNT_CAP``
+    past the asked page, so Next always leads on while the count stays bounded.
     """
     limit = None
     if capped:
         page = max(int_or_none(request.GET.get("page")) or 1, 1)
-        limit = COUNT_CAP * (page * PAGE_SIZE // COUNT_CAP + 1)
+        limit = count_limit(offset=(page - 1) * PAGE_SIZE, page_size=PAGE_SIZE)
     return Paginator(IdFirst(items, count_limit=limit), PAGE_SIZE).get_page(request.GET.get("page"))
 
 
