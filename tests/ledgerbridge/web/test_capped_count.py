@@ -41,3 +41,16 @@ def test_without_a_xero_or_payment_filter_the_count_is_exact(client_for, five_un
     html = client_for(Role.FINANCE).get(reverse("invoice_list")).content.decode()
     assert "1–2 of 5" in html
     assert "Page 1 of 3" in html
+
+
+def test_a_search_counts_no_further_than_the_cap(client_for, company, monkeypatch):
+    # A common word (a town) can match a fifth of a large ledger.
+    monkeypatch.setattr(common, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paging, "COUNT_CAP", 3)
+    actor = make_actor(company)
+    for trip in range(5):
+        make_document(actor, lines=1, reference=f"Trip {trip} Humber")
+
+    html = client_for(Role.FINANCE).get(reverse("invoice_list"), {"search": "humber"})
+
+    assert "1–2 of more than 3" in html.content.decode()
