@@ -4,6 +4,7 @@ what it costs (calls and bytes), what comes back, and how it yields to posting."
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from ledgerbridge.accounting.connector import (
     PausedUntil,
     ReadMeter,
     RemoteDocument,
+    TryLater,
     reader_for,
 )
 from ledgerbridge.accounting.fingerprint import DocumentFingerprint, fingerprint_compare
@@ -22,7 +24,7 @@ from ledgerbridge.accounting.outbox import sync_company_run
 from ledgerbridge.invoicing.models import DocumentType, Task, TaskStatus
 from ledgerbridge.invoicing.workflow import task_complete
 from ledgerbridge.xero import books
-from ledgerbridge.xero.ratelimit import PER_MINUTE, POSTING_MINUTE
+from ledgerbridge.xero.ratelimit import PER_MINUTE, POSTING_MINUTE, rate_limiter
 from tests.ledgerbridge.factories import line, make_document, store_stand_in_pdf
 
 from .conftest import authorise
@@ -357,6 +359,38 @@ def test_reading_stops_at_its_share_of_the_day_with_a_reason(
     assert meter.calls == 2
     assert "share of the organisation's daily calls" in stopped.value.message
     assert stopped.value.until > dt.datetime.now(dt.UTC) + dt.timedelta(hours=20)
+
+
+def test_reading_waits_behind_posting_for_the_minutes_calls(sandbox, linked, reader):
+    limiter, now = rate_limiter(), time.time()
+    for _ in range(PER_MINUTE - POSTING_MINUTE):
+        assert limiter.acquire(sandbox.tenant_id, now=now) == 0  # posting at work
+    meter = ReadMeter()
+
+    with pytest.raises(TryLater) as waiting:
+        list(
+            reader.documents_read(
+                linked.company, date_from=PERIOD[0], date_to=PERIOD[1], meter=meter
+            )
+        )
+
+    assert "waits for posting and people" in waiting.value.message
+    assert not waiting.value.maybe_sent
+    assert meter.calls == 0  # nothing was asked of Xero
+
+
+def test_a_refused_call_is_metered_too(sandbox, linked, reader):
+    sandbox.control.add_fault("error", status=500, method="GET", path="/Invoices$", times=1)
+    meter = ReadMeter()
+
+    with pytest.raises(TryLater):
+        list(
+            reader.documents_read(
+                linked.company, date_from=PERIOD[0], date_to=PERIOD[1], meter=meter
+            )
+        )
+
+    assert meter.calls == 1 and meter.bytes > 0
 
 
 @pytest.mark.parametrize("kind", backends())
