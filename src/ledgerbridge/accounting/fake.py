@@ -21,6 +21,14 @@ It is scriptable with the failures the outbox must survive, each for the next
 
 The last two hold for every call until undone.
 
+It is also a ``BooksReader`` (reconciliation and going live): it reads its books
+back as summaries (``documents_read``, ``page_size`` documents per call), in
+detail (``documents_detail``, ``detail_size`` per call) and its contacts, and
+meters calls and bytes as an adapter would. A user of the package can be
+simulated: ``edit`` a header, ``edit_line``, ``void``, ``delete``,
+``record_payment``, and ``enter`` a document by hand. Each stamps the document's
+``updated_at`` with ``clock()`` (``timezone.now`` unless a test sets it).
+
 Tests put it in place of an adapter with ``connector_registered``; it keeps
 each company's books apart, as a package keeps organisations apart.
 """
@@ -29,13 +37,16 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from django.utils import timezone
+
 from ledgerbridge.companies.models import Company
-from ledgerbridge.invoicing.models import Document, supplier_reference_key
+from ledgerbridge.invoicing.models import Document, Partner, supplier_reference_key
 from ledgerbridge.invoicing.money import format_money
 
 from .connector import (
@@ -46,12 +57,25 @@ from .connector import (
     PausedUntil,
     PostOutcome,
     Problem,
+    ReadMeter,
     Rejected,
+    RemoteContact,
+    RemoteDocument,
     TryLater,
 )
+from .fingerprint import DocumentFingerprint, FingerprintLine
 from .models import SyncRecord
 
-OPERATIONS = ("find", "post", "attach", "allocate")
+OPERATIONS = (
+    "find",
+    "post",
+    "attach",
+    "allocate",
+    "documents_read",
+    "documents_detail",
+    "contacts_read",
+)
+GONE = ("voided", "deleted")
 
 
 @dataclass
@@ -71,6 +95,23 @@ class HeldDocument:
     attachments: list[str] = field(default_factory=list)
     # Credit note id -> amount applied (on invoices).
     credits: dict[str, Decimal] = field(default_factory=dict)
+    # What reconciliation reads back: the header and lines as the package keeps
+    # them (amounts to the cent), its status and when it last changed.
+    contact_id: str = ""
+    contact_name: str = ""
+    currency: str = "GBP"
+    date: dt.date | None = None
+    due_date: dt.date | None = None
+    reference: str = ""
+    lines: tuple[FingerprintLine, ...] = ()
+    status: str = "authorised"
+    updated_at: dt.datetime | None = None
+    # What we sent (posting only): kept by the outbox as the record's fingerprint.
+    sent: DocumentFingerprint | None = None
+
+    @property
+    def net(self) -> Decimal:
+        return self.total - self.tax
 
     def as_external(self) -> ExternalDocument:
         return ExternalDocument(
@@ -79,7 +120,46 @@ class HeldDocument:
             url=self.url,
             total=self.total,
             tax=self.tax,
+            fingerprint=self.sent,
         )
+
+    def fingerprint(self, *, lines: bool) -> DocumentFingerprint:
+        return DocumentFingerprint(
+            contact_id=self.contact_id,
+            currency=self.currency,
+            date=self.date,
+            due_date=self.due_date,
+            reference=self.reference,
+            net=self.net,
+            tax=self.tax,
+            gross=self.total,
+            lines=self.lines if lines else (),
+        )
+
+    def as_remote(self, *, lines: bool) -> RemoteDocument:
+        return RemoteDocument(
+            external_id=self.external_id,
+            type=self.type,
+            number=self.number,
+            contact_id=self.contact_id,
+            contact_name=self.contact_name,
+            status=self.status,
+            fingerprint=self.fingerprint(lines=lines),
+            lines_read=lines,
+            amount_due=self.amount_due,
+            updated_at=self.updated_at,
+            url=self.url,
+        )
+
+
+def fake_contact_id(partner_id: int) -> str:
+    """The id the fake package gives a partner's contact (one per partner)."""
+    return f"contact-{partner_id}"
+
+
+def _size(remote: RemoteDocument) -> int:
+    """Bytes of a document as a package would send it (its JSON, roughly)."""
+    return len(json.dumps({**remote.fingerprint.to_json(), "number": remote.number}))
 
 
 @dataclass(frozen=True)
@@ -112,6 +192,11 @@ class FakeConnector:
 
     def __init__(self, *, batch_size: int = 50) -> None:
         self.batch_size = batch_size
+        # Reading: documents per summary page and per detail call.
+        self.page_size = 1000
+        self.detail_size = 100
+        self.clock: Callable[[], dt.datetime] = timezone.now
+        self.contacts: dict[int, dict[str, RemoteContact]] = defaultdict(dict)
         self.calls: list[Call] = []
         # company id -> external id -> document
         self.books: dict[int, dict[str, HeldDocument]] = defaultdict(dict)
@@ -175,18 +260,118 @@ class FakeConnector:
         partner_id: int,
         total: Decimal,
         amount_due: Decimal | None = None,
+        tax: Decimal = Decimal("0"),
+        date: dt.date | None = None,
+        contact_id: str | None = None,
+        contact_name: str = "",
+        currency: str = "GBP",
+        account_code: str = "200",
+        tax_type: str = "OUTPUT2",
     ) -> HeldDocument:
-        """A document a user of the package entered there by hand."""
+        """A document a user of the package entered there by hand (one line), for
+        the partner's contact unless ``contact_id`` names another."""
         held = self._hold(
-            company, type=type, number=number, partner_id=partner_id, total=total, tax=Decimal(0)
+            company, type=type, number=number, partner_id=partner_id, total=total, tax=tax
         )
         held.entered = True
         held.amount_due = total if amount_due is None else amount_due
+        held.contact_id = fake_contact_id(partner_id) if contact_id is None else contact_id
+        held.contact_name = (
+            contact_name
+            or self._contact_name(company, held.contact_id)
+            or Partner.objects.filter(pk=partner_id).values_list("name", flat=True).first()
+            or ""
+        )
+        held.currency = currency
+        held.date = date or self.clock().date()
+        held.due_date = held.date + dt.timedelta(days=30)
+        held.lines = (FingerprintLine(account_code, tax_type, total - tax),)
         return held
 
-    def record_payment(self, company: Company, external_id: str) -> None:
+    def record_payment(
+        self, company: Company, external_id: str, *, at: dt.datetime | None = None
+    ) -> None:
         """The document is paid in full in the package."""
-        self.books[company.pk][external_id].amount_due = Decimal("0")
+        held = self.books[company.pk][external_id]
+        held.amount_due = Decimal("0")
+        held.status = "paid"
+        held.updated_at = at or self.clock()
+
+    def edit(
+        self,
+        company: Company,
+        external_id: str,
+        *,
+        at: dt.datetime | None = None,
+        **header: object,
+    ) -> HeldDocument:
+        """A user of the package changes the header: ``reference``, ``date``,
+        ``due_date``, ``currency``, ``contact_id`` (and ``contact_name``), ``number``."""
+        held = self.books[company.pk][external_id]
+        allowed = {"reference", "date", "due_date", "currency", "contact_id", "contact_name"}
+        allowed.add("number")
+        unknown = set(header) - allowed
+        if unknown:
+            raise ValueError(f"not a header field: {sorted(unknown)[0]}")
+        for name, value in header.items():
+            setattr(held, name, value)
+        held.updated_at = at or self.clock()
+        return held
+
+    def edit_line(
+        self,
+        company: Company,
+        external_id: str,
+        index: int = 0,
+        *,
+        account_code: str | None = None,
+        tax_type: str | None = None,
+        amount: Decimal | None = None,
+        tracking: tuple[tuple[str, str], ...] | None = None,
+        at: dt.datetime | None = None,
+    ) -> HeldDocument:
+        """A user of the package changes one line; a new amount changes the totals
+        (the tax stays as it was)."""
+        held = self.books[company.pk][external_id]
+        lines = list(held.lines)
+        line = lines[index]
+        if amount is not None:
+            held.total += amount - line.amount
+            held.amount_due += amount - line.amount
+        lines[index] = replace(
+            line,
+            account_code=line.account_code if account_code is None else account_code,
+            tax_type=line.tax_type if tax_type is None else tax_type,
+            amount=line.amount if amount is None else amount,
+            tracking=line.tracking if tracking is None else tuple(sorted(tracking)),
+        )
+        held.lines = tuple(lines)
+        held.updated_at = at or self.clock()
+        return held
+
+    def void(self, company: Company, external_id: str, *, at: dt.datetime | None = None) -> None:
+        """A user of the package voids the document."""
+        self._gone(company, external_id, "voided", at)
+
+    def delete(self, company: Company, external_id: str, *, at: dt.datetime | None = None) -> None:
+        """A user of the package deletes the document (it is still read, as deleted)."""
+        self._gone(company, external_id, "deleted", at)
+
+    def forget(self, company: Company, external_id: str) -> None:
+        """The document is no longer in the package at all (not even as deleted)."""
+        del self.books[company.pk][external_id]
+
+    def _gone(
+        self, company: Company, external_id: str, status: str, at: dt.datetime | None
+    ) -> None:
+        held = self.books[company.pk][external_id]
+        held.status = status
+        held.amount_due = Decimal("0")
+        held.updated_at = at or self.clock()
+
+    def _contact_name(self, company: Company, contact_id: str) -> str:
+        contact = self.contacts[company.pk].get(contact_id)
+        return contact.name if contact else ""
 
     def holds(self, company: Company) -> list[HeldDocument]:
         """What the package holds for the company, in the order it got it."""
@@ -251,9 +436,50 @@ class FakeConnector:
             tax=tax,
             url=f"https://accounting.invalid/{company.pk}/{type}/{external_id}",
             amount_due=total,
+            updated_at=self.clock(),
         )
         self.books[company.pk][external_id] = held
         return held
+
+    def _copy_of(self, company: Company, held: HeldDocument, document: Document) -> None:
+        """What the package keeps of a document we posted, and what we sent of it.
+
+        We send line amounts to the cent, but what we keep of them (the quantity
+        times the unit price, less the discount) may carry sub-cent figures: the
+        package's copy is rounded, as a package rounds, and that is no change.
+        """
+        lines = []
+        sent_lines = []
+        for line in document.lines.select_related("nominal_code", "tax_rate").prefetch_related(
+            "dimensions__dimension", "dimensions__value"
+        ):
+            tracking = tuple(
+                sorted((ld.dimension.name, ld.value.name) for ld in line.dimensions.all())
+            )
+            exact = line.quantity * line.unit_price * (1 - line.discount_percent / 100)
+            lines.append(
+                FingerprintLine(
+                    line.nominal_code.code, line.tax_rate.code, line.net_amount, tracking
+                )
+            )
+            sent_lines.append(
+                FingerprintLine(line.nominal_code.code, line.tax_rate.code, exact, tracking)
+            )
+        partner = document.partner
+        held.contact_id = fake_contact_id(partner.pk)
+        held.contact_name = partner.name
+        self.contacts[company.pk][held.contact_id] = RemoteContact(
+            external_id=held.contact_id,
+            name=partner.name,
+            contact_number=partner.number,
+            tax_number=partner.vat_number,
+        )
+        held.currency = document.currency
+        held.date = document.issue_date
+        held.due_date = document.due_date
+        held.reference = document.reference
+        held.lines = tuple(lines)
+        held.sent = replace(held.fingerprint(lines=True), lines=tuple(sent_lines))
 
     def _matches(self, held: HeldDocument, document: Document) -> bool:
         if held.type != document.type or held.number != package_number(document):
@@ -347,6 +573,7 @@ class FakeConnector:
             total=document.gross_total,
             tax=document.tax_total,
         )
+        self._copy_of(company, held, document)
         return PostOutcome(record.pk, posted=held.as_external())
 
     def attach(
@@ -389,6 +616,54 @@ class FakeConnector:
         if failure is not None:
             raise failure.error
         return outcome
+
+    # -- the books, read back (BooksReader) --------------------------------------------
+    def documents_read(
+        self,
+        company: Company,
+        *,
+        date_from: dt.date,
+        date_to: dt.date,
+        meter: ReadMeter,
+        modified_since: dt.datetime | None = None,
+    ) -> Iterator[RemoteDocument]:
+        self._enter_call(Call("documents_read", company.pk, ()))
+        found = [
+            held.as_remote(lines=False)
+            for held in self.books[company.pk].values()
+            if held.date is not None
+            and date_from <= held.date <= date_to
+            and (
+                modified_since is None
+                or (held.updated_at is not None and held.updated_at > modified_since)
+            )
+        ]
+        # One call per page, the first one even when it comes back empty.
+        meter.add(calls=max(1, -(-len(found) // self.page_size)), size=2)
+        for remote in found:
+            meter.add(calls=0, size=_size(remote))
+        return iter(found)
+
+    def documents_detail(
+        self, company: Company, external_ids: Sequence[str], *, meter: ReadMeter
+    ) -> list[RemoteDocument]:
+        self._enter_call(Call("documents_detail", company.pk, ()))
+        wanted = list(dict.fromkeys(external_ids))
+        meter.add(calls=-(-len(wanted) // self.detail_size), size=0)
+        found = []
+        for external_id in wanted:
+            held = self.books[company.pk].get(external_id)
+            if held is not None:
+                remote = held.as_remote(lines=True)
+                meter.add(calls=0, size=_size(remote))
+                found.append(remote)
+        return found
+
+    def contacts_read(self, company: Company, *, meter: ReadMeter) -> Iterator[RemoteContact]:
+        self._enter_call(Call("contacts_read", company.pk, ()))
+        contacts = list(self.contacts[company.pk].values())
+        meter.add(calls=max(1, -(-len(contacts) // self.page_size)), size=100 * len(contacts))
+        return iter(contacts)
 
 
 def _note(amount: Decimal, credit_note: SyncRecord, invoice: SyncRecord) -> str:

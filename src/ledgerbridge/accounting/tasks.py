@@ -30,3 +30,4 @@ def sweep() -> None:
 # Invoices Exports' job lives in its own module; imported here so the worker knows it.
 from .export_tasks import build_export_batch  # noqa: E402, F401
 from .golive_tasks import golive_match_task  # noqa: E402, F401
+from .reconcile_tasks import reconcile  # noqa: E402, F401
