@@ -896,7 +896,7 @@ def reconciliation_run_continue(*, run_id: int, now: dt.datetime) -> Reconciliat
 # ------------------------------------------------------------------ reading runs
 
 
-def reconciliation_runs(*, actor: Actor) -> Iterable[ReconciliationRun]:
+def reconciliation_runs(*, actor: Actor) -> QuerySet[ReconciliationRun]:
     require(actor, Permission.VIEW)
     return ReconciliationRun.objects.filter(company=actor.company).order_by("-started_at", "-id")
 
@@ -911,7 +911,7 @@ def reconciliation_run_get(*, actor: Actor, run_id: int) -> ReconciliationRun:
 
 def reconciliation_rows(
     *, actor: Actor, run_id: int, outcome: str | None = None
-) -> Iterable[ReconciliationRow]:
+) -> QuerySet[ReconciliationRow]:
     """A run's rows; ``outcome`` one of ``ReconcileOutcome`` (open rows of that class),
     ``acknowledged``, ``open`` (every row that does not agree and is not
     acknowledged), or None for all."""

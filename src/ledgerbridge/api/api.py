@@ -34,6 +34,7 @@ from .auth import ApiTokenAuth, SessionActorAuth
 from .exports import router as exports_router
 from .outstanding import router as outstanding_router
 from .pagination import CursorPages, Pages
+from .reconciliation import router as reconciliation_router
 from .schemas import (
     CreditIn,
     DocumentIn,
@@ -343,3 +344,4 @@ api.add_router("/tasks", tasks)
 api.add_router("/accounting", accounting_router)
 api.add_router("/exports", exports_router)
 api.add_router("/outstanding", outstanding_router)
+api.add_router("/reconciliation", reconciliation_router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from ledgerbridge.accounting.connector import connector_registered
+from ledgerbridge.accounting.connector import connector_registered, reader_registered
 from ledgerbridge.accounting.fake import FakeConnector
 from ledgerbridge.accounting.models import AccountingPackage, AccountingSettings, SyncStatus
 from ledgerbridge.accounting.outbox import sync_company_run
@@ -27,6 +27,13 @@ def package():
     fake = FakeConnector()
     with connector_registered(AccountingPackage.XERO_API, lambda: fake):
         yield fake
+
+
+@pytest.fixture
+def books(package):
+    """The fake package, read back for reconciliation too (its ``BooksReader``)."""
+    with reader_registered(AccountingPackage.XERO_API, lambda: package):
+        yield package
 
 
 @pytest.fixture

@@ -15,10 +15,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from ledgerbridge.accounting.connector import reader_registered
 from ledgerbridge.accounting.fake import FakeConnector, fake_contact_id
 from ledgerbridge.accounting.models import (
-    AccountingPackage,
     PaymentState,
     PaymentStatus,
     ReconcileOutcome,
@@ -42,13 +40,6 @@ pytestmark = pytest.mark.django_db
 
 FROM, TO = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
 OUTCOMES = ReconcileOutcome
-
-
-@pytest.fixture
-def books(package):
-    """The fake package reads its books back for reconciliation too."""
-    with reader_registered(AccountingPackage.XERO_API, lambda: package):
-        yield package
 
 
 def later(minutes: int = 60) -> dt.datetime:

@@ -17,13 +17,21 @@ from django.apps import apps
 from django.db import models
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from ledgerbridge.accounting.exports import ExportFilters, export_batch_create
+from ledgerbridge.accounting.models import (
+    ReconcileOutcome,
+    ReconcileRunStatus,
+    ReconciliationRow,
+    ReconciliationRun,
+)
 from ledgerbridge.api.api import api
 from ledgerbridge.companies.models import Company, Role
 from ledgerbridge.companies.services import api_token_create
 from ledgerbridge.invoicing.models import (
     Dimension,
+    Document,
     DocumentType,
     NominalCode,
     NumberSeries,
@@ -53,6 +61,8 @@ SEGMENT_KINDS = {
     "values": "dimension_value",
     "rules": "dimension_rule",
     "api-tokens": "api_token",
+    "runs": "reconciliation_run",
+    "rows": "reconciliation_row",
 }
 # Routes that are not a company's: the signed Xero webhook (no session, no token).
 NOT_A_COMPANY_ROUTE = {"xero_webhook"}
@@ -287,6 +297,7 @@ def tenant(legal_name: str, *, secret: bool = False) -> Tenant:
     token, _ = api_token_create(actor=actor, name="zebra script" if secret else "script")
     dimension = Dimension.objects.filter(company=company).first()
     assert dimension is not None
+    run, row = _reconciliation(company, final)
     ids = {
         "company": [company.pk],
         "document": [draft.pk, final.pk, bill.pk],
@@ -300,9 +311,41 @@ def tenant(legal_name: str, *, secret: bool = False) -> Tenant:
         "dimension_value": [dimension.values.first().pk],  # type: ignore[union-attr]
         "dimension_rule": [dimension.rules.first().pk],  # type: ignore[union-attr]
         "api_token": [token.pk],
+        "reconciliation_run": [run.pk],
+        "reconciliation_row": [row.pk],
     }
     assert all(ids.values()), ids
     return Tenant(company=company, ids=ids, markers=MARKERS if secret else ())
+
+
+def _reconciliation(
+    company: Company, document: Document
+) -> tuple[ReconciliationRun, ReconciliationRow]:
+    """A done reconciliation with one row that differs (nothing read from a package)."""
+    now = timezone.now()
+    run = ReconciliationRun.objects.create(
+        company=company,
+        period_from=document.issue_date,
+        period_to=document.issue_date,
+        status=ReconcileRunStatus.DONE,
+        started_at=now,
+        finished_at=now,
+        counts={"differs": 1},
+    )
+    row = ReconciliationRow.objects.create(
+        run=run,
+        company=company,
+        outcome=ReconcileOutcome.DIFFERS,
+        document=document,
+        type=document.type,
+        number=document.number,
+        contact_name=document.partner.name,
+        currency=document.currency,
+        ours={"reference": document.order_reference},
+        theirs={"reference": "changed"},
+        differences=["reference changed"],
+    )
+    return run, row
 
 
 def _company_path(model: type[models.Model], depth: int = 0) -> str | None:
