@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from ledgerbridge.accounting.models import (
+    AccountingSettings,
     PaymentState,
     PaymentStatus,
     ReconcileOutcome,
@@ -167,6 +168,7 @@ def test_a_started_run_is_done_by_the_worker(books, admin, django_capture_on_com
 
 
 def test_starting_needs_a_package_to_read(admin):
+    AccountingSettings.objects.filter(company=admin.company).update(package="none")
     with pytest.raises(ReconciliationError, match="nothing to reconcile"):
         reconciliation_start(actor=admin, date_from=FROM, date_to=TO, now=later())
 
