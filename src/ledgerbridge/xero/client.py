@@ -112,6 +112,10 @@ class XeroClient:
         api_client.rest_client.pool_manager.connection_pool_kw["retries"] = urllib3.Retry(
             total=0, redirect=0, raise_on_status=False, respect_retry_after_header=False
         )
+        if reading:
+            # Xero prices apps partly by data downloaded: a compressed answer, where
+            # Xero sends one, costs less (urllib3 decodes it; the meter counts the wire).
+            api_client.set_default_header("Accept-Encoding", "gzip")
         self.api = AccountingApi(api_client, base_url=accounting_base_url())
 
     @property
@@ -187,8 +191,7 @@ class XeroClient:
                 raise XeroUnavailable(
                     f"Xero could not be reached ({type(error).__name__})."
                 ) from error
-            # The SDK keeps the answer it just read (body as bytes): measured, not read again.
-            self._answered(getattr(self.api.api_client.last_response, "data", None))
+            self._answered(_wire_body(self.api.api_client.last_response))
             xero_call_counted(operation=_name(operation), status=status)
             package_call_noted(correlation_id(headers))
             rate_limiter().observe(self.tenant_id, dict(headers or {}))
@@ -197,14 +200,26 @@ class XeroClient:
         raise AssertionError("unreachable")
 
     def _answered(self, body: Any) -> None:
-        if self.on_answer is not None:
-            if isinstance(body, str):
-                body = body.encode()
-            self.on_answer(len(body) if isinstance(body, bytes) else 0)
+        """Tell ``on_answer`` what an answer's body weighed (bytes, or its size in bytes)."""
+        if self.on_answer is None:
+            return
+        if isinstance(body, str):
+            body = body.encode()
+        if isinstance(body, bytes):
+            body = len(body)
+        self.on_answer(body if isinstance(body, int) else 0)
 
     def _renew_token(self) -> None:
         self._credentials = connection.xero_credentials(company=self.company, force_refresh=True)
         self._token["access_token"] = self._credentials.access_token
+
+
+def _wire_body(response: Any) -> bytes | int | None:
+    """The answer the SDK just read, measured as it came over the wire (compressed, if
+    it was), else its body: counted, never read again."""
+    raw = getattr(response, "urllib3_response", None)
+    wire = raw.tell() if raw is not None and hasattr(raw, "tell") else 0
+    return wire if isinstance(wire, int) and wire > 0 else getattr(response, "data", None)
 
 
 def correlation_id(headers: Any) -> str:

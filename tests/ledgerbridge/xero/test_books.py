@@ -4,12 +4,16 @@ what it costs (calls and bytes), what comes back, and how it yields to posting."
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import io
 import time
 import uuid
 from decimal import Decimal
 
 import httpx
 import pytest
+import urllib3
+from xero_python.rest import RESTResponse
 
 from ledgerbridge.accounting.connector import (
     PausedUntil,
@@ -24,6 +28,7 @@ from ledgerbridge.accounting.outbox import sync_company_run
 from ledgerbridge.invoicing.models import DocumentType, Task, TaskStatus
 from ledgerbridge.invoicing.workflow import task_complete
 from ledgerbridge.xero import books
+from ledgerbridge.xero.client import XeroClient, _wire_body
 from ledgerbridge.xero.ratelimit import PER_MINUTE, POSTING_MINUTE, rate_limiter
 from tests.ledgerbridge.factories import line, make_document, store_stand_in_pdf
 
@@ -160,6 +165,25 @@ def test_the_meter_counts_the_bodies_bytes_as_received(sandbox, linked, reader):
     # Same documents, same answers, give or take the envelope's time and call id.
     assert meter.calls == 2
     assert abs(meter.bytes - expected) < 200
+
+
+def test_a_compressed_answer_is_metered_as_it_came_over_the_wire(linked):
+    body = b'{"Invoices": []}' * 200
+    packed = gzip.compress(body)
+    answer = RESTResponse(
+        urllib3.HTTPResponse(
+            body=io.BytesIO(packed), headers={"Content-Encoding": "gzip"}, preload_content=True
+        )
+    )
+    sizes: list[int] = []
+    client = XeroClient(linked.company, reading=True, on_answer=sizes.append)
+
+    client._answered(_wire_body(answer))
+
+    assert answer.data == body
+    assert sizes == [len(packed)]
+    # Reading asks Xero for compressed answers; urllib3 unpacks them for the SDK.
+    assert client.api.api_client.default_headers["Accept-Encoding"] == "gzip"
 
 
 def test_summaries_carry_type_number_status_and_totals_but_no_lines(sandbox, linked, reader):
