@@ -255,8 +255,15 @@ def _label(status: str) -> str:
 
 
 def status_difference(ours: Ours, remote: RemoteDocument) -> str:
-    """The package's status against what our payment state believes ("" if the same)."""
+    """The package's status against what our payment state believes ("" if the same).
+
+    A document whose payment state was never read believes nothing of payments
+    (a credit note we allocated is "paid" in the package, rightly): only a
+    document voided or deleted there contradicts it, being alive here.
+    """
     theirs = _their_payment(remote)
+    if not ours.payment_status and theirs not in GONE:
+        return ""
     believed = ours.payment_status or PaymentStatus.UNPAID
     if theirs == believed:
         if (
@@ -284,6 +291,7 @@ def reconciliation_plan(
         raise ValueError("nothing to compare")
     if ours is None:
         assert remote is not None
+        gone = [f"since {remote.status} in the package"] if remote.status in GONE else []
         return PlannedRow(
             outcome=ReconcileOutcome.ONLY_IN_PACKAGE,
             type=remote.type,
@@ -292,7 +300,7 @@ def reconciliation_plan(
             contact_name=remote.contact_name,
             currency=remote.fingerprint.currency,
             theirs=_their_values(remote),
-            differences=["entered in the package, not posted from the TMS"],
+            differences=["entered in the package, not posted from the TMS", *gone],
         )
     row = PlannedRow(
         outcome=ReconcileOutcome.AGREES,
@@ -663,8 +671,13 @@ def _read(
         for row in previous_rows:
             if row.document_id:
                 keep = row.document_id in carried_documents
-            else:  # only in the package: unless the package changed it
-                keep = bool(row.external_id) and row.external_id.lower() not in fresh_external
+            else:  # only in the package: unless the package changed it, or it is ours now
+                external_id = row.external_id.lower()
+                keep = (
+                    bool(external_id)
+                    and external_id not in fresh_external
+                    and external_id not in by_external
+                )
             if keep and (row.document_id is None or row.document_id in in_period):
                 carried.append(row)
     return _Reading(rows=rows, carried=carried, documents_read=len(remote_documents))

@@ -150,14 +150,41 @@ def test_voided_in_the_package_unknown_to_us_is_a_status_difference(books, admin
 
 def test_paid_in_the_package_against_unpaid_here_is_a_status_difference(books, admin):
     [document] = posted(admin)
+    state = PaymentState.objects.create(
+        record=record(document), company=admin.company, status=PaymentStatus.UNPAID
+    )
     books.record_payment(admin.company, record(document).external_id, at=later())
     row = row_of(run(admin, books), document)
     assert row.outcome == OUTCOMES.STATUS_DIFFERS
     assert row.differences == ["paid in the package; the TMS believes it unpaid"]
-    PaymentState.objects.create(
-        record=record(document), company=admin.company, status=PaymentStatus.PAID
-    )
+    state.status = PaymentStatus.PAID
+    state.save()
     assert row_of(run(admin, books, minutes=180), document).outcome == OUTCOMES.AGREES
+
+
+def test_a_payment_state_never_read_is_no_belief_to_contradict(books, admin):
+    # A credit note we allocated is paid in the package: nothing differs.
+    [document] = posted(admin)
+    books.record_payment(admin.company, record(document).external_id, at=later())
+    assert row_of(run(admin, books), document).outcome == OUTCOMES.AGREES
+
+
+def test_a_part_payment_we_did_not_hear_of_is_a_status_difference(books, admin):
+    [document] = posted(admin)
+    external_id = record(document).external_id
+    held = books.books[admin.company.pk][external_id]
+    PaymentState.objects.create(
+        record=record(document),
+        company=admin.company,
+        status=PaymentStatus.PARTLY_PAID,
+        total=held.total,
+        amount_due=held.total - 10,
+    )
+    held.amount_due = held.total - 50
+    held.updated_at = later()
+    row = row_of(run(admin, books), document)
+    assert row.outcome == OUTCOMES.STATUS_DIFFERS
+    assert row.differences[0].startswith("due ")
 
 
 # ------------------------------------------------------------------ differs
