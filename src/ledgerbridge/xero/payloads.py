@@ -34,7 +34,7 @@ from xero_python.accounting import (
 from xero_python.api_client.serializer import serialize
 from xero_python.models import BaseModel
 
-from ledgerbridge.accounting.connector import RemoteContact, RemoteDocument
+from ledgerbridge.accounting.connector import REMOTE_STATUSES, RemoteContact, RemoteDocument
 from ledgerbridge.accounting.fingerprint import DocumentFingerprint, FingerprintLine
 from ledgerbridge.accounting.payments import (
     RemoteAllocation,
@@ -296,7 +296,8 @@ def remote_document(model: Invoice | CreditNote, *, url: str = "") -> RemoteDocu
         number=str((model.credit_note_number if is_credit else model.invoice_number) or ""),
         contact_id=str(model.contact.contact_id or "") if model.contact else "",
         contact_name=str(model.contact.name or "") if model.contact else "",
-        status=status.lower(),
+        # Xero's six statuses are the port's, in lower case; anything else is none of them.
+        status=status.lower() if status.lower() in REMOTE_STATUSES else "",
         fingerprint=_held(model),
         lines_read=model.line_items is not None,
         amount_due=due if status not in ("VOIDED", "DELETED") else ZERO,
