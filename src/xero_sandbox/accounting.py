@@ -549,6 +549,14 @@ async def post_contact(ctx: Ctx) -> Response:
 NIL_ID = "00000000-0000-0000-0000-000000000000"
 
 
+def _with_whole_contact(ctx: Ctx, view: Json) -> Json:
+    contact_id = (view.get("Contact") or {}).get("ContactID")
+    contact = ctx.sb.store.get_doc(ctx.tenant_id, "contact", contact_id) if contact_id else None
+    if contact is not None:
+        view["Contact"] = d.document_contact(contact)
+    return view
+
+
 def _failed_view(kind: d.Kind, prepared: d.Prepared) -> Json:
     """A rejected document as Xero echoes it: a new one gets the nil id."""
     view = d.document_view(prepared.doc)
@@ -601,7 +609,7 @@ def _document_routes(kind: d.Kind) -> dict[str, Any]:
         doc = d.find_document(ctx.sb, ctx.tenant_id, kind, ctx.request.path_params["id"])
         if doc is None:
             return not_found()
-        view = d.document_view(doc)
+        view = _with_whole_contact(ctx, d.document_view(doc))
         atts = ctx.sb.store.attachments(ctx.tenant_id, kind.store_kind, doc[kind.id_field])
         if atts:
             view["Attachments"] = [_attachment_json(ctx, kind, doc[kind.id_field], a) for a in atts]
@@ -642,7 +650,7 @@ def _document_routes(kind: d.Kind) -> dict[str, Any]:
                 out.append({**_failed_view(kind, p), "StatusAttributeString": "ERROR"})
                 continue
             doc = d.commit_document(ctx.sb, ctx.tenant_id, kind, p, ctx.client_id)
-            view = d.document_view(doc)
+            view = _with_whole_contact(ctx, d.document_view(doc))
             if not summarize:
                 view["StatusAttributeString"] = "OK"
             out.append(view)
@@ -740,13 +748,20 @@ async def get_payments(ctx: Ctx) -> Response:
     docs, pagination, error = _list(ctx, "payment")
     if error:
         return error
-    return _ok(ctx, "Payments", docs, pagination)
+    return _ok(ctx, "Payments", [d.payment_list_view(p) for p in docs], pagination)
 
 
 @api("payments")
 async def get_payment(ctx: Ctx) -> Response:
     doc = ctx.sb.store.get_doc(ctx.tenant_id, "payment", ctx.request.path_params["id"])
-    return _ok(ctx, "Payments", [doc]) if doc else not_found()
+    if doc is None:
+        return not_found()
+    # Read alone, a payment shows its invoice as it is now, with the invoice's payments.
+    invoice_id = (doc.get("Invoice") or {}).get("InvoiceID")
+    invoice = ctx.sb.store.get_doc(ctx.tenant_id, "invoice", invoice_id) if invoice_id else None
+    if invoice is not None:
+        doc["Invoice"] = d.payment_invoice(invoice, with_payments=True)
+    return _ok(ctx, "Payments", [doc])
 
 
 @api("payments", write=True)
@@ -786,14 +801,18 @@ _OWNERS = {"Invoices": d.INVOICE, "CreditNotes": d.CREDIT_NOTE}
 
 
 def _attachment_json(ctx: Ctx, kind: d.Kind, owner_id: str, row: Any) -> Json:
-    return {
+    attachment: Json = {
         "AttachmentID": row["id"],
         "FileName": row["file_name"],
         "Url": f"{ctx.sb.api_root}{PREFIX}/{kind.collection}/{owner_id}/Attachments/{quote(row['file_name'])}",
         "MimeType": row["mime_type"],
         "ContentLength": len(row["content"]),
-        "IncludeOnline": bool(row["include_online"]),
     }
+    # Xero names IncludeOnline only when it is set: recorded as `true` on a file shown
+    # online, absent from every documented attachment that is not.
+    if row["include_online"]:
+        attachment["IncludeOnline"] = True
+    return attachment
 
 
 def _owner(ctx: Ctx) -> tuple[d.Kind, Json | None]:

@@ -147,6 +147,9 @@ def new_contact_doc(sb: Sandbox, fields: Json) -> Json:
         "Phones": [],
         "ContactGroups": [],
         "ContactPersons": [],
+        "BankAccountDetails": "",
+        "SalesTrackingCategories": [],
+        "PurchasesTrackingCategories": [],
         "IsSupplier": False,
         "IsCustomer": False,
         "HasAttachments": False,
@@ -158,8 +161,28 @@ def new_contact_doc(sb: Sandbox, fields: Json) -> Json:
     return doc
 
 
+# What Xero fills in on every address and phone of a contact, empty when not given
+# (documented contact answers; the recorded organisation's address likewise). Address
+# lines appear only when set.
+ADDRESS_BLANKS = ("City", "Region", "PostalCode", "Country", "AttentionTo")
+PHONE_BLANKS = ("PhoneNumber", "PhoneAreaCode", "PhoneCountryCode")
+
+
+def _with_blanks(items: Any, blanks: tuple[str, ...]) -> Any:
+    if not isinstance(items, list):
+        return items
+    return [
+        {**item, **{key: "" for key in blanks if key not in item}}
+        if isinstance(item, dict)
+        else item
+        for item in items
+    ]
+
+
 def save_contact(sb: Sandbox, tenant_id: str, doc: Json, *, created: bool) -> Json:
     now = sb.clock.now()
+    doc["Addresses"] = _with_blanks(doc.get("Addresses", []), ADDRESS_BLANKS)
+    doc["Phones"] = _with_blanks(doc.get("Phones", []), PHONE_BLANKS)
     doc["UpdatedDateUTC"] = ms_date(now)
     sb.store.put_doc(
         tenant_id, "contact", doc["ContactID"], doc, number=doc.get("ContactNumber"), updated=now
@@ -408,6 +431,9 @@ def prepare_document(
                 doc.setdefault("BrandingThemeID", default_branding_theme_id(tenant_id))
         else:
             doc.update({"Allocations": [], "Payments": []})
+            # Xero repeats a credit note's id as ``ID`` (documented answers; the recorded
+            # invoices' ``CreditNotes[]`` carry it too).
+            doc["ID"] = doc[kind.id_field]
     doc["HasErrors"] = bool(errors)
     _amounts(doc, kind)
     if status == "VOIDED" or status == "DELETED":
@@ -422,6 +448,13 @@ def prepare_document(
 def default_branding_theme_id(tenant_id: str) -> str:
     """The organisation's "Standard" branding theme (stable per organisation)."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"xero-sandbox/{tenant_id}/branding-theme/standard"))
+
+
+def document_contact(contact: Json) -> Json:
+    """The contact as Xero embeds it in a document read or written on its own: the whole
+    contact but its attachments flag (Xero's documented GET /Invoices/{id}, PUT /Invoices,
+    PUT and GET /CreditNotes answers). Lists carry the summary below (recorded)."""
+    return {k: v for k, v in public(contact).items() if k != "HasAttachments"}
 
 
 def _contact_summary(contact: Json) -> Json:
@@ -621,7 +654,10 @@ def _amounts(doc: Json, kind: Kind) -> None:
     else:
         allocated = sum((dec(a.get("Amount")) for a in doc.get("Allocations", [])), Decimal(0))
         paid = sum((dec(p.get("Amount")) for p in doc.get("Payments", [])), Decimal(0))
-        doc["AppliedAmount"] = money(allocated + paid)
+        # No AppliedAmount on the credit note itself: Xero shows it only on the credit
+        # note as listed inside an invoice (recorded), none of its documented credit
+        # notes carries one, even one with credit used.
+        doc.pop("AppliedAmount", None)
         doc["RemainingCredit"] = money(total - allocated - paid)
 
 
@@ -651,7 +687,10 @@ def commit_document(
         if prepared.created:
             doc["_created_by"] = client_id
         doc["UpdatedDateUTC"] = ms_date(now)
-        doc["HasErrors"] = False
+        if kind is INVOICE:
+            doc["HasErrors"] = False
+        else:  # Xero's credit notes carry no HasErrors (documented answers, three of them)
+            doc.pop("HasErrors", None)
         save_document(sb, tenant_id, kind, doc, created=prepared.created, now=now)
     return doc
 
@@ -746,26 +785,94 @@ def prepare_payment(
         "HasValidationErrors": bool(errors),
     }
     if account is not None:
-        payment["Account"] = {"AccountID": account["AccountID"], "Code": account["Code"]}
-    if invoice is not None:
-        payment["Invoice"] = {
-            "Type": invoice["Type"],
-            "InvoiceID": invoice["InvoiceID"],
-            "InvoiceNumber": invoice.get("InvoiceNumber", ""),
-            "Contact": {
-                "ContactID": invoice["Contact"]["ContactID"],
-                "Name": invoice["Contact"]["Name"],
-            },
-            "CurrencyCode": invoice.get("CurrencyCode", "GBP"),
-            "Payments": [],
-            "CreditNotes": [],
-            "Prepayments": [],
-            "Overpayments": [],
-            "HasErrors": False,
-            "IsDiscounted": False,
-            "LineItems": [],
+        payment["Account"] = {
+            "AccountID": account["AccountID"],
+            "Code": account["Code"],
+            "Name": account.get("Name", ""),
         }
+    if invoice is not None:
+        payment["Invoice"] = payment_invoice(invoice)
     return payment, errors, invoice
+
+
+def payment_invoice(invoice: Json, *, with_payments: bool = False) -> Json:
+    """The invoice as Xero shows it inside a payment it has just recorded or deleted (and,
+    ``with_payments``, when one payment is read): its amounts and dates after the payment,
+    its lines, and a contact reduced to id and name (Xero's documented PUT, POST and
+    GET /Payments/{id} answers)."""
+    summary: Json = {
+        "Type": invoice["Type"],
+        "InvoiceID": invoice["InvoiceID"],
+        "InvoiceNumber": invoice.get("InvoiceNumber", ""),
+        "Reference": invoice.get("Reference", ""),
+    }
+    if with_payments:
+        summary["Payments"] = [
+            {k: v for k, v in p.items() if k != "Reference" or v}
+            for p in invoice.get("Payments", [])
+        ]
+    summary |= {
+        "Prepayments": [],
+        "Overpayments": [],
+        "AmountDue": invoice.get("AmountDue", 0.0),
+        "AmountPaid": invoice.get("AmountPaid", 0.0),
+        "SentToContact": bool(invoice.get("SentToContact", False)),
+        "CurrencyRate": invoice.get("CurrencyRate", 1.0),
+        "HasErrors": False,
+        "IsDiscounted": False,
+        "Contact": {
+            "ContactID": invoice["Contact"]["ContactID"],
+            "Name": invoice["Contact"]["Name"],
+            "ContactPersons": [],
+            "HasValidationErrors": False,
+        },
+    }
+    for key in ("DateString", "Date", "DueDateString", "DueDate", "Status", "LineAmountTypes"):
+        if key in invoice:
+            summary[key] = invoice[key]
+    summary["LineItems"] = [
+        {k: v for k, v in line.items() if k not in {"AccountID", "Tracking"}}
+        | {"Tracking": [], "ValidationErrors": []}
+        for line in invoice.get("LineItems", [])
+    ]
+    for key in ("SubTotal", "TotalTax", "Total", "UpdatedDateUTC", "FullyPaidOnDate"):
+        if key in invoice:
+            summary[key] = invoice[key]
+    summary["CurrencyCode"] = invoice.get("CurrencyCode", "GBP")
+    return summary
+
+
+def payment_list_view(payment: Json) -> Json:
+    """A payment in ``GET /Payments``: Xero lists its invoice as a bare reference (type,
+    id, number, contact, currency; empty collections), not with amounts and lines."""
+    invoice = payment.get("Invoice")
+    if not invoice:
+        return payment
+    contact = invoice.get("Contact") or {}
+    bare: Json = {
+        "Type": invoice["Type"],
+        "InvoiceID": invoice["InvoiceID"],
+        "InvoiceNumber": invoice.get("InvoiceNumber", ""),
+        "Payments": [],
+        "CreditNotes": [],
+        "Prepayments": [],
+        "Overpayments": [],
+        "HasErrors": False,
+        "IsDiscounted": False,
+        "Contact": {
+            "ContactID": contact.get("ContactID"),
+            "ContactNumber": contact.get("ContactNumber", ""),
+            "Name": contact.get("Name", ""),
+            "Addresses": [],
+            "Phones": [],
+            "ContactGroups": [],
+            "ContactPersons": [],
+            "HasValidationErrors": False,
+        },
+        "LineItems": [],
+        "CurrencyCode": invoice.get("CurrencyCode", "GBP"),
+    }
+    return {**payment, "Invoice": bare}
 
 
 def commit_payment(sb: Sandbox, tenant_id: str, payment: Json, invoice: Json) -> Json:
@@ -773,9 +880,6 @@ def commit_payment(sb: Sandbox, tenant_id: str, payment: Json, invoice: Json) ->
     with sb.store.transaction():
         payment["UpdatedDateUTC"] = ms_date(now)
         payment["HasValidationErrors"] = False
-        sb.store.put_doc(
-            tenant_id, "payment", payment["PaymentID"], payment, number=None, updated=now
-        )
         invoice["AmountPaid"] = money(dec(invoice["AmountPaid"]) + dec(payment["Amount"]))
         invoice.setdefault("Payments", []).append(
             {
@@ -790,6 +894,10 @@ def commit_payment(sb: Sandbox, tenant_id: str, payment: Json, invoice: Json) ->
         )
         _settle(invoice)
         save_document(sb, tenant_id, INVOICE, invoice, created=False, now=now)
+        payment["Invoice"] = payment_invoice(invoice)
+        sb.store.put_doc(
+            tenant_id, "payment", payment["PaymentID"], payment, number=None, updated=now
+        )
     return payment
 
 
@@ -814,9 +922,6 @@ def delete_payment(sb: Sandbox, tenant_id: str, payment: Json) -> Json:
     with sb.store.transaction():
         payment["Status"] = "DELETED"
         payment["UpdatedDateUTC"] = ms_date(now)
-        sb.store.put_doc(
-            tenant_id, "payment", payment["PaymentID"], payment, number=None, updated=now
-        )
         invoice_id = (payment.get("Invoice") or {}).get("InvoiceID")
         invoice = sb.store.get_doc(tenant_id, "invoice", invoice_id) if invoice_id else None
         if invoice is not None:
@@ -828,6 +933,10 @@ def delete_payment(sb: Sandbox, tenant_id: str, payment: Json) -> Json:
             )
             _settle(invoice)
             save_document(sb, tenant_id, INVOICE, invoice, created=False, now=now)
+            payment["Invoice"] = payment_invoice(invoice)
+        sb.store.put_doc(
+            tenant_id, "payment", payment["PaymentID"], payment, number=None, updated=now
+        )
     return payment
 
 
@@ -878,8 +987,11 @@ def prepare_allocation(
         "IsDeleted": False,
         "CreditNote": {
             "CreditNoteID": credit_note["CreditNoteID"],
+            "ID": credit_note["CreditNoteID"],
             "CreditNoteNumber": credit_note.get("CreditNoteNumber", ""),
+            "LineItems": [],
         },
+        "ValidationErrors": [],
     }
     if invoice is not None:
         allocation["Invoice"] = {
@@ -892,6 +1004,7 @@ def prepare_allocation(
             "HasErrors": False,
             "IsDiscounted": False,
             "LineItems": [],
+            "ValidationErrors": [],
         }
     return allocation, errors, invoice
 

@@ -142,8 +142,6 @@ def account_doc(
         "Class": _CLASS_BY_TYPE.get(type_, "EXPENSE"),
         "EnablePaymentsToAccount": False,
         "ShowInExpenseClaims": type_ in {"OVERHEADS", "EXPENSE", "DIRECTCOSTS"},
-        "ReportingCode": "",
-        "ReportingCodeName": "",
         "HasAttachments": False,
         "UpdatedDateUTC": ms_date(now),
         "AddToWatchlist": False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
+from typing import Any
 
 from starlette.testclient import TestClient
 
@@ -250,3 +251,153 @@ def test_a_database_file_from_before_the_correlation_column_is_still_opened(
 
     assert store.calls()[0]["correlation_id"] == "5b34a493-2126-46fa-9877-56d9a7a11cdb"
     store.close()
+
+
+# -- closed against Xero's documented answers (documentation examples, see recorded/) ------
+def _pay(api: XeroApi, invoice: dict[str, Any], amount: float, on: str) -> dict[str, Any]:
+    body = {
+        "Invoice": {"InvoiceID": invoice["InvoiceID"]},
+        "Account": {"Code": "090"},
+        "Date": on,
+        "Amount": amount,
+    }
+    answer: dict[str, Any] = api.put("/Payments", {"Payments": [body]}).json()["Payments"][0]
+    return answer
+
+
+def test_a_payment_shows_its_invoice_after_the_payment_and_its_accounts_name(
+    api: XeroApi,
+) -> None:
+    invoice = create_invoice(api)
+
+    payment = _pay(api, invoice, 10, "2026-10-10")
+
+    shown = payment["Invoice"]
+    assert shown["AmountPaid"] == 10.0
+    assert shown["AmountDue"] == invoice["AmountDue"] - 10
+    assert shown["Total"] == invoice["Total"]
+    assert shown["Date"] == invoice["Date"] and shown["DueDate"] == invoice["DueDate"]
+    assert shown["Contact"] == {
+        "ContactID": invoice["Contact"]["ContactID"],
+        "Name": invoice["Contact"]["Name"],
+        "ContactPersons": [],
+        "HasValidationErrors": False,
+    }
+    assert "Payments" not in shown and "CreditNotes" not in shown
+    assert payment["Account"]["Name"]
+
+
+def test_a_payment_read_alone_shows_its_invoices_payments_and_in_a_list_a_bare_invoice(
+    api: XeroApi,
+) -> None:
+    invoice = create_invoice(api)
+    first = _pay(api, invoice, 10, "2026-10-10")
+    _pay(api, invoice, invoice["AmountDue"] - 10, "2026-10-12")
+
+    alone = api.get(f"/Payments/{first['PaymentID']}").json()["Payments"][0]["Invoice"]
+    listed = next(
+        p["Invoice"]
+        for p in api.get("/Payments").json()["Payments"]
+        if p["PaymentID"] == first["PaymentID"]
+    )
+
+    assert alone["Status"] == "PAID" and alone["AmountDue"] == 0.0
+    assert len(alone["Payments"]) == 2
+    assert alone["FullyPaidOnDate"] == "/Date(1791763200000+0000)/"  # 2026-10-12
+    assert "AmountDue" not in listed and listed["LineItems"] == []
+    assert listed["Contact"]["Addresses"] == [] and listed["Payments"] == []
+
+
+def test_a_credit_note_repeats_its_id_and_carries_no_applied_amount_or_error_flag(
+    api: XeroApi,
+) -> None:
+    invoice = create_invoice(api)
+    note = credit_note(api, invoice["Contact"]["ContactID"])
+    allocated = allocate(api, note, invoice, 20).json()["Allocations"][0]
+    read = api.get(f"/CreditNotes/{note['CreditNoteID']}").json()["CreditNotes"][0]
+    on_invoice = api.get(f"/Invoices/{invoice['InvoiceID']}").json()["Invoices"][0]
+
+    assert note["ID"] == note["CreditNoteID"]
+    assert "AppliedAmount" not in read and "HasErrors" not in read
+    assert read["RemainingCredit"] == note["Total"] - 20
+    # Inside an invoice Xero does show what was applied (recorded).
+    assert on_invoice["CreditNotes"][0]["AppliedAmount"] == 20.0
+    assert allocated["ValidationErrors"] == [] and allocated["Invoice"]["ValidationErrors"] == []
+    assert allocated["CreditNote"]["ID"] == note["CreditNoteID"]
+
+
+def test_a_document_read_or_written_alone_embeds_the_whole_contact_a_list_a_summary(
+    api: XeroApi,
+) -> None:
+    invoice = create_invoice(api)
+
+    alone = api.get(f"/Invoices/{invoice['InvoiceID']}").json()["Invoices"][0]["Contact"]
+    listed = api.get("/Invoices", params={"page": "1"}).json()["Invoices"][0]["Contact"]
+
+    for whole in (invoice["Contact"], alone):
+        assert whole["ContactStatus"] == "ACTIVE"
+        assert WITH_OFFSET.match(whole["UpdatedDateUTC"])
+        assert whole["IsCustomer"] is True
+        assert "HasAttachments" not in whole
+    assert "ContactStatus" not in listed and "UpdatedDateUTC" not in listed
+
+
+def test_a_contacts_addresses_and_phones_carry_xeros_empty_fields(api: XeroApi) -> None:
+    sent = {
+        "Name": "Leeds Cold Store",
+        "Addresses": [{"AddressType": "POBOX", "AddressLine1": "1 Dock St", "City": "Leeds"}],
+        "Phones": [{"PhoneType": "MOBILE", "PhoneNumber": "555-1212"}],
+    }
+
+    contact = api.put("/Contacts", {"Contacts": [sent]}).json()["Contacts"][0]
+
+    assert contact["Addresses"] == [
+        {
+            "AddressType": "POBOX",
+            "AddressLine1": "1 Dock St",
+            "City": "Leeds",
+            "Region": "",
+            "PostalCode": "",
+            "Country": "",
+            "AttentionTo": "",
+        }
+    ]
+    assert contact["Phones"] == [
+        {
+            "PhoneType": "MOBILE",
+            "PhoneNumber": "555-1212",
+            "PhoneAreaCode": "",
+            "PhoneCountryCode": "",
+        }
+    ]
+    assert contact["BankAccountDetails"] == ""
+    assert contact["SalesTrackingCategories"] == contact["PurchasesTrackingCategories"] == []
+
+
+def test_an_attachment_names_include_online_only_when_it_is_shown_online(api: XeroApi) -> None:
+    invoice = create_invoice(api)
+    base = f"/Invoices/{invoice['InvoiceID']}/Attachments"
+
+    def upload(name: str, **params: str) -> dict[str, Any]:
+        answer = api.put(
+            f"{base}/{name}",
+            content=b"%PDF-1.4 body",
+            params=params or None,
+            headers={"Content-Type": "application/octet-stream"},
+            check_request_body=False,
+        )
+        attachment: dict[str, Any] = answer.json()["Attachments"][0]
+        return attachment
+
+    hidden = upload("POD.pdf")
+    online = upload("INV-001.pdf", IncludeOnline="true")
+
+    assert "IncludeOnline" not in hidden
+    assert online["IncludeOnline"] is True
+
+
+def test_accounts_leave_out_reporting_codes_that_are_not_set(api: XeroApi) -> None:
+    accounts = api.get("/Accounts").json()["Accounts"]
+
+    assert all("ReportingCode" not in a and "ReportingCodeName" not in a for a in accounts)
+    assert all(a["Status"] and a["Class"] for a in accounts)
