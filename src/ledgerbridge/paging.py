@@ -31,12 +31,17 @@ M = TypeVar("M", bound=Model)
 # A list whose count is capped counts this many rows past its page at most, and
 # says "more than 10,000" beyond.
 COUNT_CAP = 10_000
+# A search for a common word (a town) matches a fifth of a large ledger, and each
+# match is checked against every searched column: its count stops sooner.
+SEARCH_COUNT_CAP = 1_000
 
 
-def count_limit(*, offset: int, page_size: int) -> int:
+def count_limit(*, offset: int, page_size: int, cap: int | None = None) -> int:
     """How far a capped count goes for a page starting at ``offset``: to the next
-    multiple of ``COUNT_CAP`` past the page, so "next" always leads on."""
-    return COUNT_CAP * ((offset + page_size) // COUNT_CAP + 1)
+    multiple of ``cap`` (``COUNT_CAP`` unless told) past the page, so "next" always
+    leads on."""
+    cap = cap or COUNT_CAP
+    return cap * ((offset + page_size) // cap + 1)
 
 
 class InvalidCursor(ValueError):

@@ -76,16 +76,18 @@ def paginate(request: HttpRequest, items: Any) -> Page:
     return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def paginate_ids_first(request: HttpRequest, items: QuerySet[Any], *, capped: bool = False) -> Page:
+def paginate_ids_first(
+    request: HttpRequest, items: QuerySet[Any], *, count_cap: int | None = None
+) -> Page:
     """``paginate`` reading the page's ids before its rows (see ``ledgerbridge.paging``).
 
-    ``capped`` counts at most up to the next multiple of ``paging.COUNT_CAP``
-    past the asked page, so Next always leads on while the count stays bounded.
+    ``count_cap`` counts at most up to the next multiple of it past the asked
+    page, so Next always leads on while the count stays bounded.
     """
     limit = None
-    if capped:
+    if count_cap:
         page = max(int_or_none(request.GET.get("page")) or 1, 1)
-        limit = count_limit(offset=(page - 1) * PAGE_SIZE, page_size=PAGE_SIZE)
+        limit = count_limit(offset=(page - 1) * PAGE_SIZE, page_size=PAGE_SIZE, cap=count_cap)
     return Paginator(IdFirst(items, count_limit=limit), PAGE_SIZE).get_page(request.GET.get("page"))
 
 

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ledgerbridge import paging
 from ledgerbridge.accounting.changes import remote_change_latest
 from ledgerbridge.accounting.exports import export_history, export_history_prefetch
 from ledgerbridge.accounting.models import AccountingPackage
@@ -87,9 +88,13 @@ def invoice_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     )
     # Xero and payment filters join each document to its sync record: their count is
     # capped rather than joining the whole ledger (about 100 ms at 100,000). A search
-    # for a common word (a town) matches a fifth of the ledger: capped too.
-    capped = form.sync_status() or form.payment_status() or form.filters().search
-    page = paginate_ids_first(request, documents, capped=bool(capped))
+    # for a common word (a town) matches a fifth of the ledger: capped sooner.
+    count_cap = None
+    if form.filters().search:
+        count_cap = paging.SEARCH_COUNT_CAP
+    elif form.sync_status() or form.payment_status():
+        count_cap = paging.COUNT_CAP
+    page = paginate_ids_first(request, documents, count_cap=count_cap)
     uses_xero = accounting_settings_get(company=actor.company).package == AccountingPackage.XERO_API
     context = {
         "form": form,
