@@ -4,27 +4,31 @@ Seeds one company per size on PostgreSQL with that many final documents (two
 lines each, 300 partners, linked to Xero, all posted but the newest: 20
 pending and some of the last thousand failed or needing attention; payment states
 on the posted ones, unpaid or partly paid only among the last thousand) straight
-into the tables, then requests each page through Django's request handler in
-this process (the full middleware stack, a logged-in finance user) and prints
-p50 / p95 in ms and the number of queries per page at each size, and the
-growth factor of the p95 from the smallest size to the largest.
+into the tables, then serves the app as ``up --production-like`` does (gunicorn,
+JSON logs, the same database) with two web workers, one per core of the 2-core
+machine the figures are for, and requests each page over HTTP as a logged-in
+finance user, the sizes taking turns request by request. It prints p50 / p95 in ms of the whole request as the client sees
+it, the number of queries per page at each size (counted in this process, through
+Django's request handler), and the growth factor of the p95 from the smallest
+size to the largest.
 
 Run: ``ledgerbridge bench pages [--sizes 1000,10000,100000] [--requests 20]``.
 ``DATABASE_URL`` names the PostgreSQL database to use (made anew); the default
-is ``ledgerbridge_bench_pages`` on 127.0.0.1. Times are the application's and
-the database's, without a web server in front: query counts and growth are
-what this is for.
+is ``ledgerbridge_bench_pages`` on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +37,8 @@ PARTNERS = 300
 LINES = 2
 BATCH = 2000
 PASSWORD = "bench-pages-password"
+# One gunicorn worker per core of the 2-core machine the figures are for.
+WEB_WORKERS = 2
 
 
 def _log(message: str) -> None:
@@ -242,11 +248,21 @@ def pages_for(company: Any) -> dict[str, str]:
     from django.urls import reverse
 
     from ledgerbridge.invoicing.models import Document
+    from ledgerbridge.paging import cursor_of
 
     documents = Document.objects.filter(company=company)
     count = documents.count()
     last = max((count + 49) // 50, 1)
     one = documents.order_by("-issue_date", "-id").values_list("pk", flat=True).first()
+    # The API's last page as a client walking the list reaches it: after the
+    # previous page's last document.
+    ordered = documents.order_by("-issue_date", "-id")
+    before_last = ordered[(last - 1) * 50 - 1 :].first() if last > 1 else None
+    api_last = (
+        f"/api/documents?after={cursor_of(before_last, date_field='issue_date')}"
+        if before_last
+        else "/api/documents"
+    )
     invoices = reverse("invoice_list")
     return {
         "list, first page": invoices,
@@ -257,8 +273,9 @@ def pages_for(company: Any) -> dict[str, str]:
         "document": reverse("document_detail", args=[one]) if one else invoices,
         "outstanding": reverse("payments_outstanding"),
         "partners": reverse("partner_list"),
-        "REST list, page 1": "/api/documents?page=1",
-        "REST list, last page": f"/api/documents?page={last}",
+        "REST list, page 1": "/api/documents",
+        "REST list, last page": api_last,
+        "REST list, page=last": f"/api/documents?page={last}",
         "operations": reverse("platform_operations"),
     }
 
@@ -294,22 +311,77 @@ def query_counts(company: Any, user: Any) -> dict[str, int]:
     return counts
 
 
-def measure(company: Any, user: Any, requests: int) -> dict[str, tuple[float, float, int]]:
-    """Per page: (p50 ms, p95 ms, queries of one request)."""
-    client = logged_in(company, user)
-    counts = query_counts(company, user)
-    results = {}
-    for name, url in pages_for(company).items():
-        for _ in range(2):  # warm-up
-            client.get(url)
-        times = []
+@contextmanager
+def served(database_url: str) -> Iterator[str]:
+    """Gunicorn serving the app on a free port as ``up --production-like`` does; yields its address."""
+    from ledgerbridge.cli import PRODUCTION_LIKE
+    from ledgerbridge.processes import ProcessGroup, free_port, wait_until, web_argv
+
+    address = f"127.0.0.1:{free_port()}"
+    env = {
+        **PRODUCTION_LIKE,
+        **{name: value for name, value in os.environ.items() if name in PRODUCTION_LIKE},
+        "DATABASE_URL": database_url,
+        "LEDGERBRIDGE_PUBLIC_URL": f"http://{address}",
+        "LEDGERBRIDGE_DEBUG": "0",
+    }
+    group = ProcessGroup(env={**os.environ, **env}, quiet=True)
+    group.start("web", web_argv(address=address, workers=WEB_WORKERS))
+    try:
+        wait_until(lambda: _get(address, "/health", cookie="")[0] == 200, "gunicorn")
+        yield address
+    finally:
+        group.stop_all()
+
+
+def _get(address: str, url: str, *, cookie: str) -> tuple[int, bytes]:
+    # A connection per request: gunicorn's sync workers close it after each answer.
+    host, port = address.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        connection.request("GET", url, headers={"Cookie": cookie} if cookie else {})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def measure(
+    companies: dict[int, tuple[Any, Any]], requests: int, address: str
+) -> dict[int, dict[str, tuple[float, float, int]]]:
+    """Per size, per page: (p50 ms, p95 ms, queries of one request), timed over HTTP.
+
+    The sizes take turns request by request, so whatever else the machine is doing
+    slows every size alike and the growth stays the ledger's.
+    """
+    from django.conf import settings
+
+    cookies, urls, counts = {}, {}, {}
+    for size, (company, user) in companies.items():
+        session = logged_in(company, user).cookies[settings.SESSION_COOKIE_NAME].value
+        cookies[size] = f"{settings.SESSION_COOKIE_NAME}={session}"
+        urls[size] = pages_for(company)
+        counts[size] = query_counts(company, user)
+    times: dict[int, dict[str, list[float]]] = {size: {} for size in companies}
+    for name in urls[next(iter(companies))]:
+        for size in companies:
+            for _ in range(2 * WEB_WORKERS):  # warm-up, each worker
+                status, _body = _get(address, urls[size][name], cookie=cookies[size])
+                if status != 200:
+                    raise SystemExit(f"{name}: {urls[size][name]} answered {status}")
+            times[size][name] = []
         for _ in range(requests):
-            started = time.perf_counter()
-            client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
-        times.sort()
-        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-        results[name] = (statistics.median(times), p95, counts[name])
+            for size in companies:
+                started = time.perf_counter()
+                _get(address, urls[size][name], cookie=cookies[size])
+                times[size][name].append((time.perf_counter() - started) * 1000)
+    results: dict[int, dict[str, tuple[float, float, int]]] = {}
+    for size, pages in times.items():
+        results[size] = {}
+        for name, taken in pages.items():
+            taken.sort()
+            p95 = taken[min(len(taken) - 1, round(0.95 * (len(taken) - 1)))]
+            results[size][name] = (statistics.median(taken), p95, counts[size][name])
     return results
 
 
@@ -325,17 +397,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=20, help="timed requests per page")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
-    setup_django(os.environ.get("DATABASE_URL") or DATABASE_URL)
+    database_url = os.environ.get("DATABASE_URL") or DATABASE_URL
+    setup_django(database_url)
     from django.db import connection
 
-    by_size = {}
+    companies = {}
     for size in sizes:
         started = time.perf_counter()
-        company, user = seed(size, name=f"Bench Haulage {size} Ltd")
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE") if connection.vendor == "postgresql" else None
+        companies[size] = seed(size, name=f"Bench Haulage {size} Ltd")
         _log(f"seeded {size:,} documents in {time.perf_counter() - started:.0f} s")
-        by_size[size] = measure(company, user, args.requests)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE") if connection.vendor == "postgresql" else None
+    with served(database_url) as address:
+        by_size = measure(companies, args.requests, address)
     names = list(by_size[sizes[0]])
     head = f"{'page':<24}" + "".join(f"{f'{s:,}: p50/p95 ms (q)':>26}" for s in sizes)
     print(head + (f"{'growth p95':>12}" if len(sizes) > 1 else ""))
