@@ -39,7 +39,18 @@ SPEC = Path(__file__).parent / "spec" / "xero_accounting.yaml"
 # Headers every Xero answer carries, compared by presence and kind. Transport
 # headers (Date, Server, Connection, Content-Length, TLS version) are the web
 # server's, not Xero's API.
-COMPARED_HEADERS = ("content-type", "xero-correlation-id", "cache-control", "pragma", "expires")
+COMPARED_HEADERS = (
+    "content-type",
+    "xero-correlation-id",
+    "cache-control",
+    "pragma",
+    "expires",
+    "x-daylimit-remaining",
+    "x-minlimit-remaining",
+    "retry-after",
+    "x-rate-limit-problem",
+)
+NUMBER_HEADERS = ("x-daylimit-remaining", "x-minlimit-remaining", "retry-after")
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$")
 
@@ -96,7 +107,8 @@ def _under(path: str, parents: set[str]) -> bool:
 class Answer:
     status: int
     headers: dict[str, str]
-    body: Any  # parsed JSON, or bytes
+    body: Any  # parsed JSON, or bytes, or text
+    text: bool = False  # a plain-text body, compared word for word
 
 
 @dataclass
@@ -143,6 +155,19 @@ _TextLoader.yaml_implicit_resolvers = {
 def _spec() -> dict[str, Any]:
     spec: dict[str, Any] = yaml.load(SPEC.read_text(), Loader=_TextLoader)
     return spec
+
+
+def _quoted(name: str) -> Answer:
+    """An error answer quoted from real traffic in a public issue thread (``quoted/``)."""
+    quotes = yaml.safe_load((RECORDED / "quoted" / "errors.yaml").read_text())
+    quote = next(q for q in quotes if q["name"] == name)
+    headers = dict(quote.get("headers") or {})
+    body: Any = quote.get("body")
+    text = quote.get("content_type") == "text"
+    if quote.get("content_type") == "application/json":
+        headers["content-type"] = "application/json; charset=utf-8"
+        body = json.loads(body)
+    return Answer(quote["status"], headers, body, text=text)
 
 
 def _spec_example(path: str, method: str, status: str) -> Answer:
@@ -559,6 +584,43 @@ def _replay_payment_delete(ctx: Context) -> httpx.Response:
     return ctx.api.post(f"/Payments/{ctx.state['payment_id']}", {"Status": "DELETED"})
 
 
+# -- Xero's errors, quoted from real traffic; replayed last (the clock moves) --------------
+def _replay_not_found(ctx: Context) -> httpx.Response:
+    return ctx.client.get(f"{API}/Contacts/{uuid.uuid4()}", headers=ctx.api.headers())
+
+
+def _replay_not_connected(ctx: Context) -> httpx.Response:
+    headers = ctx.api.headers({"xero-tenant-id": str(uuid.uuid4())})
+    return ctx.client.get(f"{API}/Organisation", headers=headers)
+
+
+def _replay_rate_limited(ctx: Context) -> httpx.Response:
+    for _ in range(70):  # 60 calls a minute per organisation
+        answer = ctx.client.get(f"{API}/Organisation", headers=ctx.api.headers())
+        if answer.status_code == 429:
+            return answer
+    raise AssertionError("the sandbox never refused a call past its minute limit")
+
+
+def _replay_token_expired(ctx: Context) -> httpx.Response:
+    # Access tokens live 30 minutes.
+    moved = ctx.client.post("/sandbox/clock", json={"advance_seconds": 31 * 60})
+    assert moved.status_code == 200, moved.text
+    return ctx.client.get(f"{API}/Organisation", headers=ctx.api.headers())
+
+
+def quoted_errors() -> list[Exchange]:
+    source = "quoted from real traffic in public issue threads (recorded/quoted/errors.yaml)"
+    return [
+        Exchange("not found", source, _quoted("not found"), _replay_not_found),
+        Exchange(
+            "tenant not connected", source, _quoted("tenant not connected"), _replay_not_connected
+        ),
+        Exchange("rate limited", source, _quoted("rate limited"), _replay_rate_limited),
+        Exchange("token expired", source, _quoted("token expired"), _replay_token_expired),
+    ]
+
+
 def documentation_examples() -> list[Exchange]:
     def get(path: str, **params: str) -> Callable[[Context], httpx.Response]:
         return lambda ctx: ctx.api.get(path, params=params or None)
@@ -638,6 +700,7 @@ def exchanges() -> list[Exchange]:
             _replay_duplicate_contact,
         ),
         *documentation_examples(),
+        *quoted_errors(),
     ]
 
 
@@ -669,8 +732,16 @@ def compare(comparison: Comparison, name: str, recorded: Answer, sandbox: httpx.
         elif header == "xero-correlation-id":
             if not _is_uuid(ours) or len(ours) != len(recorded.headers[header]):
                 comparison.differ(name, f"header:{header}", "type", ours)
-        elif header in ("cache-control", "pragma") and ours != recorded.headers[header]:
+        elif header in ("cache-control", "pragma", "x-rate-limit-problem"):
+            if ours != recorded.headers[header]:
+                comparison.differ(name, f"header:{header}", "type", ours)
+        elif header in NUMBER_HEADERS and not ours.isdigit():
             comparison.differ(name, f"header:{header}", "type", ours)
+    if recorded.text:
+        comparison.fields += 1
+        if sandbox.text != recorded.body:
+            comparison.differ(name, "body", "type", sandbox.text[:80])
+        return
     if not isinstance(recorded.body, dict | list):
         return
     theirs, their_empty = shape(recorded.body)
@@ -750,4 +821,23 @@ def test_the_comparison_sees_a_date_format_a_missing_field_and_a_missing_header(
         ("header:xero-correlation-id", "missing"),
         ("DateTimeUTC", "type"),
         ("Organisations[].Timezone", "missing"),
+    ]
+
+
+def test_the_comparison_sees_json_where_xero_answers_text_and_a_limit_that_is_no_number() -> None:
+    not_found, limited = _quoted("not found"), _quoted("rate limited")
+    comparison = Comparison()
+
+    compare(comparison, "not found", not_found, httpx.Response(404, json={"Message": "x"}))
+    compare(
+        comparison,
+        "rate limited",
+        limited,
+        httpx.Response(429, headers={"Retry-After": "soon", "X-Rate-Limit-Problem": "day"}),
+    )
+
+    assert [(path, kind) for _, path, kind, _ in comparison.differences] == [
+        ("body", "type"),
+        ("header:retry-after", "type"),
+        ("header:x-rate-limit-problem", "type"),
     ]
