@@ -11,6 +11,7 @@ from .views import (
     partners,
     payments,
     platform,
+    reconciliation,
 )
 
 urlpatterns = [
@@ -40,6 +41,35 @@ urlpatterns = [
         "invoices/<int:pk>/tasks/<int:task_id>/complete",
         documents.task_complete_view,
         name="task_complete",
+    ),
+    # Invoices > Reconciliation (ours and the package's books compared)
+    path(
+        "invoices/reconciliation/", reconciliation.reconciliation_page, name="reconciliation_page"
+    ),
+    path(
+        "invoices/reconciliation/start",
+        reconciliation.reconciliation_start,
+        name="reconciliation_start",
+    ),
+    path(
+        "invoices/reconciliation/progress",
+        reconciliation.reconciliation_progress,
+        name="reconciliation_progress",
+    ),
+    path(
+        "invoices/reconciliation/rows/<int:pk>/",
+        reconciliation.reconciliation_row,
+        name="reconciliation_row",
+    ),
+    path(
+        "invoices/reconciliation/rows/<int:pk>/acknowledge",
+        reconciliation.reconciliation_acknowledge_view,
+        name="reconciliation_acknowledge",
+    ),
+    path(
+        "invoices/reconciliation/rows/<int:pk>/act",
+        reconciliation.reconciliation_act_view,
+        name="reconciliation_act",
     ),
     # Invoices Exports (Xero import files)
     path("invoices/exports/", exports.exports_page, name="exports_page"),

@@ -58,6 +58,9 @@ READS = {
     "exports_download",
     "partner_list",
     "partner_options",
+    "reconciliation_page",
+    "reconciliation_progress",
+    "reconciliation_row",
 }
 
 

@@ -13,10 +13,17 @@ from django.views.decorators.http import require_POST
 
 from ledgerbridge import paging
 from ledgerbridge.accounting.changes import remote_change_latest
+from ledgerbridge.accounting.connector import company_package_name
 from ledgerbridge.accounting.exports import export_history, export_history_prefetch
 from ledgerbridge.accounting.models import AccountingPackage
 from ledgerbridge.accounting.outbox import sync_record_retry
 from ledgerbridge.accounting.payments import documents_filter_by_payment
+from ledgerbridge.accounting.reconcile_read import (
+    class_label,
+    document_reconcile_latest,
+    documents_reconcile_open,
+    is_open,
+)
 from ledgerbridge.accounting.selectors import (
     documents_filter_by_sync,
     sync_attempts,
@@ -96,6 +103,12 @@ def invoice_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         count_cap = paging.COUNT_CAP
     page = paginate_ids_first(request, documents, count_cap=count_cap)
     uses_xero = accounting_settings_get(company=actor.company).package == AccountingPackage.XERO_API
+    # One query for the page: which of its documents reconciliation says to look at.
+    to_look_at = documents_reconcile_open(
+        company_id=actor.company.pk, document_ids=[d.pk for d in page.object_list]
+    )
+    for document in page.object_list:
+        document.reconcile_row = to_look_at.get(document.pk)
     context = {
         "form": form,
         "page": page,
@@ -117,12 +130,20 @@ def _render_detail(request: HttpRequest, actor: Actor, pk: int, **extra: Any) ->
     document = document_detail_get(actor=actor, document_id=pk)
     lines = list(document.lines.all())
     record = sync_record_for(actor=actor, document_id=document.pk)
+    reconciled = document_reconcile_latest(actor=actor, document_id=document.pk)
     return render(
         request,
         "web/documents/detail.html",
         {
             "sync": record,
             "remote_change": remote_change_latest(record),
+            "reconcile_row": reconciled,
+            "reconcile_open": reconciled is not None and is_open(reconciled),
+            "reconcile_label": class_label(
+                reconciled.outcome, company_package_name(actor.company.pk)
+            )
+            if reconciled is not None
+            else "",
             "sync_attempts": sync_attempts(record=record) if record else [],
             "status": posting_status(actor=actor, record=record, document_id=document.pk)
             if not document.is_draft
