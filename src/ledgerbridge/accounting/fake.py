@@ -612,6 +612,16 @@ class FakeConnector:
             amount = min(credit_note.document.gross_total, held.amount_due)
             held.credits[credit_note.external_id] = amount
             held.amount_due -= amount
+            # As a package does: a fully applied credit note, or invoice, is paid.
+            credit = self.books[company.pk].get(credit_note.external_id)
+            for touched in (held, credit):
+                if touched is None:
+                    continue
+                if touched is credit:
+                    touched.amount_due -= amount
+                if touched.amount_due <= 0:
+                    touched.status = "paid"
+                touched.updated_at = self.clock()
             outcome = AllocationOutcome(allocated=amount, note=_note(amount, credit_note, invoice))
         if failure is not None:
             raise failure.error

@@ -118,6 +118,9 @@ class Ours:
     sent: DocumentFingerprint | None = None
     payment_status: str = ""
     amount_due: Decimal | None = None
+    # We moved credit on it ourselves: a credit note we allocated, or an invoice one
+    # of our credit notes was allocated to.
+    credited: bool = False
     # The latest change on our side (document, outbox record, payment state).
     changed_at: dt.datetime | None = None
 
@@ -257,12 +260,13 @@ def _label(status: str) -> str:
 def status_difference(ours: Ours, remote: RemoteDocument) -> str:
     """The package's status against what our payment state believes ("" if the same).
 
-    A document whose payment state was never read believes nothing of payments
-    (a credit note we allocated is "paid" in the package, rightly): only a
-    document voided or deleted there contradicts it, being alive here.
+    A document whose payment state was never read is believed unpaid, unless we
+    moved credit on it ourselves (a credit note we allocated is "paid" in the
+    package, and its invoice paid or partly so, rightly): then only voided or
+    deleted there contradicts what we know.
     """
     theirs = _their_payment(remote)
-    if not ours.payment_status and theirs not in GONE:
+    if not ours.payment_status and ours.credited and theirs not in GONE:
         return ""
     believed = ours.payment_status or PaymentStatus.UNPAID
     if theirs == believed:
@@ -368,7 +372,7 @@ def _ours_query(company: Company) -> QuerySet[Document]:
     )
 
 
-def _ours_of(document: Document) -> Ours:
+def _ours_of(document: Document, credited: frozenset[int] = frozenset()) -> Ours:
     record: SyncRecord | None = getattr(document, "sync_record", None)
     payment = getattr(record, "payment", None) if record is not None else None
     changed = [document.updated_at]
@@ -401,14 +405,28 @@ def _ours_of(document: Document) -> Ours:
         ),
         payment_status=payment.status if payment is not None else "",
         amount_due=payment.amount_due if payment is not None else None,
+        credited=document.pk in credited
+        or (record is not None and record.allocation_status == StepStatus.DONE),
         changed_at=max(c for c in changed if c is not None),
     )
 
 
+def _credited(company: Company) -> frozenset[int]:
+    """Our invoices that one of our credit notes was allocated to in the package."""
+    originals = SyncRecord.objects.filter(
+        company=company,
+        status=SyncStatus.POSTED,
+        allocation_status=StepStatus.DONE,
+        document__original__isnull=False,
+    ).values_list("document__original_id", flat=True)
+    return frozenset(pk for pk in originals if pk is not None)
+
+
 def ours_read(company: Company, *, date_from: dt.date, date_to: dt.date) -> list[Ours]:
-    """Our final documents dated in the period, in one query."""
+    """Our final documents dated in the period (two queries)."""
+    credited = _credited(company)
     return [
-        _ours_of(d)
+        _ours_of(d, credited)
         for d in _ours_query(company).filter(issue_date__gte=date_from, issue_date__lte=date_to)
     ]
 
@@ -420,7 +438,8 @@ def _ours_by_external_id(company: Company, external_ids: Sequence[str]) -> dict[
     documents = _ours_query(company).filter(
         sync_record__status=SyncStatus.POSTED, sync_record__external_id__in=list(external_ids)
     )
-    found = (_ours_of(d) for d in documents)
+    credited = _credited(company)
+    found = (_ours_of(d, credited) for d in documents)
     return {o.external_id.lower(): o for o in found}
 
 
@@ -1094,7 +1113,7 @@ def _replan(
     ours = None
     if row.document_id is not None:
         document = _ours_query(row.company).filter(pk=row.document_id).first()
-        ours = _ours_of(document) if document is not None else None
+        ours = _ours_of(document, _credited(row.company)) if document is not None else None
     external_id = ours.external_id if ours is not None and ours.posted else row.external_id
     remote = None
     if external_id:

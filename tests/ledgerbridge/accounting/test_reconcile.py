@@ -162,11 +162,30 @@ def test_paid_in_the_package_against_unpaid_here_is_a_status_difference(books, a
     assert row_of(run(admin, books, minutes=180), document).outcome == OUTCOMES.AGREES
 
 
-def test_a_payment_state_never_read_is_no_belief_to_contradict(books, admin):
-    # A credit note we allocated is paid in the package: nothing differs.
+def test_paid_in_the_package_before_we_read_any_payment_is_a_status_difference(books, admin):
     [document] = posted(admin)
     books.record_payment(admin.company, record(document).external_id, at=later())
-    assert row_of(run(admin, books), document).outcome == OUTCOMES.AGREES
+    row = row_of(run(admin, books), document)
+    assert row.outcome == OUTCOMES.STATUS_DIFFERS
+    assert row.differences == ["paid in the package; the TMS believes it unpaid"]
+
+
+def test_credit_we_allocated_ourselves_is_no_status_difference(books, admin):
+    from ledgerbridge.invoicing.services import credit_note_create_from_invoice, document_finalise
+
+    [invoice] = posted(admin)
+    credit = credit_note_create_from_invoice(
+        actor=admin, invoice_id=invoice.pk, issue_date=invoice.issue_date
+    )
+    document_finalise(actor=admin, document_id=credit.pk)
+    post_all(admin.company)
+    assert record(credit).allocation_status == "done"
+    held = {h.external_id: h for h in books.holds(admin.company)}
+    assert held[record(credit).external_id].status == "paid"
+    assert held[record(invoice).external_id].status == "paid"
+    the_run = run(admin, books)
+    assert row_of(the_run, invoice).outcome == OUTCOMES.AGREES
+    assert row_of(the_run, credit).outcome == OUTCOMES.AGREES
 
 
 def test_a_part_payment_we_did_not_hear_of_is_a_status_difference(books, admin):
