@@ -292,8 +292,8 @@ def documents_match(
                     GoLiveDocumentClass.CONFLICT,
                     ours=document,
                     theirs=remote,
-                    note=f"The package already holds {remote.number} with {differs}. Not "
-                    "posted: check both, then retry it to post it anyway.",
+                    note=f"Already in the package as {remote.number}, but with {differs}. "
+                    "Not posted: check both, then retry it to post it anyway.",
                 )
             )
     for remote in theirs:
@@ -345,6 +345,19 @@ def golive_begin(*, company: Company, now: dt.datetime, queue: bool = True) -> G
         company_id = company.pk
         if queue:
             transaction.on_commit(lambda: _match_soon(company_id))
+    return go_live
+
+
+def golive_start(*, actor: Actor, now: dt.datetime | None = None) -> GoLive:
+    """A Super Admin asks for the package's books to be matched (again) before the
+    backlog is posted: posting is held from now on (audited)."""
+    require(actor, Permission.CONFIGURE)
+    now = now or timezone.now()
+    settings = AccountingSettings.objects.filter(company=actor.company).first()
+    if settings is None or reader_for(settings.package) is None:
+        raise ApplicationError("Going live needs the company to post through a package's API.")
+    go_live = golive_begin(company=actor.company, now=now)
+    audit_record(actor=actor, company=actor.company, action="go-live matching started", now=now)
     return go_live
 
 

@@ -7,6 +7,7 @@ from .views import (
     configuration,
     documents,
     exports,
+    golive,
     operations,
     partners,
     payments,
@@ -146,6 +147,12 @@ urlpatterns = [
     path("configuration/audit/", configuration.config_audit, name="config_audit"),
     # Configuration > Accounting (the accounting package and the Xero link)
     path("configuration/accounting/", accounting.config_accounting, name="config_accounting"),
+    path("configuration/accounting/go-live", golive.config_go_live, name="config_go_live"),
+    path("configuration/accounting/go-live/match", golive.go_live_match, name="go_live_match"),
+    path(
+        "configuration/accounting/go-live/confirm", golive.go_live_confirm, name="go_live_confirm"
+    ),
+    path("configuration/accounting/go-live/choose", golive.go_live_choose, name="go_live_choose"),
     path(
         "configuration/accounting/package", accounting.accounting_package, name="accounting_package"
     ),

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from ledgerbridge.accounting.connector import (
@@ -288,10 +289,15 @@ def world(package, admin):
     bolt = make_partner(company, name="Bolt Freight", number="C2")
     twin = make_partner(company, name="Twin Haulage", number="C3")
     package.unlink()
-    typed = final(admin, partner=acme)
-    clash = final(admin, partner=bolt)
-    fresh = final(admin, partner=acme)
-    waits = final(admin, partner=twin)
+    # In one transaction each, so a browser test's commits render no PDF.
+    with transaction.atomic():
+        typed = final(admin, partner=acme)
+    with transaction.atomic():
+        clash = final(admin, partner=bolt)
+    with transaction.atomic():
+        fresh = final(admin, partner=acme)
+    with transaction.atomic():
+        waits = final(admin, partner=twin)
     post_all(company, runs=1)
     books = BooksOnPaper(
         [
@@ -426,3 +432,93 @@ def test_the_command_matches_and_prints_the_summary_with_the_contacts_to_choose_
     assert "To choose for Twin Haulage: Twin Haulage (same name, archived in the package)" in text
     call_command("golive", company=str(company.pk), confirm=True, stdout=StringIO())
     assert GoLive.objects.get(company=company).confirmed_by_label == "command line"
+
+
+# -- the page: Configuration > Accounting > Going live ------------------------------------
+
+
+def _client(company: Company, role: str = Role.SUPER_ADMIN):
+    from django.test import Client
+
+    from tests.ledgerbridge.factories import PASSWORD, make_user
+
+    client = Client()
+    user = make_user(company, role)
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def test_the_page_shows_the_counts_the_lists_and_the_contacts_to_choose(package, world, begin):
+    company = world["admin"].company
+    begin(company)
+    page = _client(company).get("/configuration/accounting/go-live")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Confirm and post the backlog" in text
+    assert "Already in Xero: linked, not posted" in text
+    assert "Same number in Xero, but not the same document" in text
+    assert f'id="review-{world["twin"].pk}"' in text
+    assert "same name, archived in Xero" in text
+    assert f"Already in Xero as {world['clash'].number}, but with total 1.00 GBP" in text
+
+
+def test_confirming_and_choosing_on_the_page(package, world, begin):
+    company = world["admin"].company
+    begin(company)
+    client = _client(company)
+    answer = client.post(
+        "/configuration/accounting/go-live/choose",
+        {"partner": world["twin"].pk, "contact": "c-twin"},
+    )
+    assert answer.status_code == 302
+    client.post("/configuration/accounting/go-live/confirm")
+    post_all(company)
+    assert GoLive.objects.get(company=company).state == GoLiveState.CONFIRMED
+    assert _record(world["waits"]).status == SyncStatus.POSTED
+    assert _record(world["typed"]).external_id == "x-typed"
+
+
+def test_a_finance_user_may_not_confirm(package, world, begin):
+    company = world["admin"].company
+    begin(company)
+    answer = _client(company, Role.FINANCE).post("/configuration/accounting/go-live/confirm")
+    assert answer.status_code == 403
+    assert GoLive.objects.get(company=company).state == GoLiveState.AWAITING
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_super_admin_chooses_a_contact_and_confirms_in_the_browser(
+    package, world, begin, live_server, page, tmp_path
+):
+    import os
+
+    from playwright.sync_api import expect
+
+    from tests.ledgerbridge.factories import make_user
+
+    company = world["admin"].company
+    begin(company)
+    make_user(company, Role.SUPER_ADMIN, username="sam", password="pallet-jack-77")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("sam")
+    page.get_by_label("Password").fill("pallet-jack-77")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Configuration").click()
+    page.get_by_role("link", name="Going live").click()
+    expect(page.locator("#go-live-badge")).to_have_text("Posting held")
+    expect(page.locator("#count-linked")).to_contain_text("1")
+    shots = os.environ.get("LEDGERBRIDGE_SCREENSHOTS") or str(tmp_path)
+    page.screenshot(path=os.path.join(shots, "go-live.png"), full_page=False)
+    page.screenshot(path=os.path.join(shots, "go-live-full.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    row = page.locator(f"#review-{world['twin'].pk}")
+    row.get_by_label("Twin Haulage", exact=False).last.check()
+    row.get_by_role("button", name="Use this contact").click()
+    expect(page.locator("#go-live-review")).to_have_count(0)
+    page.get_by_role("button", name="Confirm and post the backlog").click()
+    expect(page.locator("#go-live-badge")).to_have_text("Live")
+    page.screenshot(path=os.path.join(shots, "go-live-confirmed.png"), full_page=False)
+    assert GoLive.objects.get(company=company).confirmed_by_label == "sam"

@@ -42,7 +42,10 @@ CONFIG_MENU: list[tuple[str, list[tuple[str, str]]]] = [
             ("Dimensions", "config_dimensions"),
         ],
     ),
-    ("Accounting", [("Accounting package", "config_accounting")]),
+    (
+        "Accounting",
+        [("Accounting package", "config_accounting"), ("Going live", "config_go_live")],
+    ),
 ]
 
 
