@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -76,6 +76,20 @@ SETTLED_METHODS = (
 GONE = ("voided", "deleted")
 # The package's documents are read this far either side of ours.
 READ_MARGIN = dt.timedelta(days=366)
+
+
+_organisations: dict[str, Callable[[Company], str]] = {}
+
+
+def organisation_register(package: str, organisation: Callable[[Company], str]) -> None:
+    """The adapter's way to name the organisation a company is linked to (its id there):
+    contacts matched in one organisation are never used in another."""
+    _organisations[package] = organisation
+
+
+def organisation_of(company: Company, package: str) -> str:
+    found = _organisations.get(package)
+    return found(company) if found else ""
 
 
 # -- matching (pure) ---------------------------------------------------------------------
@@ -367,12 +381,18 @@ def _match_soon(company_id: int) -> None:
     golive_match_task(company_id)
 
 
-def golive_start_on_link(*, company: Company, now: dt.datetime) -> GoLive | None:
-    """A company was linked to its package: go live first if it never posted there
-    and has final documents waiting (else posting goes on as usual)."""
+def golive_start_on_link(*, company: Company, organisation: str, now: dt.datetime) -> GoLive | None:
+    """A company was linked to an organisation of its package: go live first if it
+    never posted there and has final documents waiting (else posting goes on as
+    usual). Matching done for another organisation is forgotten."""
     settings = AccountingSettings.objects.filter(company=company).first()
     if settings is None or settings.package != AccountingPackage.XERO_API:
         return None
+    other = GoLive.objects.filter(company=company).exclude(organisation__in=["", organisation])
+    if other.exists():
+        GoLiveContact.objects.filter(company=company).delete()
+        GoLiveDocument.objects.filter(company=company).delete()
+        other.delete()
     if reader_for(settings.package) is None or GoLive.objects.filter(company=company).exists():
         return None
     if SyncRecord.objects.filter(company=company, status=SyncStatus.POSTED).exists():
@@ -432,6 +452,7 @@ def golive_match(*, company: Company, now: dt.datetime | None = None) -> GoLive:
         raise ApplicationError(
             f"LedgerBridge cannot read {company_package_name(company.pk)}'s books yet."
         )
+    organisation = organisation_of(company, settings.package)
     meter = ReadMeter()
     try:
         contacts = list(reader.contacts_read(company, meter=meter))
@@ -479,6 +500,7 @@ def golive_match(*, company: Company, now: dt.datetime | None = None) -> GoLive:
         )
         GoLiveDocument.objects.bulk_create([_document_row(company, m) for m in document_matches])
         go_live.counts = _counts(company)
+        go_live.organisation = organisation
         go_live.calls, go_live.bytes_read = meter.calls, meter.bytes
         go_live.matched_at = now
         go_live.error = ""
@@ -770,11 +792,13 @@ def held_records_note(company_id: int, held: Q, *, now: dt.datetime) -> None:
     post_tasks_follow(records)
 
 
-def contact_ids_settled(partner_ids: Iterable[int]) -> dict[int, str]:
-    """The package's contact for each of these partners that going live settled
-    (matched or chosen): the adapter posts to it instead of looking one up."""
+def contact_ids_settled(partner_ids: Iterable[int], *, organisation: str) -> dict[int, str]:
+    """The contact in this organisation of each of these partners that going live
+    settled (matched or chosen): the adapter posts to it instead of looking one up."""
     return dict(
         GoLiveContact.objects.filter(
-            partner_id__in=list(partner_ids), method__in=SETTLED_METHODS
+            partner_id__in=list(partner_ids),
+            method__in=SETTLED_METHODS,
+            company__go_live__organisation=organisation,
         ).values_list("partner_id", "external_id")
     )

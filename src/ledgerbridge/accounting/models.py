@@ -594,6 +594,9 @@ class GoLive(models.Model):
     """
 
     company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="go_live")
+    # The package's organisation the matching was for (its adapter's id for it): the
+    # contacts matched there mean nothing in another one.
+    organisation = models.CharField(max_length=64, blank=True)
     state = models.CharField(
         max_length=20, choices=GoLiveState.choices, default=GoLiveState.MATCHING
     )

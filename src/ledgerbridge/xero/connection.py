@@ -173,7 +173,7 @@ def xero_tenant_choose(
     _read_short_code(link)
     # First linked with documents waiting: what the organisation already holds is
     # matched first, and posting waits for a Super Admin (golive.py).
-    golive_start_on_link(company=actor.company, now=now)
+    golive_start_on_link(company=actor.company, organisation=tenant_id, now=now)
     # Documents waiting for the link go now (unless going live holds them).
     sync_records_resume(company_id=actor.company.pk)
     return link

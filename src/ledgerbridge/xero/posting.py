@@ -33,7 +33,7 @@ from ledgerbridge.accounting.connector import (
     package_name_register,
 )
 from ledgerbridge.accounting.fingerprint import DocumentFingerprint
-from ledgerbridge.accounting.golive import contact_ids_settled
+from ledgerbridge.accounting.golive import contact_ids_settled, organisation_register
 from ledgerbridge.accounting.models import AccountingPackage, AccountingSettings, SyncRecord
 from ledgerbridge.companies.models import Company
 from ledgerbridge.invoicing.models import (
@@ -162,7 +162,7 @@ class XeroConnector:
         if missing:
             # Going live settled these (by VAT number, or a Super Admin chose among
             # contacts of the same name): never looked up by name again.
-            found.update(contact_ids_settled(p.pk for p in missing))
+            found.update(contact_ids_settled((p.pk for p in missing), organisation=tenant))
         lookup = [p for p in missing if p.pk not in found]
         if lookup:
             found.update(self._find_contacts(client, lookup))
@@ -787,6 +787,14 @@ class _Refused:
     messages: list[str]
 
 
+def _tenant_of(company: Company) -> str:
+    return (
+        XeroConnection.objects.filter(company=company).values_list("tenant_id", flat=True).first()
+        or ""
+    )
+
+
 def register() -> None:
     connector_register(AccountingPackage.XERO_API, XeroConnector)
+    organisation_register(AccountingPackage.XERO_API, _tenant_of)
     package_name_register(AccountingPackage.XERO_API, "Xero")

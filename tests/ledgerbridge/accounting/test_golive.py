@@ -522,3 +522,23 @@ def test_a_super_admin_chooses_a_contact_and_confirms_in_the_browser(
     expect(page.locator("#go-live-badge")).to_have_text("Live")
     page.screenshot(path=os.path.join(shots, "go-live-confirmed.png"), full_page=False)
     assert GoLive.objects.get(company=company).confirmed_by_label == "sam"
+
+
+def test_contacts_matched_in_one_organisation_are_never_used_in_another(package, world, begin):
+    from ledgerbridge.accounting.golive import contact_ids_settled, golive_start_on_link
+
+    company = world["admin"].company
+    begin(company)
+    GoLive.objects.filter(company=company).update(organisation="org-A")
+    partner_ids = list(company.partners.values_list("pk", flat=True))
+    assert sorted(contact_ids_settled(partner_ids, organisation="org-A").values()) == [
+        "c-acme",
+        "c-bolt",
+    ]
+    assert contact_ids_settled(partner_ids, organisation="org-B") == {}
+    # Linked to another organisation: what was matched in the first is forgotten, and
+    # going live begins again there.
+    golive_start_on_link(company=company, organisation="org-B", now=timezone.now())
+    go_live = GoLive.objects.get(company=company)
+    assert (go_live.state, go_live.organisation, go_live.counts) == ("matching", "", {})
+    assert contact_ids_settled(partner_ids, organisation="org-A") == {}
