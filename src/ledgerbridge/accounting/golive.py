@@ -743,6 +743,13 @@ def golive_contact_choose(
 # -- what the outbox and the adapter ask -------------------------------------------------
 
 
+def golive_holds_all(company_id: int) -> bool:
+    """Going live holds every document of the company (not confirmed yet)."""
+    return (
+        GoLive.objects.filter(company_id=company_id).exclude(state=GoLiveState.CONFIRMED).exists()
+    )
+
+
 def posting_held(company_id: int) -> Q | None:
     """The records the outbox must not claim for this company (None: none held)."""
     go_live = GoLive.objects.filter(company_id=company_id).values_list("state", flat=True).first()

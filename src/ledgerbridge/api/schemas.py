@@ -194,7 +194,9 @@ class PostingStatusOut(Schema):
         "for one document also posted, not_sent"
     )
     headline: str
-    blocked_reason: str = Field(description="not_connected, needs_reauthorisation, paused or ''")
+    blocked_reason: str = Field(
+        description="not_connected, needs_reauthorisation, paused, go_live or ''"
+    )
     who: str = Field(description="Who must act, said to the caller's role")
     action_url: str = Field(description="Where to act, if the caller's role can; else ''")
     resumes_at: dt.datetime | None = Field(description="When a wait or pause ends")

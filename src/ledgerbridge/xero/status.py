@@ -3,7 +3,8 @@
 One selector for the invoice list's banner, the document page and the REST
 API. It says exactly one of: *sending* (counts and progress), *waiting* for
 Xero's rate limit (and when it goes on), *blocked* (not connected, needs
-re-authorisation, or paused for the daily limit — and who must act), *failed*
+re-authorisation, paused for the daily limit, or held until a Super Admin confirms
+going live — and who must act), *failed*
 (how many, and where to see them), or *idle*. For one document also *posted*
 and *not sent*.
 """
@@ -18,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from ledgerbridge.accounting.golive import golive_holds_all
 from ledgerbridge.accounting.models import (
     OPEN_SYNC_STATUSES,
     AccountingPackage,
@@ -35,13 +37,14 @@ from .problems import ask_super_admin
 SENDING, WAITING, BLOCKED, FAILED, IDLE = "sending", "waiting", "blocked", "failed", "idle"
 POSTED, NOT_SENT = "posted", "not_sent"
 NOT_CONNECTED, NEEDS_REAUTHORISATION, PAUSED = "not_connected", "needs_reauthorisation", "paused"
+GO_LIVE = "go_live"
 
 
 @dataclass(frozen=True)
 class PostingStatus:
     state: str
     headline: str
-    blocked_reason: str = ""  # not_connected, needs_reauthorisation, paused
+    blocked_reason: str = ""  # not_connected, needs_reauthorisation, paused, go_live
     who: str = ""  # who must act, said to this reader
     action_label: str = ""  # for a reader who can act …
     action_url: str = ""  # … and where
@@ -103,6 +106,18 @@ def _blocked(
             who=(f"A Super Admin must {act}." if can else ask_super_admin(actor.company.pk, act)),
             action_label=label if can else "",
             action_url=reverse("config_accounting") + "#xero-link" if can else "",
+        )
+    if golive_holds_all(actor.company.pk):
+        can = actor.can(Permission.CONFIGURE)
+        act = "confirm what Xero already holds in Configuration > Accounting > Going live"
+        return PostingStatus(
+            state=BLOCKED,
+            headline="Posting to Xero waits for going live: documents already in Xero are "
+            f"matched first, so that nothing is posted twice.{nothing_lost}",
+            blocked_reason=GO_LIVE,
+            who=(f"A Super Admin must {act}." if can else ask_super_admin(actor.company.pk, act)),
+            action_label="Review and confirm" if can else "",
+            action_url=reverse("config_go_live") if can else "",
         )
     if settings.paused_until and settings.paused_until > now:
         at = _time(settings.paused_until, now)
@@ -230,6 +245,18 @@ def _document_status(
     if record is None:
         return PostingStatus(
             state=NOT_SENT, headline="Not sent to Xero yet: its “Post to Xero” task is open."
+        )
+    if record.waiting_for == WaitReason.GO_LIVE:  # its contact is to be chosen
+        can = actor.can(Permission.CONFIGURE)
+        act = "choose its Xero contact in Configuration > Accounting > Going live"
+        return PostingStatus(
+            state=BLOCKED,
+            headline=record.message,
+            blocked_reason=GO_LIVE,
+            who=(f"A Super Admin must {act}." if can else ask_super_admin(actor.company.pk, act)),
+            action_label="Choose the contact" if can else "",
+            action_url=reverse("config_go_live") if can else "",
+            on_the_way=1,
         )
     if (
         record.waiting_for == WaitReason.RATE_LIMIT

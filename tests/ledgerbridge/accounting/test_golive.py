@@ -542,3 +542,24 @@ def test_contacts_matched_in_one_organisation_are_never_used_in_another(package,
     go_live = GoLive.objects.get(company=company)
     assert (go_live.state, go_live.organisation, go_live.counts) == ("matching", "", {})
     assert contact_ids_settled(partner_ids, organisation="org-A") == {}
+
+
+def test_the_banner_says_posting_waits_for_going_live_and_who_acts(package, world, begin):
+    from ledgerbridge.xero.models import XeroConnection
+    from ledgerbridge.xero.status import posting_status
+
+    admin, company = world["admin"], world["admin"].company
+    XeroConnection.objects.create(company=company, status="connected", tenant_id="org-A")
+    begin(company)
+    status = posting_status(actor=admin)
+    assert (status.state, status.blocked_reason) == ("blocked", "go_live")
+    assert status.headline.startswith("Posting to Xero waits for going live")
+    assert status.action_url == "/configuration/accounting/go-live"
+    finance = posting_status(actor=make_actor(company, Role.FINANCE))
+    assert finance.action_url == "" and "Going live" in finance.who
+    golive_confirm(actor=admin)
+    post_all(company)
+    assert posting_status(actor=admin).blocked_reason == ""
+    one = posting_status(actor=admin, document_id=world["waits"].pk)
+    assert (one.state, one.blocked_reason) == ("blocked", "go_live")
+    assert "choose which Xero contact is Twin Haulage" in one.headline
