@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "time and memory of one export of 10,000 documents"),
     "sandbox-load": ("sandbox_load", "requests per second the Xero sandbox answers"),
     "pages": ("pages", "each page's time and queries as a company's ledger grows (PostgreSQL)"),
+    "reconcile": ("reconcile", "what reconciliation finds of a Xero user's changes, and its cost"),
 }
 
 
