@@ -128,6 +128,8 @@ class RunFigures:
     bytes_read: int
     seconds: float
     documents_in_xero: int
+    # Xero calls by what they read, from the sandbox's call log.
+    calls_by_kind: Counter[str] = field(default_factory=Counter)
 
     @property
     def calls_per_1000(self) -> float:
@@ -564,6 +566,19 @@ def plan_apply(user: XeroUser, plan: list[Planted], *, wave: int) -> float:
 # ---------------------------------------------------------------- reconciling and scoring
 
 
+def call_kind(call: dict[str, Any]) -> str:
+    """What a Xero call of a reconciliation read, in the report's words."""
+    path, query = call["path"], call.get("query") or ""
+    name = path.rsplit("/", 1)[-1]
+    if name == "Invoices" and "IDs=" in query:
+        return "invoices in detail (IDs=)"
+    if name == "Invoices":
+        return "invoice summaries" if "summaryOnly=true" in query else "invoices"
+    if name == "CreditNotes":
+        return "credit notes (with lines)"
+    return name or path
+
+
 def reconcile_all(
     organisations: list[Organisation], *, incremental: bool
 ) -> tuple[dict[int, int], float]:
@@ -649,7 +664,15 @@ def score(runs: dict[int, int], plan: list[Planted], *, up_to_wave: int) -> Scor
     return result
 
 
-def _figures(label: str, runs: dict[int, int], plan: list[Planted], *, wave: int, seconds: float):
+def _figures(
+    label: str,
+    runs: dict[int, int],
+    plan: list[Planted],
+    *,
+    wave: int,
+    seconds: float,
+    calls: list[dict[str, Any]],
+) -> RunFigures:
     from ledgerbridge.accounting.models import ReconciliationRun, SyncRecord
 
     totals = list(
@@ -665,6 +688,7 @@ def _figures(label: str, runs: dict[int, int], plan: list[Planted], *, wave: int
         bytes_read=sum(b for _, b in totals),
         seconds=seconds,
         documents_in_xero=in_xero,
+        calls_by_kind=Counter(call_kind(c) for c in calls if c["path"].startswith("/api.xro/")),
     )
 
 
@@ -687,12 +711,26 @@ def bench(
     plan = plan_make(orgs, changes=changes, hand_typed=hand_typed, voids=voids)
     user = XeroUser(running, orgs)
     plant_seconds = plan_apply(user, plan, wave=1)
+    running.control.clear_calls()
     full_runs, full_seconds = reconcile_all(orgs, incremental=False)
-    full = _figures("full period", full_runs, plan, wave=1, seconds=full_seconds)
+    full = _figures(
+        "full period",
+        full_runs,
+        plan,
+        wave=1,
+        seconds=full_seconds,
+        calls=running.control.calls(),
+    )
     plant_seconds += plan_apply(user, plan, wave=2)
+    running.control.clear_calls()
     incremental_runs, incremental_seconds = reconcile_all(orgs, incremental=True)
     incremental = _figures(
-        "incremental", incremental_runs, plan, wave=2, seconds=incremental_seconds
+        "incremental",
+        incremental_runs,
+        plan,
+        wave=2,
+        seconds=incremental_seconds,
+        calls=running.control.calls(),
     )
     return BenchResult(
         organisations=organisations,
@@ -748,6 +786,7 @@ def report(result: BenchResult) -> str:
         out += [
             f"  Xero calls: {figures.calls:,}, {figures.calls_per_1000:.2f} per 1,000 "
             f"documents{goal}",
+            "    " + ", ".join(f"{kind} {n}" for kind, n in sorted(figures.calls_by_kind.items())),
             f"  bytes read: {figures.bytes_read / 1024 / 1024:,.1f} MB, "
             f"{figures.kb_per_1000:,.0f} KB per 1,000 documents",
             f"  time: {figures.seconds:.1f} s ({figures.seconds / result.organisations:.2f} s "
