@@ -573,7 +573,7 @@ def call_kind(call: dict[str, Any]) -> str:
     if name == "Invoices" and "IDs=" in query:
         return "invoices in detail (IDs=)"
     if name == "Invoices":
-        return "invoice summaries" if "summaryOnly=true" in query else "invoices"
+        return "invoice summaries" if "summaryonly=true" in query.lower() else "invoices"
     if name == "CreditNotes":
         return "credit notes (with lines)"
     return name or path
