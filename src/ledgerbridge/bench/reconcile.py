@@ -13,15 +13,18 @@ posting stores, and the Xero side is exactly what posting sends.
 Then a simulated Xero user, through the sandbox's control API, makes ``--changes``
 changes of every kind to documents of ours (amounts, lines, account, tracking,
 contact, dates, reference), pays ``--changes`` invoices, types ``--hand-typed``
-documents for our customers (half of them copies of ours: duplicates) and voids
-``--voids`` (Xero refuses to delete an approved document; voiding is what its
-users do). Each planted document gets one change, so it has one expected class.
+documents for our customers (half of them copies of ours: duplicates), voids
+``--voids`` (Xero refuses to delete an approved document; voiding is what its users
+do) and types ``--strangers`` invoices for a walk-in customer in a number series of
+its own: not ours, so they must not be listed at all. Each planted document gets one
+change, so it has one expected class.
 
 A full-period reconciliation runs per company through the real Xero reader over
-HTTP; then the user makes a tenth as many changes again (``late``) and an
-incremental reconciliation runs. Each run is scored against the plan as it stood:
-per class, planted, found, missed and false alarms (a row in a class it should not
-be in); and Xero calls and bytes read per 1,000 documents in Xero, and the time.
+HTTP; a tenth of each kind of change is made only after it, before an incremental
+reconciliation. Each run is scored against the plan as it stood: per class,
+planted, found, missed and false alarms (a row in a class it should not be in);
+and Xero calls (by what they read) and bytes per 1,000 documents in Xero, and the
+time.
 Asserts nothing; the test runs it in small and asserts.
 """
 
@@ -78,6 +81,9 @@ EXPECTED: dict[str, str] = {
     "voided": STATUS,
     "typed": ONLY,
     "duplicate": ONLY,
+    # Typed in Xero for someone who is not our customer, outside our number series:
+    # not ours, so no row at all (a row for it is a false alarm).
+    "stranger": "",
 }
 
 
@@ -371,12 +377,13 @@ def plan_make(
     changes: int,
     hand_typed: int,
     voids: int,
+    strangers: int = 0,
     seed: int = 15,
 ) -> list[Planted]:
     """Which documents get which change: ``changes`` of every kind and payments,
-    ``voids`` voided, ``hand_typed`` typed in Xero (half of them duplicates of ours),
-    spread over the organisations, one change per document; one in ``LATE_SHARE``
-    of each kind is made after the full run."""
+    ``voids`` voided, ``hand_typed`` typed in Xero (half of them duplicates of ours)
+    and ``strangers`` typed for someone else, spread over the organisations, one
+    change per document; one in ``LATE_SHARE`` of each kind is made after the full run."""
     from ledgerbridge.accounting.models import SyncRecord
 
     rng = random.Random(seed)  # noqa: S311 - choosing documents, not secrets
@@ -408,6 +415,9 @@ def plan_make(
         kind = "duplicate" if n % 2 == 0 else "typed"
         # external_id here is the source's; the typed one replaces it once made.
         plan.append(Planted(company_id, kind, _wave(n // 2, hand_typed // 2), None, external_id))
+    for n in range(strangers):
+        company_id = organisations[n % len(organisations)].company_id
+        plan.append(Planted(company_id, "stranger", _wave(n, strangers)))
     return plan
 
 
@@ -428,6 +438,8 @@ class XeroUser:
         self.store = running.sandbox.store
         self.tenant = {o.company_id: o.tenant_id for o in organisations}
         self.contacts: dict[str, list[str]] = defaultdict(list)
+        self.strangers: dict[str, str] = {}  # tenant -> a contact that is not ours
+        self.typed = 0
         for tenant_id, contact_id in XeroContactLink.objects.filter(
             tenant_id__in=self.tenant.values()
         ).values_list("tenant_id", "contact_id"):
@@ -442,6 +454,9 @@ class XeroUser:
 
     def act(self, planted: Planted) -> None:
         tenant_id = self.tenant[planted.company_id]
+        if planted.kind == "stranger":
+            self._stranger(tenant_id, planted)
+            return
         kind, doc = self._document(tenant_id, planted.external_id)
         edit = self.control.edit_credit_note if kind == "credit" else self.control.edit_invoice
         lines = doc["LineItems"]
@@ -528,6 +543,32 @@ class XeroUser:
                 fields["DueDate"] = _shifted(doc["DueDate"], days=0)
             made = create(tenant_id, **fields)
             planted.external_id = str(made.get("InvoiceID") or made.get("CreditNoteID"))
+
+    def _stranger(self, tenant_id: str, planted: Planted) -> None:
+        if tenant_id not in self.strangers:
+            contact = self.control.create_contact(tenant_id, Name="Walk-in cash sales")
+            self.strangers[tenant_id] = contact["ContactID"]
+        self.typed += 1
+        made = self.control.create_invoice(
+            tenant_id,
+            Type="ACCREC",
+            InvoiceNumber=f"CASH-{self.typed:05d}",
+            Contact={"ContactID": self.strangers[tenant_id]},
+            Date=(PERIOD_FROM + dt.timedelta(days=self.typed % 27)).isoformat(),
+            DueDate=PERIOD_TO.isoformat(),
+            LineAmountTypes="Exclusive",
+            Status="AUTHORISED",
+            LineItems=[
+                {
+                    "Description": "Pallet storage",
+                    "Quantity": 1,
+                    "UnitAmount": 40,
+                    "AccountCode": "200",
+                    "TaxType": "OUTPUT2",
+                }
+            ],
+        )
+        planted.external_id = str(made["InvoiceID"])
 
 
 TRACKING_OPTIONS = {
@@ -635,7 +676,8 @@ def score(runs: dict[int, int], plan: list[Planted], *, up_to_wave: int) -> Scor
         ).values_list("pk", flat=True)
     }
     for outcome in [*expected_docs.values(), *theirs.values()]:
-        result.planted[outcome] += 1
+        if outcome:
+            result.planted[outcome] += 1
     seen: set[Any] = set()
     rows = ReconciliationRow.objects.filter(run_id__in=runs.values()).values_list(
         "outcome", "document_id", "external_id"
@@ -658,7 +700,7 @@ def score(runs: dict[int, int], plan: list[Planted], *, up_to_wave: int) -> Scor
         if expected:
             result.missed[expected] += 1
     for key, expected in [*expected_docs.items(), *theirs.items()]:
-        if key not in seen:
+        if key not in seen and expected:
             result.missed[expected] += 1
             result.confusions[(expected, "no row")] += 1
     return result
@@ -700,6 +742,7 @@ def bench(
     changes: int,
     hand_typed: int,
     voids: int,
+    strangers: int = 0,
 ) -> BenchResult:
     """The whole bench against a running sandbox, in the current database."""
     t0 = time.monotonic()
@@ -708,7 +751,7 @@ def bench(
     orgs = organisations_link(running, company_ids)
     posted = documents_post(running, orgs)
     seed_seconds = time.monotonic() - t0
-    plan = plan_make(orgs, changes=changes, hand_typed=hand_typed, voids=voids)
+    plan = plan_make(orgs, changes=changes, hand_typed=hand_typed, voids=voids, strangers=strangers)
     user = XeroUser(running, orgs)
     plant_seconds = plan_apply(user, plan, wave=1)
     running.control.clear_calls()
@@ -754,7 +797,8 @@ def report(result: BenchResult) -> str:
         "  a Xero user: "
         + ", ".join(f"{kinds[k]} {k}" for k in (*EDITS, "paid"))
         + f"; {kinds['typed'] + kinds['duplicate']} typed by hand ({kinds['duplicate']} duplicates "
-        f"of ours); {kinds['voided']} voided; a tenth of each kind (at least one) made after "
+        f"of ours); {kinds['voided']} voided; {kinds['stranger']} typed for someone not ours, "
+        "outside our number series (no row expected); a tenth of each kind (at least one) made after "
         "the full run, before the incremental one.",
         f"  setup: {result.seed_seconds:.0f} s (TMS documents and posting), Xero user "
         f"{result.plant_seconds:.0f} s",
@@ -825,6 +869,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hand-typed", type=int, default=100, help="half of them duplicates")
     parser.add_argument("--voids", type=int, default=50)
     parser.add_argument(
+        "--strangers", type=int, default=20, help="typed in Xero for someone not ours"
+    )
+    parser.add_argument(
         "--database-url", default="", help="PostgreSQL (made anew); a throwaway SQLite if unset"
     )
     options = parser.parse_args(argv)
@@ -851,6 +898,7 @@ def main(argv: list[str] | None = None) -> int:
                 changes=options.changes,
                 hand_typed=options.hand_typed,
                 voids=options.voids,
+                strangers=options.strangers,
             )
         finally:
             running.stop()
