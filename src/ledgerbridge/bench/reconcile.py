@@ -314,9 +314,40 @@ def documents_post(running: RunningSandbox, organisations: list[Organisation]) -
     ``POSTED_AGO`` before now."""
     running.control.clock(now=time.time() - POSTED_AGO.total_seconds())
     try:
-        return _post_all(organisations)
+        posted = _post_all(organisations)
     finally:
         running.control.clock(now=time.time())
+    _payment_states_read(organisations)
+    return posted
+
+
+def _payment_states_read(organisations: list[Organisation]) -> None:
+    """What the first payment poll after posting records: every document unpaid, its
+    whole total due (the bench's poll is not measured; payments has its own bench).
+    Without it the TMS would believe nothing of payments, and a payment made in
+    Xero would contradict nothing."""
+    from decimal import Decimal
+
+    from ledgerbridge.accounting.models import PaymentState, PaymentStatus, SyncRecord
+
+    states = []
+    for record in SyncRecord.objects.filter(
+        company_id__in=[o.company_id for o in organisations], payment__isnull=True
+    ).only("pk", "company_id", "external_total", "posted_at"):
+        total = record.external_total or Decimal("0")
+        states.append(
+            PaymentState(
+                record=record,
+                company_id=record.company_id,
+                status=PaymentStatus.UNPAID,
+                total=total,
+                amount_due=total,
+                remote_updated_at=record.posted_at,
+                changed_at=record.posted_at,
+                last_checked_at=record.posted_at,
+            )
+        )
+    PaymentState.objects.bulk_create(states, batch_size=2000)
 
 
 def _post_all(organisations: list[Organisation]) -> int:
