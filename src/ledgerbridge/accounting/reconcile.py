@@ -914,15 +914,24 @@ def reconciliation_run_continue(*, run_id: int, now: dt.datetime) -> Reconciliat
         run.finished_at = now
         run.save()
         return run
-    return reconciliation_run(
-        run.company,
-        date_from=run.period_from,
-        date_to=run.period_to,
-        incremental=run.incremental,
-        reader=reader,
-        now=now,
-        run=run,
-    )
+    try:
+        return reconciliation_run(
+            run.company,
+            date_from=run.period_from,
+            date_to=run.period_to,
+            incremental=run.incremental,
+            reader=reader,
+            now=now,
+            run=run,
+        )
+    except Exception:
+        # Not left "running" for ever: the page says it failed; the log has the rest.
+        ReconciliationRun.objects.filter(pk=run.pk).update(
+            status=ReconcileRunStatus.FAILED,
+            error="The reconciliation stopped on an unexpected error; start it again.",
+            finished_at=now,
+        )
+        raise
 
 
 # ------------------------------------------------------------------ reading runs

@@ -167,6 +167,22 @@ def test_a_started_run_is_done_by_the_worker(books, admin, django_capture_on_com
     assert the_run.requested_by_label == admin.name
 
 
+def test_a_run_that_breaks_is_left_failed_not_running(books, admin, monkeypatch):
+    from ledgerbridge.accounting import reconcile
+
+    the_run = reconciliation_start(actor=admin, date_from=FROM, date_to=TO, now=later())
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(reconcile, "_read", broken)
+    with pytest.raises(RuntimeError):
+        reconcile.reconciliation_run_continue(run_id=the_run.pk, now=later())
+    the_run.refresh_from_db()
+    assert the_run.status == ReconcileRunStatus.FAILED
+    assert "start it again" in the_run.error
+
+
 def test_starting_needs_a_package_to_read(admin):
     AccountingSettings.objects.filter(company=admin.company).update(package="none")
     with pytest.raises(ReconciliationError, match="nothing to reconcile"):
