@@ -22,9 +22,27 @@ from .responses import (
     CORRELATION_SCOPE_KEY,
     correlation_id,
     json_response,
+    not_found,
 )
 from .state import Sandbox, SandboxConfig
 from .tokens import peek_claims
+
+# Xero's gateway answers 404 "The resource you're looking for cannot be found" to a
+# URL longer than about 2,091 characters: 53 ids in ``IDs=`` (commas sent as %2C)
+# or a long where clause (XeroAPI/Xero-NetStandard#471, Xero-OpenAPI#534).
+XERO_ORIGIN = "https://api.xero.com"
+MAX_URL_LENGTH = 2091
+
+
+def url_too_long(scope: Scope) -> bool:
+    """Whether Xero would refuse this request's URL for its length."""
+    if not scope["path"].startswith("/api.xro/"):
+        return False
+    query = scope.get("query_string", b"")
+    length = len(XERO_ORIGIN) + len(scope.get("raw_path") or scope["path"].encode())
+    if query:
+        length += 1 + len(query)
+    return length > MAX_URL_LENGTH
 
 
 class CallLog:
@@ -57,7 +75,10 @@ class CallLog:
             await send(message)
 
         try:
-            await self.app(scope, receive, capture)
+            if url_too_long(scope):
+                await not_found()(scope, receive, capture)
+            else:
+                await self.app(scope, receive, capture)
         finally:
             if self.sandbox.generation == generation:  # not a call from before a reset
                 self._log(scope, status_holder["status"], started, correlation)

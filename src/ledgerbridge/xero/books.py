@@ -44,7 +44,7 @@ from ledgerbridge.accounting.models import AccountingPackage
 from ledgerbridge.companies.models import Company
 from ledgerbridge.iterables import chunks
 
-from .client import XeroClient
+from .client import CREDIT_NOTE_IDS_PER_CALL, IDS_PER_CALL, XeroClient
 from .errors import XeroAuthRejected, XeroError, XeroRateLimited, XeroUnavailable
 from .models import XeroConnection
 from .payloads import enum_value, remote_contact, remote_document
@@ -55,12 +55,6 @@ T = TypeVar("T")
 
 # Xero's largest page (``pageSize``); its default is 100.
 PAGE_SIZE = 1000
-# Ids per ``IDs=`` read: Xero answers 404 beyond about 52 (the length of the query
-# parameter, XeroAPI/Xero-OpenAPI#534), whatever its page holds.
-DETAIL_BATCH = 50
-# Credit notes are read by a where clause of ids, about 50 characters each: 20 keep
-# it within the same length.
-CREDIT_NOTE_DETAIL_BATCH = 20
 # Asked for by name: Xero's defaults leave some out of lists.
 ALL_STATUSES = ["DRAFT", "SUBMITTED", "AUTHORISED", "PAID", "VOIDED", "DELETED"]
 
@@ -188,14 +182,14 @@ class XeroBooksReader:
         client = self._client(company, meter)
         short_code = self._short_code(company)
         found: dict[str, RemoteDocument] = {}
-        for chunk in chunks(wanted, DETAIL_BATCH):
+        for chunk in chunks(wanted, IDS_PER_CALL):
             # page=1: Xero's lists carry line items only when paged or asked by id.
             result = self._call(client, client.api.get_invoices, i_ds=chunk, page=1)
             for invoice in result.invoices or []:
                 document = self._document(invoice, short_code)
                 found[document.external_id.lower()] = document
         rest = [i for i in wanted if i not in found]
-        for chunk in chunks(rest, CREDIT_NOTE_DETAIL_BATCH):
+        for chunk in chunks(rest, CREDIT_NOTE_IDS_PER_CALL):
             where = " OR ".join(f'CreditNoteID==Guid("{i}")' for i in chunk)
             answer = self._call(client, client.api.get_credit_notes, where=where, page=1)
             for credit_note in answer.credit_notes or []:

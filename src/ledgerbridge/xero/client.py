@@ -38,6 +38,13 @@ from .ratelimit import MINUTE, rate_limiter
 T = TypeVar("T")
 # (connect, read) seconds. The SDK ignores a float, so this must be a tuple or an int.
 REQUEST_TIMEOUT = (5, 30)
+# Xero refuses a URL longer than about 2,091 characters with a 404 (its gateway;
+# XeroAPI/Xero-NetStandard#471, Xero-OpenAPI#534): reading by id asks for at most
+# 50 ``IDs=`` (52 fit, with commas sent as %2C), and credit notes, which are read
+# by a where clause of ``CreditNoteID==Guid("…")`` (about 80 characters each once
+# encoded), at most 20.
+IDS_PER_CALL = 50
+CREDIT_NOTE_IDS_PER_CALL = 20
 # Waits longer than this are not slept through: the job is rescheduled instead,
 # so one company's backlog does not hold a worker that others need.
 MAX_INLINE_WAIT = 5.0

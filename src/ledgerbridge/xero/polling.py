@@ -31,7 +31,7 @@ from ledgerbridge.companies.permissions import Actor, Permission, require
 from ledgerbridge.errors import ApplicationError
 from ledgerbridge.iterables import chunks
 
-from .client import XeroClient
+from .client import CREDIT_NOTE_IDS_PER_CALL, IDS_PER_CALL, XeroClient
 from .errors import XeroError
 from .models import LinkStatus, XeroConnection, XeroPaymentPoll
 from .payloads import credit_note_state, invoice_state
@@ -39,11 +39,8 @@ from .ratelimit import rate_limiter
 
 log = structlog.get_logger(__name__)
 
-# Xero's IDs= filter and pages both hold 100 documents: one call per 100 changed.
-BATCH = 100
-# Credit notes have no IDs= filter in the SDK; a where clause of Guid()s stays
-# well within URL limits at 50.
-CREDIT_NOTE_BATCH = 50
+# A page of Xero's lists holds 100 documents.
+PAGE_SIZE = 100
 FIRST_POLL_MARGIN = dt.timedelta(days=1)
 
 
@@ -105,7 +102,7 @@ def xero_documents_refresh(
     if not invoice_ids and not credit_note_ids:
         return report
     client = XeroClient(company)
-    for chunk in chunks(sorted(set(invoice_ids)), BATCH):
+    for chunk in chunks(sorted(set(invoice_ids)), IDS_PER_CALL):
         result = client.call(client.api.get_invoices, i_ds=chunk, page=1)
         report.calls += 1
         _apply(
@@ -115,7 +112,7 @@ def xero_documents_refresh(
             now=now,
             report=report,
         )
-    for chunk in chunks(sorted(set(credit_note_ids)), CREDIT_NOTE_BATCH):
+    for chunk in chunks(sorted(set(credit_note_ids)), CREDIT_NOTE_IDS_PER_CALL):
         where = " OR ".join(f'CreditNoteID==Guid("{i}")' for i in chunk)
         result = client.call(client.api.get_credit_notes, where=where, page=1)
         report.calls += 1
@@ -213,7 +210,7 @@ def _poll_kind(
         for state in states:
             if state.updated_at and (newest is None or state.updated_at > newest):
                 newest = state.updated_at
-        if len(items) < BATCH:
+        if len(items) < PAGE_SIZE:
             return newest
         page += 1
 
