@@ -39,6 +39,7 @@ from ledgerbridge.companies.permissions import Actor, Permission, require
 from ledgerbridge.companies.services import audit_record
 from ledgerbridge.errors import ApplicationError, NotFoundError
 from ledgerbridge.invoicing.models import (
+    CREDIT_NOTE_TYPES,
     SALES_TYPES,
     Document,
     DocumentStatus,
@@ -138,7 +139,8 @@ class Ours:
             contact_id=remote.contact_id if remote else "",
             currency=self.currency,
             date=self.date,
-            due_date=self.due_date,
+            # The package keeps no due date on credit notes.
+            due_date=None if self.type in CREDIT_NOTE_TYPES else self.due_date,
             reference=remote.fingerprint.reference if remote else self.reference,
             net=self.net,
             tax=self.tax,
@@ -473,11 +475,17 @@ def partner_contacts(company: Company, package: str) -> dict[str, int]:
 
 
 def _series_patterns(company: Company) -> dict[str, re.Pattern[str]]:
-    """Our sales number series, as patterns a number typed in the package may match."""
+    """Our sales number series, as patterns a number typed in the package may match.
+
+    Shaped as the series formats them (``NumberSeries.format``: the year when it
+    resets yearly, at least ``padding`` digits), so the package's own numbering
+    of documents typed there (Xero's ``INV-0001``) is not taken for ours.
+    """
     patterns = {}
     for series in NumberSeries.objects.filter(company=company, document_type__in=list(SALES_TYPES)):
+        year = r"\d{4}-" if series.reset_yearly else ""
         patterns[series.document_type] = re.compile(
-            rf"^{re.escape(series.prefix)}(\d{{4}}-)?\d+$", re.IGNORECASE
+            rf"^{re.escape(series.prefix)}{year}\d{{{max(series.padding, 1)},}}$", re.IGNORECASE
         )
     return patterns
 

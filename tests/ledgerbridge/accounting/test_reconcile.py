@@ -272,6 +272,20 @@ def test_a_document_posted_before_fingerprints_is_compared_with_its_own_values(b
     assert any(d.startswith("total") for d in row.differences)
 
 
+def test_a_credit_note_posted_before_fingerprints_has_no_due_date_to_differ(books, admin):
+    from ledgerbridge.invoicing.services import credit_note_create_from_invoice, document_finalise
+
+    [invoice] = posted(admin)
+    credit = credit_note_create_from_invoice(
+        actor=admin, invoice_id=invoice.pk, issue_date=invoice.issue_date
+    )
+    document_finalise(actor=admin, document_id=credit.pk)
+    post_all(admin.company)
+    SyncRecord.objects.filter(document=credit).update(fingerprint=None)
+    books.edit(admin.company, record(credit).external_id, at=later())  # read in detail
+    assert row_of(run(admin, books), credit).outcome == OUTCOMES.AGREES
+
+
 # ------------------------------------------------------------------ only in the package
 
 
@@ -295,14 +309,15 @@ def test_documents_typed_in_the_package_that_belong_to_us_are_only_there(books, 
         total=Decimal("60"),
         date=dt.date(2026, 11, 6),
     )
-    books.enter(  # someone else's business in the same organisation: not ours
-        admin.company,
-        type="sales_invoice",
-        number="OTHER-1",
-        partner_id=stranger.pk,
-        total=Decimal("70"),
-        date=dt.date(2026, 11, 7),
-    )
+    for number in ("OTHER-1", "INV-0001"):  # someone else's business, the package's numbering
+        books.enter(
+            admin.company,
+            type="sales_invoice",
+            number=number,
+            partner_id=stranger.pk,
+            total=Decimal("70"),
+            date=dt.date(2026, 11, 7),
+        )
     the_run = run(admin, books)
     only = ReconciliationRow.objects.filter(run=the_run, outcome=OUTCOMES.ONLY_IN_PACKAGE)
     assert {r.external_id for r in only} == {in_series.external_id, for_our_contact.external_id}
