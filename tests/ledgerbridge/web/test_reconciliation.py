@@ -521,3 +521,18 @@ def test_a_period_the_service_refuses_is_said_in_words_and_starts_nothing(client
     )
     assert ReconciliationRun.objects.count() == before
     assert b"message-error" in response.content
+
+
+def test_the_pages_queries_do_not_grow_with_its_rows(client_for, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(Role.VIEWER)
+    client.get(URL)  # the session and the company settle
+    with CaptureQueriesContext(connection) as few:
+        client.get(f"{URL}?{QUERY}&tab=all")
+    for i in range(60):
+        make_row(world["run"], number=f"MORE-{i}")
+    with CaptureQueriesContext(connection) as many:
+        client.get(f"{URL}?{QUERY}&tab=all")
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]

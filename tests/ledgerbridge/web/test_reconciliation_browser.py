@@ -158,3 +158,26 @@ def test_the_invoice_list_marks_what_reconciliation_found_and_leads_to_the_row(
     page.locator("#reconcile-row-link").click()
     expect(page.locator(f"#row-{books.pk}")).to_be_visible()
     expect(page.locator("#tab-differs")).to_have_class("active")
+
+
+def test_a_running_reconciliation_shows_its_results_when_it_has_finished(
+    page: Page, live_server, books
+):
+    from ledgerbridge.accounting.models import ReconcileRunStatus
+
+    company = books.company
+    running = make_run(
+        company, status=ReconcileRunStatus.RUNNING, started=STARTED + dt.timedelta(hours=1)
+    )
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, live_server, "vic", "read-only-99")
+    page.goto(f"{live_server.url}/invoices/reconciliation/")
+    expect(page.locator("#reconcile-progress")).to_contain_text("Reconciling 1 Nov 2026")
+    expect(page.locator("#reconcile-run")).to_contain_text("09:00")  # the last finished one
+    make_row(running, ReconcileOutcome.ONLY_IN_PACKAGE, number="HAND-NEW")
+    running.status = ReconcileRunStatus.DONE
+    running.save()
+    # The next poll (every 2 s) reloads the page with the finished run.
+    expect(page.locator("#reconcile-progress")).to_have_count(0, timeout=8000)
+    expect(page.locator("#reconcile-run")).to_contain_text("10:00")
+    expect(page.locator("#reconcile-rows")).to_contain_text("HAND-NEW")
