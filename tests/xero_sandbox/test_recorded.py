@@ -21,6 +21,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ COMPARED_HEADERS = (
 NUMBER_HEADERS = ("x-daylimit-remaining", "x-minlimit-remaining", "retry-after")
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def kind_of(value: Any) -> str:
@@ -61,8 +63,14 @@ def kind_of(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, int | float):
-        return "number"
+    if isinstance(value, int):
+        return "number integer"
+    if isinstance(value, float):
+        # Xero writes money and quantities with a decimal point, counts and days
+        # without (``31``); JSON parsing keeps the difference.
+        return "number decimal"
+    if isinstance(value, Decimal):  # read from the answer's text: its places too
+        return f"number {max(-int(value.as_tuple().exponent), 0)} dp"
     if isinstance(value, list):
         return "array"
     if isinstance(value, dict):
@@ -74,7 +82,23 @@ def kind_of(value: Any) -> str:
         return "string /Date(ms+0000)/"
     if _ISO.match(text):
         return "string ISO date-time" + (" Z" if text.endswith("Z") else "")
+    if _UUID.match(text):
+        return "string uuid"
     return "string"
+
+
+def _merged(seen: str, kind: str) -> str:
+    """One kind for a field seen several times: a decimal anywhere makes it decimal; an
+    id or date left empty somewhere makes it a plain string."""
+    if seen == kind or kind == "null":
+        return seen
+    if seen == "null":
+        return kind
+    if seen.startswith("number") and kind.startswith("number"):
+        return "number decimal"
+    if seen.startswith("string") and kind.startswith("string"):
+        return "string"
+    return seen
 
 
 def shape(value: Any) -> tuple[dict[str, str], set[str]]:
@@ -86,7 +110,8 @@ def shape(value: Any) -> tuple[dict[str, str], set[str]]:
 
     def walk(node: Any, path: str) -> None:
         if path:
-            kinds.setdefault(path, kind_of(node))
+            kind = kind_of(node)
+            kinds[path] = _merged(kinds[path], kind) if path in kinds else kind
         if isinstance(node, dict):
             for key, item in node.items():
                 walk(item, f"{path}.{key}" if path else key)
@@ -109,6 +134,7 @@ class Answer:
     headers: dict[str, str]
     body: Any  # parsed JSON, or bytes, or text
     text: bool = False  # a plain-text body, compared word for word
+    exact_numbers: bool = False  # JSON read from Xero's own text: decimals kept as written
 
 
 @dataclass
@@ -135,8 +161,8 @@ def _cassette(name: str) -> list[Answer]:
         headers = {k.lower(): v[0] for k, v in response["headers"].items()}
         body: Any = raw
         if "json" in headers.get("content-type", "") and isinstance(raw, str):
-            body = json.loads(raw)
-        answers.append(Answer(response["status"]["code"], headers, body))
+            body = json.loads(raw, parse_float=Decimal)
+        answers.append(Answer(response["status"]["code"], headers, body, exact_numbers=True))
     return answers
 
 
@@ -166,8 +192,8 @@ def _quoted(name: str) -> Answer:
     text = quote.get("content_type") == "text"
     if quote.get("content_type") == "application/json":
         headers["content-type"] = "application/json; charset=utf-8"
-        body = json.loads(body)
-    return Answer(quote["status"], headers, body, text=text)
+        body = json.loads(body, parse_float=Decimal)
+    return Answer(quote["status"], headers, body, text=text, exact_numbers=True)
 
 
 def _spec_example(path: str, method: str, status: str) -> Answer:
@@ -745,7 +771,10 @@ def compare(comparison: Comparison, name: str, recorded: Answer, sandbox: httpx.
     if not isinstance(recorded.body, dict | list):
         return
     theirs, their_empty = shape(recorded.body)
-    ours_shape, our_empty = shape(sandbox.json())
+    ours = (
+        json.loads(sandbox.text, parse_float=Decimal) if recorded.exact_numbers else sandbox.json()
+    )
+    ours_shape, our_empty = shape(ours)
     unknown = their_empty | our_empty
     for path, kind in theirs.items():
         if _under(path, unknown):
@@ -840,4 +869,24 @@ def test_the_comparison_sees_json_where_xero_answers_text_and_a_limit_that_is_no
         ("body", "type"),
         ("header:retry-after", "type"),
         ("header:x-rate-limit-problem", "type"),
+    ]
+
+
+def test_the_comparison_sees_a_whole_number_where_xero_writes_a_decimal_and_an_id_format() -> None:
+    recorded = _cassette("test_get_organisations.yaml")[0]
+    body = json.loads(json.dumps(recorded.body))
+    body["Organisations"][0]["FinancialYearEndDay"] = 31.0
+    body["Organisations"][0]["OrganisationID"] = body["Organisations"][0]["OrganisationID"].upper()
+    comparison = Comparison()
+
+    compare(
+        comparison,
+        "organisation",
+        recorded,
+        httpx.Response(200, headers=recorded.headers, json=body),
+    )
+
+    assert [(path, detail) for _, path, _, detail in comparison.differences] == [
+        ("Organisations[].FinancialYearEndDay", "Xero number integer, sandbox number 1 dp"),
+        ("Organisations[].OrganisationID", "Xero string uuid, sandbox string"),
     ]

@@ -401,3 +401,47 @@ def test_accounts_leave_out_reporting_codes_that_are_not_set(api: XeroApi) -> No
 
     assert all("ReportingCode" not in a and "ReportingCodeName" not in a for a in accounts)
     assert all(a["Status"] and a["Class"] for a in accounts)
+
+
+def test_numbers_are_written_with_xeros_fixed_decimals(api: XeroApi) -> None:
+    invoice = create_invoice(api)
+
+    raw = api.get(f"/Invoices/{invoice['InvoiceID']}").text
+
+    assert re.search(r'"Total":\d+\.\d{2}[,}]', raw)  # money: 583.20, never 583.2
+    assert re.search(r'"UnitAmount":450\.00[,}]', raw)
+    assert re.search(r'"Quantity":1\.0000[,}]', raw)
+    assert re.search(r'"CurrencyRate":1\.000000[,}]', raw)
+    assert (
+        api.get(f"/Invoices/{invoice['InvoiceID']}").json()["Invoices"][0]["Total"]
+        == (invoice["Total"])
+    )
+
+
+def test_a_unit_price_kept_to_four_places_is_written_with_four(api: XeroApi) -> None:
+    answer = api.put(
+        "/Invoices",
+        {
+            "Invoices": [
+                {
+                    "Type": "ACCREC",
+                    "Contact": {"Name": "Midlands Steel Ltd"},
+                    "Date": "2026-10-01",
+                    "DueDate": "2026-10-31",
+                    "LineItems": [
+                        {
+                            "Description": "Pallet space, per day",
+                            "Quantity": 3,
+                            "UnitAmount": 1.2345,
+                            "AccountCode": "202",
+                            "TaxType": "OUTPUT2",
+                        }
+                    ],
+                }
+            ]
+        },
+        params={"unitdp": "4"},
+    )
+
+    assert '"UnitAmount":1.2345' in answer.text
+    assert re.search(r'"LineAmount":3\.70[,}]', answer.text)
