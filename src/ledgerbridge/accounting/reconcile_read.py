@@ -69,6 +69,12 @@ def class_label(outcome: str, package: str) -> str:
     return label
 
 
+def class_words(outcome: str, package: str) -> str:
+    """A class inside a sentence: "missing in Xero" (the package keeps its capital)."""
+    label = class_label(outcome, package)
+    return label[:1].lower() + label[1:]
+
+
 def tab_label(tab: str, package: str) -> str:
     if tab == OPEN:
         return "To look at"

@@ -450,6 +450,13 @@ def test_the_document_page_links_to_its_reconciliation_row(client_for, world):
     assert "differs" in page
 
 
+def test_a_document_missing_in_the_package_says_so_with_the_packages_name(client_for, world):
+    actor = world["actor"]
+    row = make_row(world["run"], ReconcileOutcome.MISSING, document=make_final_document(actor))
+    page = client_for(Role.VIEWER).get(f"/invoices/{row.document_id}/").content.decode()
+    assert "Reconciliation of 4 Dec: missing in Xero</strong>" in page
+
+
 def test_an_acknowledged_row_leaves_the_document_page_quiet(client_for, world):
     row = acknowledge(world["differs"])
     page = client_for(Role.VIEWER).get(f"/invoices/{row.document_id}/").content.decode()
@@ -508,7 +515,7 @@ def test_checking_a_row_again_says_where_it_stands_now(client_for, world):
         )
     row.refresh_from_db()
     assert row.outcome != ReconcileOutcome.DIFFERS
-    label = {"missing": "missing in xero", "only_in_package": "only in xero"}.get(row.outcome)
+    label = {"missing": "missing in Xero", "only_in_package": "only in Xero"}.get(row.outcome)
     assert f"{row.number} checked again: {label}." in response.content.decode()
 
 

@@ -19,7 +19,7 @@ from ledgerbridge.accounting.models import AccountingPackage
 from ledgerbridge.accounting.outbox import sync_record_retry
 from ledgerbridge.accounting.payments import documents_filter_by_payment
 from ledgerbridge.accounting.reconcile_read import (
-    class_label,
+    class_words,
     document_reconcile_latest,
     documents_reconcile_open,
     is_open,
@@ -139,7 +139,7 @@ def _render_detail(request: HttpRequest, actor: Actor, pk: int, **extra: Any) ->
             "remote_change": remote_change_latest(record),
             "reconcile_row": reconciled,
             "reconcile_open": reconciled is not None and is_open(reconciled),
-            "reconcile_label": class_label(
+            "reconcile_label": class_words(
                 reconciled.outcome, company_package_name(actor.company.pk)
             )
             if reconciled is not None

@@ -351,7 +351,7 @@ def reconciliation_act_view(request: HttpRequest, actor: Actor, pk: int) -> Http
         elif action == "link":
             messages.success(request, f"{name}: linked with its copy in {package}.")
         else:
-            now_in = read.class_label(row.outcome, package).lower()
+            now_in = read.class_words(row.outcome, package)
             messages.success(request, f"{name} checked again: {now_in}.")
     return redirect_back(request, _row_url(actor, row))
 
