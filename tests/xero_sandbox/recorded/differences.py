@@ -233,8 +233,10 @@ DIFFERENCES: tuple[Difference, ...] = (
         "{payment create,payment}",
         "Payments[].Reference",
         "extra",
-        "UNSETTLED: the documented payments had no reference and their answers leave it out; "
-        'the sandbox sends `""`, as the recorded invoices\' payments do (May 2020).',
+        "UNSETTLED: the documented payments had no reference and their answers leave it out, "
+        "as does an invoice's payment without one quoted from 2021 traffic (XeroAPI/xero-node "
+        "issue #509); the recorded invoices' payments (May 2020) carry an empty one, which the "
+        "sandbox sends. LedgerBridge reads a missing reference as none.",
     ),
     Difference(
         "{payment,payments list}",
