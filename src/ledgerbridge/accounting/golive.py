@@ -560,7 +560,9 @@ def _document_row(company: Company, match: DocumentMatch) -> GoLiveDocument:
         currency=(theirs.fingerprint.currency if theirs else "") or (ours.currency if ours else ""),
         total=theirs.fingerprint.gross if theirs else ours.gross if ours else None,
         url=theirs.url if theirs else "",
-        fingerprint=theirs.fingerprint.to_json() if theirs else None,
+        fingerprint=(
+            {**theirs.fingerprint.to_json(), "lines_read": theirs.lines_read} if theirs else None
+        ),
         note=match.note,
     )
 
@@ -639,8 +641,12 @@ def _confirm(go_live: GoLive, *, actor: Actor | None, now: dt.datetime) -> None:
             record.external_number = row.number
             record.external_url = row.url
             record.external_total = row.total
+            record.external_tax = Decimal(row.fingerprint["tax"]) if row.fingerprint else None
             record.posted_at = now
-            record.fingerprint = row.fingerprint
+            # What the package holds now is what it should keep from here on; a summary
+            # (no lines) would make every line look changed, so only one read in full.
+            fingerprint = row.fingerprint or {}
+            record.fingerprint = fingerprint if fingerprint.get("lines_read") else None
             record.attachment_status = StepStatus.SKIPPED
             record.attachment_message = f"Linked at go-live: {package}'s own document is kept."
             record.allocation_status = StepStatus.NOT_NEEDED

@@ -678,8 +678,9 @@ class GoLiveDocument(models.Model):
     currency = models.CharField(max_length=3, blank=True)
     total = SafeDecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     url = models.URLField(max_length=500, blank=True)
-    # The package's values when matched (``DocumentFingerprint.to_json``): a linked
-    # document is compared with them later, as a posted one with what was sent.
+    # The package's values when matched (``DocumentFingerprint.to_json`` and
+    # ``lines_read``): a linked document read in full is compared with them later, as
+    # a posted one with what was sent.
     fingerprint = models.JSONField(null=True, blank=True)
     note = models.TextField(blank=True, help_text="Why it is in its class, in words")
 

@@ -563,3 +563,15 @@ def test_the_banner_says_posting_waits_for_going_live_and_who_acts(package, worl
     one = posting_status(actor=admin, document_id=world["waits"].pk)
     assert (one.state, one.blocked_reason) == ("blocked", "go_live")
     assert "choose which Xero contact is Twin Haulage" in one.headline
+
+
+def test_a_document_linked_from_a_summary_keeps_no_fingerprint_of_lines_it_never_read(
+    package, world, begin
+):
+    """Else every change check would see its lines go from none to some."""
+    admin, company = world["admin"], world["admin"].company
+    begin(company)
+    golive_confirm(actor=admin)
+    typed = _record(world["typed"])
+    assert typed.fingerprint is None
+    assert typed.external_tax == Decimal(0) and typed.external_total == world["typed"].gross_total
