@@ -350,6 +350,37 @@ def test_acknowledging_without_a_reason_is_refused_with_the_form_open(client_for
     assert row.acknowledgement_id is None
 
 
+def test_a_reason_too_long_is_refused_and_a_hostile_one_is_shown_as_text(client_for, world):
+    row = world["differs"]
+    client = client_for(Role.FINANCE)
+    url = f"/invoices/reconciliation/rows/{row.pk}/acknowledge"
+    response = client.post(url, {"reason": "x" * 2001, "next": f"{URL}?{QUERY}"})
+    assert response.status_code == 400
+    assert f'id="reason-error-{row.pk}"' in response.content.decode()
+    hostile = '<script>alert("ack")</script> =cmd|calc'
+    client.post(url, {"reason": hostile, "next": f"{URL}?{QUERY}"})
+    page = client.get(f"{URL}?{QUERY}&tab=acknowledged").content.decode()
+    assert "&lt;script&gt;alert(&quot;ack&quot;)&lt;/script&gt;" in page
+    assert '<script>alert("ack")' not in page
+    csv_text = client.get(f"{URL}?{QUERY}&tab=acknowledged&format=csv").content.decode()
+    [reason] = [r[-2] for r in csv.reader(io.StringIO(csv_text)) if r[2] == row.number]
+    assert reason == hostile  # text, not a formula: it does not start with one
+
+
+@pytest.mark.parametrize("which", ["agrees", "accepted"])
+def test_a_row_with_nothing_to_acknowledge_says_why_above_the_list(client_for, world, which):
+    row = world[which]
+    response = client_for(Role.FINANCE).post(
+        f"/invoices/reconciliation/rows/{row.pk}/acknowledge",
+        {"reason": "again", "next": f"{URL}?{QUERY}&tab=all"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert b"message-error" in response.content
+    row.refresh_from_db()
+    assert ReconciliationAcknowledgement.objects.filter(reason="again").count() == 0
+
+
 def test_an_open_redirect_in_next_is_ignored(client_for, world):
     row = world["differs"]
     response = client_for(Role.FINANCE).post(

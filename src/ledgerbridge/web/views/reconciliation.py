@@ -322,6 +322,11 @@ def reconciliation_acknowledge_view(request: HttpRequest, actor: Actor, pk: int)
     except ApplicationError as error:
         if isinstance(error, PermissionDeniedError | NotFoundError):
             raise
+        if error.field != "reason":
+            # Nothing a reason can fix (the row agrees, or someone acknowledged it first):
+            # said above the list, where the row no longer offers a form.
+            messages.error(request, error.message)
+            return redirect_back(request, _row_url(actor, row))
         return _page_with_error(request, actor, row, reason=reason, message=error.message)
     messages.success(
         request, f"{row.number or 'The row'} acknowledged: it is listed under Acknowledged now."
