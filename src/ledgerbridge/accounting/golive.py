@@ -485,6 +485,14 @@ def golive_match(*, company: Company, now: dt.datetime | None = None) -> GoLive:
             contacts_of[match.partner.id] = [match.contact.external_id]
         else:
             contacts_of[match.partner.id] = [c.contact.external_id for c in match.candidates]
+    # Documents we posted ourselves (matching begun by hand after some were) are ours
+    # already: neither to match nor "only in the package".
+    ours_there = set(
+        SyncRecord.objects.filter(company=company, status=SyncStatus.POSTED)
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
+    )
+    remote = [r for r in remote if r.external_id not in ours_there]
     document_matches = documents_match(_our_documents(company), remote, contacts_of)
     with transaction.atomic():
         go_live = GoLive.objects.select_for_update().get(pk=go_live.pk)

@@ -575,3 +575,33 @@ def test_a_document_linked_from_a_summary_keeps_no_fingerprint_of_lines_it_never
     typed = _record(world["typed"])
     assert typed.fingerprint is None
     assert typed.external_tax == Decimal(0) and typed.external_total == world["typed"].gross_total
+
+
+def test_matching_begun_after_some_were_posted_leaves_our_own_documents_out(package, admin, begin):
+    company = admin.company
+    posted = final(admin)
+    post_all(company)
+    record = _record(posted)
+    waiting = final(admin)
+    books = BooksOnPaper(
+        [],
+        [
+            remote(record.external_id, posted.number, "c", str(posted.gross_total)),
+            remote("x-typed", waiting.number, "c", str(waiting.gross_total)),
+        ],
+    )
+    with reader_registered(AccountingPackage.XERO_API, lambda: books):
+        go_live = begin(company)
+    # Ours posted is neither matched nor only in the package; the waiting one's contact
+    # in the package is none of our partners' (no contact matched): a conflict.
+    assert go_live.counts["documents"] == {"conflict": 1}
+
+
+def test_the_accounting_page_leads_to_going_live_while_posting_is_held(package, world, begin):
+    company = world["admin"].company
+    begin(company)
+    text = _client(company).get("/configuration/accounting/").content.decode()
+    assert 'id="go-live-card"' in text and "/configuration/accounting/go-live" in text
+    golive_confirm(actor=world["admin"])
+    text = _client(company).get("/configuration/accounting/").content.decode()
+    assert 'id="go-live-card"' not in text

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ledgerbridge.accounting.golive import go_live_of
 from ledgerbridge.accounting.models import AccountingPackage
 from ledgerbridge.accounting.services import (
     accounting_package_set,
@@ -70,6 +71,7 @@ def config_accounting(request: HttpRequest, actor: Actor) -> HttpResponse:
             ],
             "is_api": settings.package == AccountingPackage.XERO_API,
             "link": link,
+            "go_live": go_live_of(actor.company),
             "check": check,
             "check_fixes": setup_check_fixes(check),
             "tax_rows": [
