@@ -581,12 +581,19 @@ def _read(
             company, date_from=date_from, date_to=date_to, meter=meter, modified_since=since
         )
     )
-    previous_rows: list[ReconciliationRow] = list(previous.rows.all()) if previous else []
-    agreed = {
-        r.document_id
-        for r in previous_rows
-        if r.document_id and r.outcome == ReconcileOutcome.AGREES
-    }
+    # Whole rows only to carry them over; a full run needs just which agreed.
+    previous_rows: list[ReconciliationRow] = (
+        list(previous.rows.all()) if previous is not None and incremental else []
+    )
+    agreed: set[int] = (
+        set(
+            previous.rows.filter(outcome=ReconcileOutcome.AGREES, document__isnull=False)
+            .values_list("document_id", flat=True)
+            .iterator()
+        )
+        if previous is not None
+        else set()
+    )
     agreed_at = previous.started_at if previous else None
     changed_there = set(
         RemoteChange.objects.filter(company=company).values_list("record__document_id", flat=True)
