@@ -74,6 +74,8 @@ SETTLED_METHODS = (
 )
 # Documents in these states are no longer in the package's books.
 GONE = ("voided", "deleted")
+# A matching not finished after this long is asked for again by the sweep.
+MATCHING_PATIENCE = dt.timedelta(minutes=5)
 # The package's documents are read this far either side of ours.
 READ_MARGIN = dt.timedelta(days=366)
 
@@ -373,6 +375,16 @@ def golive_start(*, actor: Actor, now: dt.datetime | None = None) -> GoLive:
     go_live = golive_begin(company=actor.company, now=now)
     audit_record(actor=actor, company=actor.company, action="go-live matching started", now=now)
     return go_live
+
+
+def golive_stuck(*, now: dt.datetime) -> list[int]:
+    """Companies whose matching has not finished for a while (its job lost, or
+    reading failed): the sweep asks again, so posting is not held for ever."""
+    return list(
+        GoLive.objects.filter(
+            state=GoLiveState.MATCHING, started_at__lt=now - MATCHING_PATIENCE
+        ).values_list("company_id", flat=True)
+    )
 
 
 def _match_soon(company_id: int) -> None:

@@ -605,3 +605,13 @@ def test_the_accounting_page_leads_to_going_live_while_posting_is_held(package, 
     golive_confirm(actor=world["admin"])
     text = _client(company).get("/configuration/accounting/").content.decode()
     assert 'id="go-live-card"' not in text
+
+
+def test_a_matching_whose_job_was_lost_is_asked_for_again_by_the_sweep(package, world):
+    from ledgerbridge.accounting.golive_tasks import golive_sweep
+
+    company = world["admin"].company
+    golive_begin(company=company, now=timezone.now() - dt.timedelta(minutes=6), queue=False)
+    assert GoLive.objects.get(company=company).state == GoLiveState.MATCHING
+    golive_sweep.call_local()
+    assert GoLive.objects.get(company=company).state == GoLiveState.AWAITING
