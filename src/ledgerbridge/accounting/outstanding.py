@@ -36,7 +36,7 @@ from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.invoicing.models import DocumentType, Partner, PartnerKind
 from ledgerbridge.invoicing.money import round_money
 
-from .models import PaymentLine, PaymentState, PaymentStatus
+from .models import PaymentLine, PaymentState, PaymentStatus, SyncRecord
 
 RECEIVABLES = "receivables"
 PAYABLES = "payables"
@@ -313,9 +313,18 @@ def outstanding_partner_choices(*, actor: Actor, side: str) -> QuerySet[Partner]
 
 
 def outstanding_currencies(*, actor: Actor) -> list[str]:
+    # The open states' records first, then their documents' currencies by id. In one
+    # join PostgreSQL guesses a company's open states from every company's and reads
+    # all sync records to hash them (20 ms at 100,000 documents, growing with the
+    # ledger); by id it reads just those records.
+    records = list(
+        PaymentState.objects.filter(company=actor.company, status__in=OPEN).values_list(
+            "record_id", flat=True
+        )
+    )
     return list(
-        PaymentState.objects.filter(company=actor.company, status__in=OPEN)
-        .values_list("record__document__currency", flat=True)
+        SyncRecord.objects.filter(company=actor.company, pk__in=records)
+        .values_list("document__currency", flat=True)
         .distinct()
-        .order_by("record__document__currency")
+        .order_by("document__currency")
     )
