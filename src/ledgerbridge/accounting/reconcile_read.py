@@ -269,13 +269,13 @@ def month_of(day: dt.date) -> tuple[dt.date, dt.date]:
 def bytes_text(size: int) -> str:
     """``812 bytes``, ``12.4 kB``, ``3.1 MB``: what a run downloaded."""
     if size < 1000:
-        return f"{size} bytes"
+        return f"{size}\u00a0bytes"
     value, unit = size / 1000, "kB"
     for bigger in ("MB", "GB"):
         if value < 1000:
             break
         value, unit = value / 1000, bigger
-    return f"{value:,.1f} {unit}"
+    return f"{value:,.1f}\u00a0{unit}"  # never split across lines
 
 
 def trend_points(
