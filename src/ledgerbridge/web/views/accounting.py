@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ledgerbridge.accounting.connector import company_package_name
 from ledgerbridge.accounting.golive import go_live_of
 from ledgerbridge.accounting.models import AccountingPackage
 from ledgerbridge.accounting.services import (
@@ -41,6 +42,7 @@ from ledgerbridge.xero.setup_check import (
 )
 
 from .common import actor_view
+from .golive import go_live_state_label
 
 configure = actor_view(Permission.CONFIGURE)
 SESSION_KEY = "xero_authorisation"
@@ -58,6 +60,8 @@ def config_accounting(request: HttpRequest, actor: Actor) -> HttpResponse:
     tax_types = tax_types_for_company(actor.company)
     tax_names = tax_names_for_company(actor.company)
     explicit_names = explicit_tax_names(actor.company)
+    go_live = go_live_of(actor.company)
+    package = company_package_name(actor.company.pk)
     return render(
         request,
         "web/config/accounting.html",
@@ -71,7 +75,8 @@ def config_accounting(request: HttpRequest, actor: Actor) -> HttpResponse:
             ],
             "is_api": settings.package == AccountingPackage.XERO_API,
             "link": link,
-            "go_live": go_live_of(actor.company),
+            "go_live": go_live,
+            "go_live_state": go_live_state_label(go_live, package) if go_live else "",
             "check": check,
             "check_fixes": setup_check_fixes(check),
             "tax_rows": [

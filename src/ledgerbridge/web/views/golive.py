@@ -20,9 +20,11 @@ from ledgerbridge.accounting.golive import (
 )
 from ledgerbridge.accounting.models import (
     ContactMatchMethod,
+    GoLive,
     GoLiveDocumentClass,
     GoLiveState,
 )
+from ledgerbridge.accounting.reconcile_read import bytes_text
 from ledgerbridge.companies.permissions import Actor, Permission
 from ledgerbridge.errors import ApplicationError
 from ledgerbridge.words import counted
@@ -42,6 +44,11 @@ CONTACT_CLASS_WORDS = {
     ContactMatchMethod.CHOSEN: "Chosen by a Super Admin",
     ContactMatchMethod.NONE: "No match: a new contact is created when first posted",
 }
+
+
+def go_live_state_label(go_live: GoLive, package: str) -> str:
+    """Where going live stands, the package named: "Matching what Xero holds"."""
+    return _words(go_live.get_state_display(), package)
 
 
 def _back() -> HttpResponse:
@@ -92,6 +99,9 @@ def config_go_live(request: HttpRequest, actor: Actor) -> HttpResponse:
             "section": "config_go_live",
             "summary": summary,
             "go_live": summary.go_live if summary else None,
+            "state_label": go_live_state_label(summary.go_live, package) if summary else "",
+            # Written as reconciliation writes what it read: "651 bytes", "3.3 kB".
+            "go_live_bytes": bytes_text(summary.go_live.bytes_read) if summary else "",
             "awaiting": summary is not None and summary.go_live.state == GoLiveState.AWAITING,
             "package": package,
             "contact_classes": contact_classes,
