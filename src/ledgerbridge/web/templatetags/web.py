@@ -12,6 +12,7 @@ from typing import Any
 
 from django import template
 from django.core.exceptions import ObjectDoesNotExist
+from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
 from django.urls import NoReverseMatch, reverse
 
@@ -77,6 +78,16 @@ def _two_places(number: Decimal) -> str:
     if not rounded:
         rounded = abs(rounded)
     return f"{rounded:,.2f}"
+
+
+@register.filter
+def period(start: Any, end: Any) -> str:
+    """``1 Dec – 31 Dec 2026``; the first year too when the years differ
+    (``1 Jan 2016 – 31 Dec 2026``), so a long period never reads as one year."""
+    if not start or not end:
+        return ""
+    first = date_filter(start, "j M" if start.year == end.year else "j M Y")
+    return f"{first} – {date_filter(end, 'j M Y')}"
 
 
 @register.filter

@@ -35,11 +35,27 @@ from ..forms import DATE
 from .common import PAGE_SIZE, actor_view, int_or_none, paginate_ids_first, redirect_back
 
 TREND_RUNS = 12
+# The service's words for a period longer than it reconciles, said before a run is asked for.
+PERIOD_TOO_LONG = "Reconcile at most a year at a time; choose a shorter period."
 
 
 class ReconcileFilterForm(forms.Form):
-    date_from = forms.DateField(widget=DATE, label="From")
-    date_to = forms.DateField(widget=DATE, label="To")
+    date_from = forms.DateField(
+        widget=DATE,
+        label="From",
+        error_messages={
+            "invalid": "The first day is not a date on the calendar.",
+            "required": "Choose the first day of the period.",
+        },
+    )
+    date_to = forms.DateField(
+        widget=DATE,
+        label="To",
+        error_messages={
+            "invalid": "The last day is not a date on the calendar.",
+            "required": "Choose the last day of the period.",
+        },
+    )
     type = forms.ChoiceField(
         required=False, choices=[("", "All types"), *DocumentType.choices], label="Type"
     )
@@ -54,7 +70,18 @@ class ReconcileFilterForm(forms.Form):
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "The period ends before it starts.")
+        elif start and end and end - start > reconcile.LONGEST_PERIOD:
+            self.add_error("date_from", PERIOD_TOO_LONG)
         return data
+
+    def period_error(self) -> str:
+        """What is wrong with the period asked for, in words; "" when it is right."""
+        if not self.is_bound:
+            return ""
+        for field in ("date_from", "date_to"):
+            for error in self.errors.get(field, []):
+                return str(error)
+        return ""
 
 
 def _period(
@@ -127,6 +154,7 @@ def _page_context(request: HttpRequest, actor: Actor, **extra: Any) -> dict[str,
     uses_api = accounting_settings_get(company=actor.company).package == AccountingPackage.XERO_API
     return {
         "form": form,
+        "period_error": form.period_error(),
         "package": package,
         "uses_api": uses_api,
         "date_from": date_from,
@@ -291,7 +319,14 @@ def _cell(value: Any) -> str:
 def reconciliation_start(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = ReconcileFilterForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose the period to reconcile: a first and a last day.")
+        given = request.POST.get("date_from") and request.POST.get("date_to")
+        error = form.period_error() if given else ""
+        messages.error(
+            request,
+            f"Nothing was started. {error}"
+            if error
+            else "Choose the period to reconcile: a first and a last day.",
+        )
         return redirect("reconciliation_page")
     date_from, date_to = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
     try:
