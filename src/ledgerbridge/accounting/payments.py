@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from ledgerbridge.companies.models import Company
 from ledgerbridge.invoicing.models import Document
 from ledgerbridge.invoicing.money import format_money
 
@@ -183,9 +184,13 @@ def payment_states_checked(*, records: list[SyncRecord], now: dt.datetime) -> No
 # -- selectors -------------------------------------------------------------------------
 
 
-def documents_filter_by_payment(qs: QuerySet[Document], status: str | None) -> QuerySet[Document]:
+def documents_filter_by_payment(
+    qs: QuerySet[Document], status: str | None, *, company: Company
+) -> QuerySet[Document]:
+    """``qs`` (documents of ``company``) kept to those whose payment state is ``status``
+    (the states filtered by company too, as ``documents_filter_by_sync`` says why)."""
     if not status:
         return qs
     if status == NOT_CHECKED:
         return qs.filter(sync_record__payment__isnull=True)
-    return qs.filter(sync_record__payment__status=status)
+    return qs.filter(sync_record__payment__company=company, sync_record__payment__status=status)

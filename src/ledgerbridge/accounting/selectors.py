@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from ledgerbridge.companies.models import Company
 from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.invoicing.models import Document
 
@@ -23,13 +24,22 @@ def sync_attempts(*, record: SyncRecord, limit: int = 50) -> list[SyncAttempt]:
     return list(record.attempt_log.all()[:limit])
 
 
-def documents_filter_by_sync(qs: QuerySet[Document], status: str | None) -> QuerySet[Document]:
+def documents_filter_by_sync(
+    qs: QuerySet[Document], status: str | None, *, company: Company
+) -> QuerySet[Document]:
+    """``qs`` (documents of ``company``) kept to those whose Xero record is in ``status``.
+
+    The records are also filtered by company: by status alone PostgreSQL counts
+    every company's posted records and hashes them all to join a small company's
+    documents (25 ms for 1,000 documents beside 110,000 of other companies).
+    """
     if not status:
         return qs
     if status == NOT_SENT:
         return qs.filter(sync_record__isnull=True)
     if status == GONE:
         return qs.filter(
-            sync_record__payment__status__in=[PaymentStatus.VOIDED, PaymentStatus.DELETED]
+            sync_record__company=company,
+            sync_record__payment__status__in=[PaymentStatus.VOIDED, PaymentStatus.DELETED],
         )
-    return qs.filter(sync_record__status=status)
+    return qs.filter(sync_record__company=company, sync_record__status=status)

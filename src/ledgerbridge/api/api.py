@@ -196,11 +196,12 @@ def document_list(request: HttpRequest, filters: Query[DocumentQuery]) -> Any:
     page then costs what the first does, where `page=N` reads every document before it."""
     data = filters.dict()
     xero = data.pop("xero")
-    documents = selectors.document_list(
-        actor=actor_of(request), filters=selectors.DocumentFilters(**data)
-    )
+    actor = actor_of(request)
+    documents = selectors.document_list(actor=actor, filters=selectors.DocumentFilters(**data))
     # Read ids first by the pagination: a deep page reads an index, not every joined document.
-    return documents_filter_by_sync(documents, xero).prefetch_related(export_history_prefetch())
+    return documents_filter_by_sync(documents, xero, company=actor.company).prefetch_related(
+        export_history_prefetch()
+    )
 
 
 @documents.post("", response={201: DocumentOut, 403: ErrorOut, 422: Any})

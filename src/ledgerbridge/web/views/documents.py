@@ -87,9 +87,9 @@ def home(request: HttpRequest, actor: Actor) -> HttpResponse:
 def invoice_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = DocumentFilterForm(request.GET or None, partners=partner_list(actor=actor))
     documents = document_list_with_tasks(actor=actor, filters=form.filters())
-    documents = documents_filter_by_sync(documents, form.sync_status())
+    documents = documents_filter_by_sync(documents, form.sync_status(), company=actor.company)
     documents = (
-        documents_filter_by_payment(documents, form.payment_status())
+        documents_filter_by_payment(documents, form.payment_status(), company=actor.company)
         .select_related("sync_record", "sync_record__payment")
         .prefetch_related(export_history_prefetch())
     )
