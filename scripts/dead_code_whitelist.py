@@ -41,6 +41,3 @@ _.valid_value
 # paginate_queryset() (the REST document list's cursor pages).
 _.Output, _.paginate_queryset
 
-# Reconciliation: an adapter that keeps its own table of partners' contacts registers
-# how to read it (accounting/reconcile.py), as it registers its connector and reader.
-contact_links_register

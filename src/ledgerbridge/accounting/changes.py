@@ -18,7 +18,7 @@ from django.db import transaction
 from ledgerbridge.companies.services import audit_record
 
 from .fingerprint import DocumentFingerprint, fingerprint_compare
-from .models import PaymentStatus, RemoteChange, SyncRecord
+from .models import PaymentStatus, RemoteChange, SyncRecord, SyncStatus
 
 log = structlog.get_logger(__name__)
 
@@ -98,10 +98,13 @@ def remote_change_detect(
 
 
 def remote_change_latest(record: SyncRecord | None) -> RemoteChange | None:
-    """The change the document page shows: the latest, when it still differs."""
-    if record is None:
+    """The change the document page shows: the latest, when it still differs and is
+    of the copy the package holds now (not one voided there and posted again)."""
+    if record is None or record.status != SyncStatus.POSTED:
         return None
     latest = record.remote_changes.order_by("-detected_at", "-id").first()
     if latest is None or not latest.differences:
+        return None
+    if record.posted_at is not None and latest.detected_at < record.posted_at:
         return None
     return latest

@@ -33,12 +33,14 @@ from decimal import ROUND_HALF_UP, Decimal
 import structlog
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from ledgerbridge.companies.models import Company
 from ledgerbridge.companies.permissions import Actor, Permission, require
 from ledgerbridge.companies.services import audit_record
 from ledgerbridge.errors import ApplicationError, NotFoundError
 from ledgerbridge.invoicing.models import (
+    CREDIT_NOTE_FOR,
     CREDIT_NOTE_TYPES,
     SALES_TYPES,
     Document,
@@ -53,12 +55,14 @@ from .connector import (
     ReadMeter,
     RemoteDocument,
     company_package_name,
+    package_name,
     reader_for,
 )
 from .fingerprint import DocumentFingerprint, fingerprint_compare
 from .models import (
     AccountingPackage,
     AccountingSettings,
+    PaymentState,
     PaymentStatus,
     ReconcileOutcome,
     ReconcileRunStatus,
@@ -67,6 +71,7 @@ from .models import (
     ReconciliationRun,
     RemoteChange,
     StepStatus,
+    SyncAttempt,
     SyncRecord,
     SyncStatus,
 )
@@ -84,7 +89,7 @@ POSTING_SETTLES = dt.timedelta(minutes=2)
 LONGEST_PERIOD = dt.timedelta(days=366)
 ACKNOWLEDGED = "acknowledged"
 ROW_BATCH = 1000
-ACTIONS = ("post", "recheck", "link")
+ACTIONS = ("post", "recheck", "link", "credit", "post_again")
 
 
 class ReconciliationError(ApplicationError):
@@ -453,6 +458,24 @@ _contact_links: dict[str, Callable[[Company], dict[str, int]]] = {}
 def contact_links_register(package: str, links: Callable[[Company], dict[str, int]]) -> None:
     """``links(company)``: package contact id -> our partner id, as the adapter keeps them."""
     _contact_links[package] = links
+
+
+# Whether the package takes a voided or deleted document's number again: ``rule(type)``
+# is "" when it does, else why not in words (an adapter registers it; without one the
+# number is taken to be refused).
+_number_reuse: dict[str, Callable[[str], str]] = {}
+
+
+def number_reuse_register(package: str, rule: Callable[[str], str]) -> None:
+    _number_reuse[package] = rule
+
+
+def number_reuse_refused(package: str, document_type: str) -> str:
+    """Why the package would refuse a voided or deleted document's number again ("" if not)."""
+    rule = _number_reuse.get(package)
+    if rule is None:
+        return f"{package_name(package)} may not take the same number twice."
+    return rule(document_type)
 
 
 def partner_contacts(company: Company, package: str) -> dict[str, int]:
@@ -1082,7 +1105,9 @@ def reconciliation_act(
       for posting, through its "Post to" task as any other;
     - ``recheck``: read that one document from the package again and re-plan its row;
     - ``link``: a document entered in the package by hand with our number, contact
-      and total becomes our document's copy there (recorded as posted, never sent).
+      and total becomes our document's copy there (recorded as posted, never sent);
+    - ``credit`` and ``post_again``: the choices for one of ours voided or deleted
+      in the package (``document_gone_credit``, ``document_post_again``).
 
     Anything else is refused with the reason.
     """
@@ -1093,6 +1118,8 @@ def reconciliation_act(
         raise ReconciliationError(f"Unknown action; choose {', '.join(ACTIONS)}.", field="action")
     if action == "post":
         return _post(row, actor=actor, now=now)
+    if action in ("credit", "post_again"):
+        return _gone_act(row, action, actor=actor, now=now)
     if reader is None:
         reader = _reader(actor.company)[1]
         assert reader is not None
@@ -1254,5 +1281,329 @@ def _link(
         row.ours, row.theirs, row.differences = planned.ours, planned.theirs, planned.differences
         row.acknowledgement_id = None
         row.save()
+        _recount(ReconciliationRun.objects.select_for_update().get(pk=row.run_id))
+    return row
+
+
+# ------------------------------------------------------------------ what a row allows
+
+
+@dataclass(frozen=True)
+class RowAction:
+    """One choice a person has on a row or a document: its key and its words."""
+
+    action: str
+    label: str
+    # What the button says before acting (empty: acts at once).
+    confirm: str = ""
+
+
+@dataclass(frozen=True)
+class AllowedActions:
+    """The choices offered, and those not offered with why, in words."""
+
+    actions: tuple[RowAction, ...] = ()
+    not_offered: tuple[str, ...] = ()
+
+    def __contains__(self, action: object) -> bool:
+        return any(a.action == action for a in self.actions)
+
+    @property
+    def buttons(self) -> tuple[RowAction, ...]:
+        """The choices that are one click (acknowledging asks for a reason instead)."""
+        return tuple(a for a in self.actions if a.action != "acknowledge")
+
+
+def row_gone(row: ReconciliationRow) -> str:
+    """ "voided" or "deleted" when the row is one of ours that the package no longer
+    counts; "" otherwise. A posted document the package no longer returns at all
+    was deleted there."""
+    if row.document_id is None or row.outcome not in (
+        ReconcileOutcome.MISSING,
+        ReconcileOutcome.STATUS_DIFFERS,
+    ):
+        return ""
+    theirs = str((row.theirs or {}).get("status", ""))
+    ours = str((row.ours or {}).get("status", ""))
+    if theirs in GONE:
+        return theirs
+    if row.outcome == ReconcileOutcome.MISSING and row.external_id:
+        return ours if ours in GONE else "deleted"
+    return ""
+
+
+def _credit_notes_of(document_id: int) -> list[Document]:
+    return list(
+        Document.objects.filter(original_id=document_id).order_by("id").only("id", "number")
+    )
+
+
+def gone_choices(
+    *, document_id: int, document_type: str, package: str, gone: str
+) -> AllowedActions:
+    """What a person may do with one of ours voided or deleted in the package: credit
+    it in the TMS (an invoice with nothing credited yet), post it again (where the
+    package takes its number a second time), or acknowledge it."""
+    name = package_name(package)
+    actions: list[RowAction] = []
+    not_offered: list[str] = []
+    if document_type in CREDIT_NOTE_FOR:
+        existing = _credit_notes_of(document_id)
+        if existing:
+            numbers = ", ".join(d.number or "a draft" for d in existing)
+            not_offered.append(
+                f"Crediting it is not offered: it has a credit note already ({numbers})."
+            )
+        else:
+            actions.append(
+                RowAction(
+                    "credit",
+                    "Credit it in the TMS",
+                    confirm="Draft a credit note for the whole document? You check and "
+                    f"finalise it as usual; it is not sent to {name}, which has {gone} it.",
+                )
+            )
+    refused = number_reuse_refused(package, document_type)
+    if refused:
+        not_offered.append(f"Posting it again is not offered: {refused}")
+    else:
+        actions.append(
+            RowAction(
+                "post_again",
+                f"Post again to {name}",
+                confirm=f"Post it to {name} again, as a new copy with the same number?",
+            )
+        )
+    actions.append(RowAction("acknowledge", "Acknowledge…"))
+    return AllowedActions(tuple(actions), tuple(not_offered))
+
+
+def reconciliation_row_actions(row: ReconciliationRow, *, package: str) -> AllowedActions:
+    """The actions a row offers — the one place the rule lives, for the page and for
+    refusing a form sent for an action no longer offered. ``package``: the company's
+    package (``AccountingSettings.package``)."""
+    if row.outcome == ReconcileOutcome.AGREES or row.acknowledgement_id is not None:
+        return AllowedActions()
+    name = package_name(package)
+    acknowledge = RowAction("acknowledge", "Acknowledge…")
+    gone = row_gone(row)
+    if gone:
+        assert row.document_id is not None
+        choices = gone_choices(
+            document_id=row.document_id, document_type=row.type, package=package, gone=gone
+        )
+        recheck = (
+            (RowAction("recheck", "Check again"),)
+            if row.outcome != ReconcileOutcome.MISSING
+            else ()
+        )
+        return replace(choices, actions=recheck + choices.actions)
+    if row.outcome == ReconcileOutcome.MISSING and row.document_id and not row.external_id:
+        from .workflow import credit_note_kept_out
+
+        if (row.ours or {}).get("status") in (SyncStatus.PENDING, SyncStatus.POSTING):
+            return AllowedActions((acknowledge,))
+        document = Document.objects.filter(pk=row.document_id).first()
+        if document is not None and credit_note_kept_out(document):
+            return AllowedActions(
+                (acknowledge,),
+                (
+                    f"Posting it is not offered: the invoice it corrects is voided or "
+                    f"deleted in {name}, which leaves the invoice out of its books already.",
+                ),
+            )
+        return AllowedActions((RowAction("post", f"Post to {name}"), acknowledge))
+    if row.outcome in (ReconcileOutcome.DIFFERS, ReconcileOutcome.STATUS_DIFFERS):
+        return AllowedActions((RowAction("recheck", "Check again"), acknowledge))
+    if row.outcome == ReconcileOutcome.ONLY_IN_PACKAGE and row.document_id:
+        return AllowedActions((RowAction("link", "Link to ours"), acknowledge))
+    return AllowedActions((acknowledge,))
+
+
+def document_gone(record: SyncRecord | None) -> str:
+    """ "voided" or "deleted" when the package says so of this posted document, by its
+    payment state or by the latest reconciliation of it; "" otherwise."""
+    if record is None or record.status != SyncStatus.POSTED:
+        return ""
+    payment = PaymentState.objects.filter(record=record).values_list("status", flat=True).first()
+    if payment in GONE:
+        return str(payment)
+    latest = (
+        ReconciliationRow.objects.filter(document_id=record.document_id)
+        .order_by("-run__started_at", "-id")
+        .first()
+    )
+    if latest is not None and latest.external_id.lower() == record.external_id.lower():
+        return row_gone(latest)
+    return ""
+
+
+def document_gone_actions(document: Document, *, actor: Actor) -> AllowedActions:
+    """The choices the document page offers for one of ours voided or deleted in the
+    package (none to a reader who may not work documents, or when it is not gone)."""
+    if not actor.can(Permission.WORK_DOCUMENTS):
+        return AllowedActions()
+    record = SyncRecord.objects.filter(document=document).first()
+    gone = document_gone(record)
+    if not gone:
+        return AllowedActions()
+    package, _ = _reader(actor.company, required=False)
+    return gone_choices(
+        document_id=document.pk, document_type=document.type, package=package, gone=gone
+    )
+
+
+# ------------------------------------------------------------------ voided or deleted there
+
+
+def _gone_record(actor: Actor, document_id: int) -> tuple[SyncRecord, str, str]:
+    """The posted record of one of the actor's documents gone from the package, locked."""
+    record = (
+        SyncRecord.objects.select_for_update()
+        .select_related("document")
+        .filter(company=actor.company, document_id=document_id)
+        .first()
+    )
+    if record is None:
+        raise NotFoundError("There is no such posted document in this company.")
+    package, _ = _reader(actor.company, required=False)
+    gone = document_gone(record)
+    if not gone:
+        raise ReconciliationError(
+            f"{record.document} is not voided or deleted in {package_name(package)}: "
+            "there is nothing to put right."
+        )
+    return record, gone, package
+
+
+def document_gone_credit(*, actor: Actor, document_id: int, now: dt.datetime) -> Document:
+    """Credit in the TMS the whole of an invoice voided or deleted in the package: a
+    draft credit note linked to it, which a person checks and finalises as usual.
+    It is not sent to the package (``credit_note_kept_out``): the package left the
+    invoice out of its books already."""
+    from ledgerbridge.invoicing.services import credit_note_create_from_invoice
+
+    require(actor, Permission.WORK_DOCUMENTS)
+    with transaction.atomic():
+        record, gone, package = _gone_record(actor, document_id)
+        document = record.document
+        if "credit" not in gone_choices(
+            document_id=document.pk, document_type=document.type, package=package, gone=gone
+        ):
+            raise ReconciliationError(
+                f"{document} cannot be credited from here: only an invoice with no credit "
+                "note yet can."
+            )
+        name = package_name(package)
+        credit_note = credit_note_create_from_invoice(
+            actor=actor,
+            invoice_id=document.pk,
+            issue_date=timezone.localdate(now),
+            reference=f"Credit for {document.number}, {gone} in {name}"[:100],
+        )
+        audit_record(
+            actor=actor,
+            company=actor.company,
+            action="document gone from accounting package: credit note drafted",
+            target=f"{document.get_type_display()} {document.display_number}",
+            changes={
+                "gone": gone,
+                "external_id": record.external_id,
+                "credit_note_id": credit_note.pk,
+            },
+            now=now,
+        )
+    return credit_note
+
+
+def document_post_again(*, actor: Actor, document_id: int, now: dt.datetime) -> SyncRecord:
+    """Post again one of ours voided or deleted in the package, where the package takes
+    its number a second time: the outbox record starts over as ``pending`` (a new
+    request key, its attempt history kept), and the copy it replaces is kept in the
+    audit log and the attempt history."""
+    from .outbox import wake
+    from .workflow import post_tasks_follow
+
+    require(actor, Permission.WORK_DOCUMENTS)
+    with transaction.atomic():
+        record, gone, package = _gone_record(actor, document_id)
+        document = record.document
+        name = package_name(package)
+        refused = number_reuse_refused(package, document.type)
+        if refused:
+            raise ReconciliationError(f"{document} cannot be posted again: {refused}")
+        old = {
+            "external_id": record.external_id,
+            "external_number": record.external_number,
+            "external_url": record.external_url,
+            "posted_at": record.posted_at.isoformat() if record.posted_at else None,
+            "gone": gone,
+            "attempts": record.attempts,
+        }
+        SyncAttempt.objects.create(
+            record=record,
+            at=now,
+            action="post_again",
+            outcome="ok",
+            message=f"Posting again by {actor.name}: the copy {record.external_number or ''} "
+            f"({record.external_id}) was {gone} in {name}.",
+        )
+        # The payment state and changes seen were the old copy's.
+        PaymentState.objects.filter(record=record).delete()
+        record.status = SyncStatus.PENDING
+        record.external_id = ""
+        record.external_number = ""
+        record.external_url = ""
+        record.external_total = None
+        record.external_tax = None
+        record.posted_at = None
+        record.request_key = ""
+        record.next_attempt_at = None
+        record.wanted_at = now
+        record.message = f"Posting again: the earlier copy was {gone} in {name}."
+        record.problems = []
+        record.duplicate_url = ""
+        record.fingerprint = None
+        record.attachment_status = StepStatus.PENDING
+        record.attachment_message = ""
+        record.allocation_status = (
+            StepStatus.WAITING if document.original_id else StepStatus.NOT_NEEDED
+        )
+        record.allocation_message = ""
+        record.save()
+        post_tasks_follow([record])
+        audit_record(
+            actor=actor,
+            company=actor.company,
+            action="document posted again to accounting package",
+            target=f"{document.get_type_display()} {document.display_number}",
+            changes=old,
+            now=now,
+        )
+        company_id = actor.company.pk
+        transaction.on_commit(lambda: wake(company_id))
+    return record
+
+
+def _gone_act(
+    row: ReconciliationRow, action: str, *, actor: Actor, now: dt.datetime
+) -> ReconciliationRow:
+    if row.document_id is None or not row_gone(row):
+        package = company_package_name(row.company_id)
+        raise ReconciliationError(
+            f"Only one of our documents voided or deleted in {package} can be credited or "
+            "posted again from here."
+        )
+    if action == "credit":
+        document_gone_credit(actor=actor, document_id=row.document_id, now=now)
+        return row
+    record = document_post_again(actor=actor, document_id=row.document_id, now=now)
+    # The row speaks of the copy that is gone; until the next run it says what happens.
+    with transaction.atomic():
+        row.outcome = ReconcileOutcome.MISSING
+        row.external_id = ""
+        row.ours = {**(row.ours or {}), "status": record.status}
+        row.differences = ["not posted yet: on its way to the package again"]
+        row.save(update_fields=["outcome", "external_id", "ours", "differences"])
         _recount(ReconciliationRun.objects.select_for_update().get(pk=row.run_id))
     return row

@@ -24,7 +24,14 @@ from ledgerbridge.invoicing.models import Document, Task, TaskMode, TaskStatus
 from ledgerbridge.invoicing.workflow import TaskType, task_type_register, tasks_settle
 
 from .connector import company_package_name, package_name
-from .models import AccountingPackage, AccountingSettings, SyncRecord, SyncStatus
+from .models import (
+    AccountingPackage,
+    AccountingSettings,
+    PaymentState,
+    PaymentStatus,
+    SyncRecord,
+    SyncStatus,
+)
 
 POST_TASK = "post_to_xero"
 
@@ -68,9 +75,25 @@ def _settings(document: Document) -> AccountingSettings | None:
     return AccountingSettings.objects.filter(company_id=document.company_id).first()
 
 
+def credit_note_kept_out(document: Document) -> bool:
+    """A credit note for an invoice voided or deleted in the package is not posted:
+    the package left the invoice out of its books already, and the credit would
+    count twice there (credited in the TMS from reconciliation's choices)."""
+    if not document.original_id:
+        return False
+    return PaymentState.objects.filter(
+        record__document_id=document.original_id,
+        status__in=(PaymentStatus.VOIDED, PaymentStatus.DELETED),
+    ).exists()
+
+
 def _applies(document: Document) -> bool:
     settings = _settings(document)
-    return settings is not None and settings.package == AccountingPackage.XERO_API
+    return (
+        settings is not None
+        and settings.package == AccountingPackage.XERO_API
+        and not credit_note_kept_out(document)
+    )
 
 
 def _mode(document: Document) -> str:

@@ -39,6 +39,11 @@ urlpatterns = [
     path("invoices/<int:pk>/delete", documents.document_delete, name="document_delete"),
     path("invoices/<int:pk>/credit", documents.document_credit, name="document_credit"),
     path(
+        "invoices/<int:pk>/gone-in-package",
+        reconciliation.document_gone_act_view,
+        name="document_gone_act",
+    ),
+    path(
         "invoices/<int:pk>/tasks/<int:task_id>/complete",
         documents.task_complete_view,
         name="task_complete",

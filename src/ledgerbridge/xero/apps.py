@@ -7,8 +7,9 @@ class XeroConfig(AppConfig):
     verbose_name = "Xero"
 
     def ready(self) -> None:
-        from . import books, import_file, posting
+        from . import books, import_file, posting, reconcile_rules
 
         posting.register()
         import_file.register()
         books.register()
+        reconcile_rules.register()

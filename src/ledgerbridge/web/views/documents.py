@@ -18,6 +18,7 @@ from ledgerbridge.accounting.exports import export_history, export_history_prefe
 from ledgerbridge.accounting.models import AccountingPackage
 from ledgerbridge.accounting.outbox import sync_record_retry
 from ledgerbridge.accounting.payments import documents_filter_by_payment
+from ledgerbridge.accounting.reconcile import document_gone_actions
 from ledgerbridge.accounting.reconcile_read import (
     class_words,
     document_reconcile_latest,
@@ -137,6 +138,9 @@ def _render_detail(request: HttpRequest, actor: Actor, pk: int, **extra: Any) ->
         {
             "sync": record,
             "remote_change": remote_change_latest(record),
+            "gone_actions": document_gone_actions(document, actor=actor)
+            if not document.is_draft
+            else None,
             "reconcile_row": reconciled,
             "reconcile_open": reconciled is not None and is_open(reconciled),
             "reconcile_label": class_words(

@@ -20,7 +20,6 @@ from ledgerbridge.accounting import reconcile_read as read
 from ledgerbridge.accounting.connector import company_package_name
 from ledgerbridge.accounting.models import (
     AccountingPackage,
-    ReconcileOutcome,
     ReconcileRunStatus,
     ReconciliationRow,
     ReconciliationRun,
@@ -29,6 +28,7 @@ from ledgerbridge.accounting.services import accounting_settings_get
 from ledgerbridge.companies.permissions import Actor, Permission
 from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from ledgerbridge.invoicing.models import DocumentType
+from ledgerbridge.invoicing.selectors import document_detail_get
 from ledgerbridge.spreadsheet import SafeCsvWriter
 
 from ..forms import DATE
@@ -149,9 +149,11 @@ def _page_context(request: HttpRequest, actor: Actor, **extra: Any) -> dict[str,
     if shown is not None:
         rows = read.reconciliation_rows_filtered(actor=actor, run=shown, filters=filters)
         page = paginate_ids_first(request, rows)
+    package_key = accounting_settings_get(company=actor.company).package
+    if page is not None:
         for row in page.object_list:
-            _decorate(row, package)
-    uses_api = accounting_settings_get(company=actor.company).package == AccountingPackage.XERO_API
+            _decorate(row, package, package_key)
+    uses_api = package_key == AccountingPackage.XERO_API
     return {
         "form": form,
         "period_error": form.period_error(),
@@ -175,27 +177,14 @@ def _page_context(request: HttpRequest, actor: Actor, **extra: Any) -> dict[str,
     }
 
 
-def _decorate(row: ReconciliationRow, package: str) -> None:
-    """What the row shows: its class in words, the compared values, the safe actions."""
+def _decorate(row: ReconciliationRow, package: str, package_key: str) -> None:
+    """What the row shows: its class in words, the compared values, the actions it
+    allows (``reconcile.reconciliation_row_actions``, the one rule)."""
     row.class_label = read.class_label(row.outcome, package)  # type: ignore[attr-defined]
     row.type_label = _type_label(row.type)  # type: ignore[attr-defined]
     row.compared = read.row_compared(row)  # type: ignore[attr-defined]
     row.is_open = read.is_open(row)  # type: ignore[attr-defined]
-    row.actions = _safe_actions(row, package)  # type: ignore[attr-defined]
-
-
-def _safe_actions(row: ReconciliationRow, package: str) -> list[tuple[str, str]]:
-    """Actions that cannot make things worse, by class: post a document the package
-    has never had, read a differing one again, link one of ours found there by hand."""
-    if not read.is_open(row):
-        return []
-    if row.outcome == ReconcileOutcome.MISSING and row.document_id and not row.external_id:
-        return [("post", f"Post to {package}")]
-    if row.outcome in (ReconcileOutcome.DIFFERS, ReconcileOutcome.STATUS_DIFFERS):
-        return [("recheck", "Check again")]
-    if row.outcome == ReconcileOutcome.ONLY_IN_PACKAGE and row.document_id:
-        return [("link", "Link to ours")]
-    return []
+    row.allowed = reconcile.reconciliation_row_actions(row, package=package_key)  # type: ignore[attr-defined]
 
 
 @actor_view()
@@ -375,11 +364,23 @@ def reconciliation_act_view(request: HttpRequest, actor: Actor, pk: int) -> Http
     row = reconcile.reconciliation_row_get(actor=actor, row_id=pk)
     package = company_package_name(actor.company.pk)
     action = request.POST.get("action", "")
-    if action not in dict(_safe_actions(row, package)):
+    allowed = reconcile.reconciliation_row_actions(
+        row, package=accounting_settings_get(company=actor.company).package
+    )
+    if action == "acknowledge" or action not in allowed:
         messages.error(request, "That action is not offered for this row any more.")
         return redirect_back(request, _row_url(actor, row))
     name = row.number or "The document"
     try:
+        if action == "credit" and row.document_id is not None:
+            credit_note = reconcile.document_gone_credit(
+                actor=actor, document_id=row.document_id, now=timezone.now()
+            )
+            messages.success(
+                request,
+                f"{name}: credit note drafted. Check it, then finalise it to give it a number.",
+            )
+            return redirect("document_detail", pk=credit_note.pk)
         row = reconcile.reconciliation_act(row, action, actor=actor, now=timezone.now())
     except ApplicationError as error:
         if isinstance(error, PermissionDeniedError | NotFoundError):
@@ -388,12 +389,47 @@ def reconciliation_act_view(request: HttpRequest, actor: Actor, pk: int) -> Http
     else:
         if action == "post":
             messages.success(request, f"{name}: queued for {package}.")
+        elif action == "post_again":
+            messages.success(request, f"{name}: queued to be posted to {package} again.")
         elif action == "link":
             messages.success(request, f"{name}: linked with its copy in {package}.")
         else:
             now_in = read.class_words(row.outcome, package)
             messages.success(request, f"{name} checked again: {now_in}.")
     return redirect_back(request, _row_url(actor, row))
+
+
+@require_POST
+@actor_view(Permission.WORK_DOCUMENTS)
+def document_gone_act_view(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    """The document page's choices for one of ours voided or deleted in the package."""
+    document = document_detail_get(actor=actor, document_id=pk)
+    action = request.POST.get("action", "")
+    allowed = reconcile.document_gone_actions(document, actor=actor)
+    if action == "acknowledge" or action not in allowed:
+        messages.error(request, "That choice is not offered for this document any more.")
+        return redirect("document_detail", pk=pk)
+    package = company_package_name(actor.company.pk)
+    name = document.display_number
+    try:
+        if action == "credit":
+            credit_note = reconcile.document_gone_credit(
+                actor=actor, document_id=pk, now=timezone.now()
+            )
+            messages.success(
+                request,
+                f"Credit note drafted for {name}. Check it, then finalise it to give it "
+                f"a number; it is not sent to {package}.",
+            )
+            return redirect("document_detail", pk=credit_note.pk)
+        reconcile.document_post_again(actor=actor, document_id=pk, now=timezone.now())
+    except ApplicationError as error:
+        if isinstance(error, PermissionDeniedError | NotFoundError):
+            raise
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{name}: queued to be posted to {package} again.")
+    return redirect("document_detail", pk=pk)
 
 
 def _page_with_error(
