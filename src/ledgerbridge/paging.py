@@ -31,9 +31,6 @@ M = TypeVar("M", bound=Model)
 # A list whose count is capped counts this many rows past its page at most, and
 # says "more than 10,000" beyond.
 COUNT_CAP = 10_000
-# A search for a common word (a town) matches a fifth of a large ledger, and each
-# match is checked against every searched column: its count stops sooner.
-SEARCH_COUNT_CAP = 1_000
 
 
 def count_limit(*, offset: int, page_size: int, cap: int | None = None) -> int:

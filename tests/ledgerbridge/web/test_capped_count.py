@@ -46,7 +46,7 @@ def test_without_a_xero_or_payment_filter_the_count_is_exact(client_for, five_un
 def test_a_search_counts_no_further_than_the_cap(client_for, company, monkeypatch):
     # A common word (a town) can match a fifth of a large ledger.
     monkeypatch.setattr(common, "PAGE_SIZE", 2)
-    monkeypatch.setattr(paging, "SEARCH_COUNT_CAP", 3)
+    monkeypatch.setattr(paging, "COUNT_CAP", 3)
     actor = make_actor(company)
     for trip in range(5):
         make_document(actor, lines=1, reference=f"Trip {trip} Humber")

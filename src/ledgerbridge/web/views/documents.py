@@ -96,11 +96,9 @@ def invoice_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     )
     # Xero and payment filters join each document to its sync record: their count is
     # capped rather than joining the whole ledger (about 100 ms at 100,000). A search
-    # for a common word (a town) matches a fifth of the ledger: capped sooner.
+    # for a common word (a town) matches a fifth of the ledger: capped too.
     count_cap = None
-    if form.filters().search:
-        count_cap = paging.SEARCH_COUNT_CAP
-    elif form.sync_status() or form.payment_status():
+    if form.filters().search or form.sync_status() or form.payment_status():
         count_cap = paging.COUNT_CAP
     page = paginate_ids_first(request, documents, count_cap=count_cap)
     uses_xero = accounting_settings_get(company=actor.company).package == AccountingPackage.XERO_API
