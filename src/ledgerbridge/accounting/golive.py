@@ -9,6 +9,13 @@ only after a Super Admin confirms the summary. A partner several contacts fit (o
 a contact several partners fit) is never merged by itself: it waits in a review
 queue, and its documents with it, until a Super Admin chooses.
 
+Nothing goes twice: documents finalised after the matching read the package stay
+held and are matched when the Super Admin confirms (the package's documents none of
+ours matched are kept, and only what it changed since is read again). Where the
+package keeps a number for a voided or deleted document (the adapter says which
+types, ``numbers_kept_register``), ours with that number is shown as such and not
+posted, rather than refused by the package later.
+
 The matching is pure (``contacts_match``, ``documents_match``) over the port's
 ``RemoteContact`` and ``RemoteDocument``; the services around it read through the
 package's ``BooksReader``, store the outcome (``GoLive``, ``GoLiveContact``,
@@ -26,7 +33,7 @@ from decimal import Decimal
 
 import structlog
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ledgerbridge.companies.models import Company
@@ -46,6 +53,7 @@ from .connector import (
     company_package_name,
     reader_for,
 )
+from .fingerprint import DocumentFingerprint
 from .models import (
     AccountingPackage,
     AccountingSettings,
@@ -74,6 +82,12 @@ SETTLED_METHODS = (
 )
 # Documents in these states are no longer in the package's books.
 GONE = ("voided", "deleted")
+# The package's documents none of ours matched: kept, so documents finalised after the
+# matching are matched at confirmation with only what changed since read again.
+REMOTE_CLASSES = (GoLiveDocumentClass.ONLY_IN_PACKAGE, GoLiveDocumentClass.GONE)
+# A change made in the package just before the matching read is read again (clocks
+# differ).
+CLOCK_MARGIN = dt.timedelta(minutes=10)
 # A matching not finished after this long is asked for again by the sweep.
 MATCHING_PATIENCE = dt.timedelta(minutes=5)
 # The package's documents are read this far either side of ours.
@@ -92,6 +106,20 @@ def organisation_register(package: str, organisation: Callable[[Company], str]) 
 def organisation_of(company: Company, package: str) -> str:
     found = _organisations.get(package)
     return found(company) if found else ""
+
+
+_numbers_kept: dict[str, frozenset[str]] = {}
+
+
+def numbers_kept_register(package: str, types: Iterable[str]) -> None:
+    """The adapter's word on which document types' numbers its package keeps unique
+    even once a document is voided or deleted (it refuses a second one with the
+    number): ours of those types matching only a gone document would be refused."""
+    _numbers_kept[package] = frozenset(types)
+
+
+def numbers_kept_of(package: str) -> frozenset[str]:
+    return _numbers_kept.get(package, frozenset())
 
 
 # -- matching (pure) ---------------------------------------------------------------------
@@ -256,32 +284,55 @@ def _differences(ours: OurDocument, theirs: RemoteDocument, contact_fits: bool) 
     return found
 
 
+def _number_kept_note(document: OurDocument, gone: RemoteDocument) -> str:
+    total = format_money(gone.fingerprint.gross, gone.fingerprint.currency or document.currency)
+    return (
+        f"Not posted, as the package would refuse it: it keeps the number {gone.number} "
+        f"for a document {gone.status} there ({gone.contact_name or 'no contact'}, {total}). "
+        "If that was this document, voided there on purpose, credit it here too; otherwise "
+        "issue it again under a new number."
+    )
+
+
 def documents_match(
     ours: Sequence[OurDocument],
     theirs: Sequence[RemoteDocument],
     contacts_of: Mapping[int, Iterable[str]],
+    numbers_kept: frozenset[str] = frozenset(),
 ) -> list[DocumentMatch]:
-    """Each of our documents linked, in conflict or to post; each of the package's
-    that is none of ours listed as only in the package.
+    """Each of our documents linked, in conflict, refused for its number or to post;
+    each of the package's that is none of ours listed as only in the package.
 
     Linked: same type and number, for a contact that is (or may be) the partner's
     (``contacts_of``: the matched contact, or every candidate of an ambiguous one),
     same currency and total. The same number with another contact or total is a
     conflict for a person, never posted by itself. Voided and deleted documents are
-    not in the package's books and match nothing.
+    not in the package's books and match nothing; but where the package keeps their
+    numbers (``numbers_kept``: types whose numbers stay unique, gone ones included)
+    ours with such a number would be refused, so it is shown as such, not posted.
     """
     by_number: dict[tuple[str, str], list[RemoteDocument]] = defaultdict(list)
+    gone: dict[tuple[str, str], list[RemoteDocument]] = defaultdict(list)
     for remote in theirs:
-        if remote.status not in GONE and remote.number:
-            by_number[(remote.type, remote.number.casefold())].append(remote)
+        if remote.number:
+            index = gone if remote.status in GONE else by_number
+            index[(remote.type, remote.number.casefold())].append(remote)
     used: set[str] = set()
     result = []
     for document in ours:
-        same = [
-            r
-            for r in by_number.get((document.type, document.number.casefold()), [])
-            if r.external_id not in used
-        ]
+        key = (document.type, document.number.casefold())
+        same = [r for r in by_number.get(key, []) if r.external_id not in used]
+        if document.number and not same and document.type in numbers_kept and gone.get(key):
+            used.add(gone[key][0].external_id)
+            result.append(
+                DocumentMatch(
+                    GoLiveDocumentClass.NUMBER_KEPT,
+                    ours=document,
+                    theirs=gone[key][0],
+                    note=_number_kept_note(document, gone[key][0]),
+                )
+            )
+            continue
         if not document.number or not same:
             result.append(DocumentMatch(GoLiveDocumentClass.TO_POST, ours=document))
             continue
@@ -313,8 +364,10 @@ def documents_match(
                 )
             )
     for remote in theirs:
-        if remote.external_id not in used and remote.status not in GONE:
-            result.append(DocumentMatch(GoLiveDocumentClass.ONLY_IN_PACKAGE, theirs=remote))
+        if remote.external_id not in used:
+            gone_there = remote.status in GONE
+            kind = GoLiveDocumentClass.GONE if gone_there else GoLiveDocumentClass.ONLY_IN_PACKAGE
+            result.append(DocumentMatch(kind, theirs=remote))
     return result
 
 
@@ -328,6 +381,9 @@ class Summary:
     go_live: GoLive
     contacts: dict[str, list[GoLiveContact]] = field(default_factory=dict)
     documents: dict[str, list[GoLiveDocument]] = field(default_factory=dict)
+    # Final documents the matching has not seen yet (finalised since it read the
+    # package): matched when the Super Admin confirms, before anything goes.
+    newcomers: int = 0
 
     @property
     def review(self) -> list[GoLiveContact]:
@@ -414,13 +470,24 @@ def golive_start_on_link(*, company: Company, organisation: str, now: dt.datetim
     return golive_begin(company=company, now=now)
 
 
-def _our_documents(company: Company) -> list[OurDocument]:
+def _unmatched(company: Company, *, newcomers_only: bool = True) -> QuerySet[Document]:
+    """Final documents not posted (by us); ``newcomers_only``: and not matched yet
+    (finalised since the matching read the package)."""
     posted = SyncRecord.objects.filter(company=company, status=SyncStatus.POSTED).values(
         "document_id"
     )
+    documents = Document.objects.filter(company=company, status=DocumentStatus.FINAL).exclude(
+        pk__in=posted
+    )
+    if newcomers_only:
+        matched = GoLiveDocument.objects.filter(company=company, document__isnull=False)
+        documents = documents.exclude(pk__in=matched.values("document_id"))
+    return documents
+
+
+def _our_documents(company: Company, *, newcomers_only: bool) -> list[OurDocument]:
     documents = (
-        Document.objects.filter(company=company, status=DocumentStatus.FINAL)
-        .exclude(pk__in=posted)
+        _unmatched(company, newcomers_only=newcomers_only)
         .select_related("partner")
         .order_by("issue_date", "id")
     )
@@ -505,7 +572,12 @@ def golive_match(*, company: Company, now: dt.datetime | None = None) -> GoLive:
         .values_list("external_id", flat=True)
     )
     remote = [r for r in remote if r.external_id not in ours_there]
-    document_matches = documents_match(_our_documents(company), remote, contacts_of)
+    numbers_kept = numbers_kept_of(settings.package)
+    # Every final document not posted is matched (an earlier matching's rows are
+    # replaced below).
+    document_matches = documents_match(
+        _our_documents(company, newcomers_only=False), remote, contacts_of, numbers_kept
+    )
     with transaction.atomic():
         go_live = GoLive.objects.select_for_update().get(pk=go_live.pk)
         if go_live.state == GoLiveState.CONFIRMED:
@@ -581,7 +653,14 @@ def _document_row(company: Company, match: DocumentMatch) -> GoLiveDocument:
         total=theirs.fingerprint.gross if theirs else ours.gross if ours else None,
         url=theirs.url if theirs else "",
         fingerprint=(
-            {**theirs.fingerprint.to_json(), "lines_read": theirs.lines_read} if theirs else None
+            {
+                **theirs.fingerprint.to_json(),
+                "lines_read": theirs.lines_read,
+                "type": theirs.type,
+                "status": theirs.status,
+            }
+            if theirs
+            else None
         ),
         note=match.note,
     )
@@ -606,29 +685,145 @@ def golive_summary(*, company: Company) -> Summary | None:
         summary.contacts.setdefault(row.method, []).append(row)
     for doc in GoLiveDocument.objects.filter(company=company).select_related("document"):
         summary.documents.setdefault(doc.kind, []).append(doc)
+    if go_live.state == GoLiveState.AWAITING:
+        summary.newcomers = _unmatched(company).count()
     return summary
 
 
 # -- confirming and choosing -------------------------------------------------------------
 
 
+# Documents finalised while confirming are matched this many times before a person is
+# asked to confirm again.
+CONFIRM_ROUNDS = 3
+
+
+def _awaiting(company: Company, *, lock: bool) -> GoLive:
+    found = GoLive.objects.select_for_update() if lock else GoLive.objects
+    go_live = found.filter(company=company).first()
+    if go_live is None:
+        raise NotFoundError("This company is not going live.")
+    if go_live.state != GoLiveState.AWAITING:
+        raise ApplicationError(
+            "The backlog was confirmed already."
+            if go_live.state == GoLiveState.CONFIRMED
+            else "Matching has not finished yet; confirm once its summary is shown."
+        )
+    return go_live
+
+
 def golive_confirm(*, actor: Actor, now: dt.datetime | None = None) -> GoLive:
     """A Super Admin confirms the matching: matched documents are linked (never
-    posted), conflicts wait for a person, and the rest of the backlog goes."""
+    posted), conflicts wait for a person, and the rest of the backlog goes.
+
+    Documents finalised since the matching read the package are matched first (with
+    only what the package changed since read again), so one typed there by hand in
+    the meantime is linked too, never posted twice."""
     require(actor, Permission.CONFIGURE)
     now = now or timezone.now()
-    with transaction.atomic():
-        go_live = GoLive.objects.select_for_update().filter(company=actor.company).first()
-        if go_live is None:
-            raise NotFoundError("This company is not going live.")
-        if go_live.state != GoLiveState.AWAITING:
-            raise ApplicationError(
-                "The backlog was confirmed already."
-                if go_live.state == GoLiveState.CONFIRMED
-                else "Matching has not finished yet; confirm once its summary is shown."
+    _awaiting(actor.company, lock=False)
+    for _ in range(CONFIRM_ROUNDS):
+        golive_match_newcomers(company=actor.company, now=now)
+        with transaction.atomic():
+            go_live = _awaiting(actor.company, lock=True)
+            if _unmatched(actor.company).exists():
+                continue  # finalised while they were matched: once more
+            _confirm(go_live, actor=actor, now=now)
+            return go_live
+    raise ApplicationError(
+        "Documents are being finalised as you confirm: confirm again in a moment."
+    )
+
+
+def _contacts_of(company: Company) -> dict[int, list[str]]:
+    """Each partner's contact (or candidates) as the matching left them."""
+    contacts_of: dict[int, list[str]] = {}
+    for row in GoLiveContact.objects.filter(company=company):
+        if row.method in SETTLED_METHODS:
+            contacts_of[row.partner_id] = [row.external_id]
+        elif row.method == ContactMatchMethod.AMBIGUOUS:
+            contacts_of[row.partner_id] = [c["external_id"] for c in row.candidates]
+    return contacts_of
+
+
+def _remote_of(row: GoLiveDocument) -> RemoteDocument:
+    fingerprint = row.fingerprint or {}
+    return RemoteDocument(
+        external_id=row.external_id,
+        type=str(fingerprint.get("type", "")),
+        number=row.number,
+        contact_id=str(fingerprint.get("contact_id", "")),
+        contact_name=row.contact_name,
+        status=str(fingerprint.get("status", "")),
+        fingerprint=DocumentFingerprint.from_json(fingerprint),
+        lines_read=False,
+        url=row.url,
+    )
+
+
+def golive_match_newcomers(*, company: Company, now: dt.datetime) -> int:
+    """Match the documents finalised since the matching read the package (how many).
+
+    Cheap: the package's documents none of ours matched were kept; only what it
+    changed since the matching began is read again (one call or two). A person asked
+    to confirm is told if the package cannot be read; nothing is posted meanwhile."""
+    newcomers = _our_documents(company, newcomers_only=True)
+    if not newcomers:
+        return 0
+    go_live = GoLive.objects.get(company=company)
+    settings = AccountingSettings.objects.get(company=company)
+    package = company_package_name(company.pk)
+    reader = reader_for(settings.package)
+    if reader is None:
+        raise ApplicationError(f"LedgerBridge cannot read {package}'s books yet.")
+    kept_rows = list(GoLiveDocument.objects.filter(company=company, kind__in=REMOTE_CLASSES))
+    kept = {row.external_id: _remote_of(row) for row in kept_rows}
+    # Rows stored before the package's type was kept with them: read everything again.
+    since = None if any(not r.type for r in kept.values()) else go_live.started_at - CLOCK_MARGIN
+    taken = set(
+        GoLiveDocument.objects.filter(company=company)
+        .exclude(kind__in=REMOTE_CLASSES)
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
+    ) | set(
+        SyncRecord.objects.filter(company=company, status=SyncStatus.POSTED)
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
+    )
+    meter = ReadMeter()
+    date_from, date_to = _period(company, now)
+    try:
+        fresh = list(
+            reader.documents_read(
+                company, date_from=date_from, date_to=date_to, meter=meter, modified_since=since
             )
-        _confirm(go_live, actor=actor, now=now)
-    return go_live
+        )
+    except ConnectorError as error:
+        raise ApplicationError(
+            f"{counted(len(newcomers), 'document')} finalised since the matching could not be "
+            f"checked against {package} ({error.message}). Nothing was posted: confirm again "
+            "in a moment."
+        ) from error
+    pool = dict(kept) if since is not None else {}
+    pool.update({r.external_id: r for r in fresh})
+    remote = [r for r in pool.values() if r.external_id not in taken]
+    matches = documents_match(
+        newcomers, remote, _contacts_of(company), numbers_kept_of(settings.package)
+    )
+    with transaction.atomic():
+        go_live = GoLive.objects.select_for_update().get(pk=go_live.pk)
+        if go_live.state != GoLiveState.AWAITING:
+            return 0
+        GoLiveDocument.objects.filter(company=company, kind__in=REMOTE_CLASSES).delete()
+        GoLiveDocument.objects.bulk_create([_document_row(company, m) for m in matches])
+        go_live.counts = _counts(company)
+        go_live.calls += meter.calls
+        go_live.bytes_read += meter.bytes
+        go_live.save()
+    log.info(
+        "golive.newcomers_matched", company_id=company.pk, count=len(newcomers), calls=meter.calls
+    )
+    return len(newcomers)
 
 
 def _confirm(go_live: GoLive, *, actor: Actor | None, now: dt.datetime) -> None:
@@ -636,7 +831,11 @@ def _confirm(go_live: GoLive, *, actor: Actor | None, now: dt.datetime) -> None:
     package = company_package_name(company.pk)
     rows = GoLiveDocument.objects.filter(
         company=company,
-        kind__in=[GoLiveDocumentClass.LINKED, GoLiveDocumentClass.CONFLICT],
+        kind__in=[
+            GoLiveDocumentClass.LINKED,
+            GoLiveDocumentClass.CONFLICT,
+            GoLiveDocumentClass.NUMBER_KEPT,
+        ],
         document__isnull=False,
     ).select_related("document")
     linked = conflicts = 0
@@ -665,7 +864,9 @@ def _confirm(go_live: GoLive, *, actor: Actor | None, now: dt.datetime) -> None:
             record.posted_at = now
             # What the package holds now is what it should keep from here on; a summary
             # (no lines) would make every line look changed, so only one read in full.
-            fingerprint = row.fingerprint or {}
+            fingerprint = {
+                k: v for k, v in (row.fingerprint or {}).items() if k not in ("type", "status")
+            }
             record.fingerprint = fingerprint if fingerprint.get("lines_read") else None
             record.attachment_status = StepStatus.SKIPPED
             record.attachment_message = f"Linked at go-live: {package}'s own document is kept."

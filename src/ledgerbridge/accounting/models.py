@@ -660,8 +660,13 @@ class GoLiveContact(models.Model):
 class GoLiveDocumentClass(models.TextChoices):
     LINKED = "linked", "Already in the package: linked, not posted"
     CONFLICT = "conflict", "Same number in the package, but not the same document"
+    NUMBER_KEPT = (
+        "number_kept",
+        "Number kept by the package for a voided or deleted document: not posted",
+    )
     TO_POST = "to_post", "Not in the package: posted after confirmation"
     ONLY_IN_PACKAGE = "only_in_package", "Only in the package"
+    GONE = "gone", "Voided or deleted in the package: nothing is matched to it"
 
 
 class GoLiveDocument(models.Model):

@@ -33,10 +33,15 @@ from ledgerbridge.accounting.connector import (
     package_name_register,
 )
 from ledgerbridge.accounting.fingerprint import DocumentFingerprint
-from ledgerbridge.accounting.golive import contact_ids_settled, organisation_register
+from ledgerbridge.accounting.golive import (
+    contact_ids_settled,
+    numbers_kept_register,
+    organisation_register,
+)
 from ledgerbridge.accounting.models import AccountingPackage, AccountingSettings, SyncRecord
 from ledgerbridge.companies.models import Company
 from ledgerbridge.invoicing.models import (
+    SALES_TYPES,
     Document,
     DocumentLine,
     DocumentType,
@@ -797,4 +802,7 @@ def _tenant_of(company: Company) -> str:
 def register() -> None:
     connector_register(AccountingPackage.XERO_API, XeroConnector)
     organisation_register(AccountingPackage.XERO_API, _tenant_of)
+    # Xero keeps sales invoice and credit note numbers unique, voided and deleted ones
+    # included ("Invoice # must be unique."); a bill's number is the supplier's.
+    numbers_kept_register(AccountingPackage.XERO_API, SALES_TYPES)
     package_name_register(AccountingPackage.XERO_API, "Xero")

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ledgerbridge.accounting.connector import (
+    ConnectorError,
     ReadMeter,
     RemoteContact,
     RemoteDocument,
@@ -32,6 +33,7 @@ from ledgerbridge.accounting.golive import (
     golive_confirm,
     golive_contact_choose,
     golive_match,
+    golive_summary,
     tax_number_key,
 )
 from ledgerbridge.accounting.models import (
@@ -46,7 +48,7 @@ from ledgerbridge.accounting.models import (
     WaitReason,
 )
 from ledgerbridge.companies.models import AuditEntry, Company, Role
-from ledgerbridge.errors import PermissionDeniedError
+from ledgerbridge.errors import ApplicationError, PermissionDeniedError
 from ledgerbridge.invoicing.models import Task, TaskStatus
 from tests.ledgerbridge.factories import make_actor, make_partner
 
@@ -224,7 +226,59 @@ def test_voided_and_deleted_documents_match_nothing():
         ],
         {7: ["c7"]},
     )
-    assert [m.kind for m in matches] == ["to_post"]
+    assert [m.kind for m in matches] == ["to_post", "gone", "gone"]
+
+
+def test_a_number_the_package_keeps_for_a_voided_document_is_shown_not_posted():
+    """Where the package keeps sales numbers unique, gone ones included, ours would be
+    refused: it is its own class, saying what happens and what to do."""
+    kept = frozenset({"sales_invoice"})
+    [mine] = documents_match(
+        [ours(1, "INV-1", 7, "120.00")],
+        [remote("x", "INV-1", "c7", "99.00", status="voided")],
+        {7: ["c7"]},
+        kept,
+    )
+    assert (mine.kind, mine.theirs.external_id) == ("number_kept", "x")
+    assert "the package would refuse it: it keeps the number INV-1 for a document voided" in (
+        mine.note
+    )
+    assert "issue it again under a new number" in mine.note
+
+
+def test_a_live_document_of_the_same_number_wins_over_a_voided_one():
+    kept = frozenset({"sales_invoice"})
+    matches = documents_match(
+        [ours(1, "INV-1", 7, "120.00")],
+        [
+            remote("x", "INV-1", "c7", "120.00", status="voided"),
+            remote("y", "INV-1", "c7", "120.00"),
+        ],
+        {7: ["c7"]},
+        kept,
+    )
+    assert [(m.kind, m.theirs.external_id) for m in matches] == [("linked", "y"), ("gone", "x")]
+
+
+def test_a_bill_whose_supplier_number_only_a_voided_bill_holds_is_posted():
+    """A bill's number is the supplier's: the package does not keep it unique."""
+    kept = frozenset({"sales_invoice"})
+    bill = OurDocument(
+        id=1,
+        type="purchase_invoice",
+        number="SUP-9",
+        partner_id=7,
+        partner_name="partner 7",
+        currency="GBP",
+        gross=Decimal("50.00"),
+    )
+    matches = documents_match(
+        [bill],
+        [remote("x", "SUP-9", "c7", "50.00", type="purchase_invoice", status="deleted")],
+        {7: ["c7"]},
+        kept,
+    )
+    assert [m.kind for m in matches] == ["to_post", "gone"]
 
 
 def test_an_ambiguous_partners_document_is_linked_when_its_contact_is_a_candidate():
@@ -264,10 +318,13 @@ class BooksOnPaper:
     def __init__(self, contacts: Sequence[RemoteContact], documents: Sequence[RemoteDocument]):
         self.contacts = list(contacts)
         self.documents = list(documents)
+        self.fail = False
 
     def documents_read(
         self, company, *, date_from, date_to, meter: ReadMeter, modified_since=None
     ) -> Iterator[RemoteDocument]:
+        if self.fail:
+            raise ConnectorError("Xero is not answering")
         meter.add(size=100 * len(self.documents))
         yield from self.documents
 
@@ -321,6 +378,7 @@ def world(package, admin):
             "fresh": fresh,
             "waits": waits,
             "twin": twin,
+            "books": books,
         }
 
 
@@ -614,4 +672,67 @@ def test_a_matching_whose_job_was_lost_is_asked_for_again_by_the_sweep(package, 
     golive_begin(company=company, now=timezone.now() - dt.timedelta(minutes=6), queue=False)
     assert GoLive.objects.get(company=company).state == GoLiveState.MATCHING
     golive_sweep.call_local()
+    assert GoLive.objects.get(company=company).state == GoLiveState.AWAITING
+
+
+def test_a_document_finalised_between_matching_and_confirming_typed_in_the_package_is_linked(
+    package, world, begin
+):
+    """Nothing goes twice: one typed by hand after the matching read the package is
+    matched at confirmation (only what changed since read again), linked, not posted."""
+    admin, company = world["admin"], world["admin"].company
+    begin(company)
+    acme = world["typed"].partner
+    with transaction.atomic():
+        late_typed = final(admin, partner=acme)
+    with transaction.atomic():
+        late_new = final(admin, partner=acme)
+    post_all(company)
+    assert package.numbers(company) == []
+    world["books"].documents.append(
+        remote("x-late", late_typed.number, "c-acme", str(late_typed.gross_total))
+    )
+    assert golive_summary(company=company).newcomers == 2
+    golive_confirm(actor=admin)
+    post_all(company)
+    record = _record(late_typed)
+    assert (record.status, record.external_id) == (SyncStatus.POSTED, "x-late")
+    assert record.message.startswith("Linked at go-live")
+    assert sorted(package.numbers(company)) == sorted([world["fresh"].number, late_new.number])
+    summary = golive_summary(company=company)
+    assert summary.newcomers == 0
+    assert summary.go_live.counts["documents"]["linked"] == 2
+    assert summary.go_live.counts["documents"]["to_post"] == 3
+
+
+def test_a_document_finalised_after_matching_with_a_number_kept_for_a_voided_one_is_not_posted(
+    package, world, begin
+):
+    admin, company = world["admin"], world["admin"].company
+    begin(company)
+    with transaction.atomic():
+        late = final(admin, partner=world["typed"].partner)
+    world["books"].documents.append(
+        remote("x-void", late.number, "c-acme", "5.00", status="voided")
+    )
+    golive_confirm(actor=admin)  # Xero keeps sales numbers, voided ones included
+    post_all(company)
+    record = _record(late)
+    assert record.status == SyncStatus.FAILED
+    assert record.message.startswith("Not posted, as Xero would refuse it: it keeps the number")
+    assert late.number not in package.numbers(company)
+
+
+def test_confirming_when_the_package_cannot_be_read_for_late_documents_posts_nothing(
+    package, world, begin
+):
+    admin, company = world["admin"], world["admin"].company
+    begin(company)
+    with transaction.atomic():
+        final(admin, partner=world["typed"].partner)
+    world["books"].fail = True
+    with pytest.raises(ApplicationError, match="1 document finalised since the matching"):
+        golive_confirm(actor=admin)
+    post_all(company)
+    assert package.numbers(company) == []
     assert GoLive.objects.get(company=company).state == GoLiveState.AWAITING

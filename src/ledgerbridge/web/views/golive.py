@@ -108,6 +108,7 @@ def config_go_live(request: HttpRequest, actor: Actor) -> HttpResponse:
             "document_classes": document_classes,
             "review": summary.review if summary else [],
             "review_count": counted(len(summary.review), "contact") if summary else "",
+            "newcomers": counted(summary.newcomers, "document") if summary else "",
         },
     )
 

@@ -80,6 +80,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {label.replace('the package', package)}: {len(summary.documents.get(kind, []))}"
             )
+        if summary.newcomers:
+            self.stdout.write(
+                f"  Finalised since the matching (matched when confirmed): {summary.newcomers}"
+            )
         for row in summary.review:
             names = "; ".join(f"{c['name']} ({c['why']})" for c in row.candidates)
             self.stdout.write(f"  To choose for {row.partner.name}: {names}")
