@@ -32,6 +32,7 @@ from ledgerbridge.xero.status import posting_status
 from .accounting import router as accounting_router
 from .auth import ApiTokenAuth, SessionActorAuth
 from .exports import router as exports_router
+from .golive import router as golive_router
 from .outstanding import router as outstanding_router
 from .pagination import CursorPages, Pages
 from .reconciliation import router as reconciliation_router
@@ -343,6 +344,7 @@ api.add_router("/partners", partners)
 api.add_router("/documents", documents)
 api.add_router("/tasks", tasks)
 api.add_router("/accounting", accounting_router)
+api.add_router("/accounting/go-live", golive_router)
 api.add_router("/exports", exports_router)
 api.add_router("/outstanding", outstanding_router)
 api.add_router("/reconciliation", reconciliation_router)

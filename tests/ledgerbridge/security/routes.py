@@ -21,6 +21,10 @@ from django.utils import timezone
 
 from ledgerbridge.accounting.exports import ExportFilters, export_batch_create
 from ledgerbridge.accounting.models import (
+    ContactMatchMethod,
+    GoLive,
+    GoLiveContact,
+    GoLiveState,
     ReconcileOutcome,
     ReconcileRunStatus,
     ReconciliationRow,
@@ -298,6 +302,7 @@ def tenant(legal_name: str, *, secret: bool = False) -> Tenant:
     dimension = Dimension.objects.filter(company=company).first()
     assert dimension is not None
     run, row = _reconciliation(company, final)
+    _going_live(company, partner.pk, partner.name)
     ids = {
         "company": [company.pk],
         "document": [draft.pk, final.pk, bill.pk],
@@ -346,6 +351,23 @@ def _reconciliation(
         differences=["reference changed"],
     )
     return run, row
+
+
+def _going_live(company: Company, partner_id: int, name: str) -> None:
+    """Going live, waiting for a contact to be chosen for a partner (nothing read from a
+    package): the go-live API's partner ids are tried across companies."""
+    GoLive.objects.create(
+        company=company, state=GoLiveState.AWAITING, started_at=timezone.now(), counts={}
+    )
+    GoLiveContact.objects.create(
+        company=company,
+        partner_id=partner_id,
+        method=ContactMatchMethod.AMBIGUOUS,
+        candidates=[
+            {"external_id": f"c-{partner_id}-{i}", "name": name, "why": "same name"}
+            for i in range(2)
+        ],
+    )
 
 
 def _company_path(model: type[models.Model], depth: int = 0) -> str | None:
