@@ -23,16 +23,18 @@ from django.db.models import Q
 
 from ledgerbridge.accounting.golive import golive_confirm, golive_contact_choose
 from ledgerbridge.accounting.models import (
+    AccountingSettings,
     ContactMatchMethod,
     GoLive,
     GoLiveContact,
+    GoLiveDocument,
     GoLiveState,
     SyncRecord,
     SyncStatus,
     WaitReason,
 )
 from ledgerbridge.accounting.outbox import sync_company_run
-from ledgerbridge.invoicing.models import Partner, PartnerKind
+from ledgerbridge.invoicing.models import SALES_TYPES, DocumentType, Partner, PartnerKind
 from ledgerbridge.invoicing.services import partner_create
 from tests.ledgerbridge.factories import line, make_document, store_stand_in_pdf, system_actor
 
@@ -237,3 +239,185 @@ def test_going_live_on_a_year_typed_by_hand_posts_nothing_twice(
     # Every partner was matched: no contact was created, none twice.
     contacts = _xero_list(sandbox, tenant, "Contacts", "Contacts", includeArchived="true")
     assert len(contacts) == 40
+
+
+def _typed_line(document, *, sales: bool) -> dict:
+    return {
+        "Description": "Freight",
+        "Quantity": 1,
+        "UnitAmount": float(document.net_total),
+        "AccountCode": "200" if sales else "310",
+        "TaxType": "OUTPUT2" if sales else "INPUT2",
+    }
+
+
+def test_going_live_links_hand_typed_bills_and_credit_notes_and_what_came_meanwhile(
+    fast_sandbox, admin, django_capture_on_commit_callbacks
+):
+    """Credit notes (by our number), bills and supplier credit notes (by the supplier's
+    number) typed by hand are linked, the new ones posted, none twice; an invoice whose
+    number Xero keeps for a voided one is shown, not refused later; a bill finalised
+    between matching and confirming, typed in Xero meanwhile, is linked too."""
+    sandbox, company = fast_sandbox, admin.company
+    org = sandbox.control.create_org(
+        "Northway Haulage (Xero) 2", tracking_categories=NORTHWAY_TRACKING
+    )
+    tenant = org.get("tenant_id") or org["OrganisationID"]
+    actor = system_actor(company)
+    # Bills go as they are finalised too (as sales documents do by default).
+    AccountingSettings.objects.filter(company=company).update(
+        auto_post_purchase_invoice=True, auto_post_purchase_credit_note=True
+    )
+    customers = [
+        partner_create(
+            actor=actor, kind=PartnerKind.CUSTOMER, number=f"C{2000 + i}", name=f"Customer {i} Ltd"
+        )
+        for i in range(3)
+    ]
+    suppliers = [
+        partner_create(
+            actor=actor,
+            kind=PartnerKind.SUPPLIER,
+            number=f"S{3000 + i}",
+            name=f"Supplier {i} Ltd",
+            vat_number=f"GB 300 0000 {i:02}",
+        )
+        for i in range(3)
+    ]
+    contact_of = {
+        p.pk: sandbox.control.create_contact(
+            tenant, Name=f"{p.name} (Xero)", ContactNumber=p.number
+        )["ContactID"]
+        for p in customers
+    }
+    contact_of |= {
+        p.pk: sandbox.control.create_contact(
+            tenant, Name=f"{p.name} trading", TaxNumber=f"3000000{i:02}"
+        )["ContactID"]
+        for i, p in enumerate(suppliers)
+    }
+
+    def make(type_: str, i: int, partner):
+        with transaction.atomic():
+            document = make_document(
+                admin,
+                type_,
+                partner=partner,
+                lines=[
+                    line(
+                        "freight",
+                        sales=type_ in SALES_TYPES,
+                        unit_price=f"{40 + i}.{i % 100:02}",
+                    )
+                ],
+                issue_date=dt.date(2026, 3, 1) + dt.timedelta(days=i),
+                finalise=True,
+            )
+            store_stand_in_pdf(document)
+        return document
+
+    credit_notes = [make(DocumentType.SALES_CREDIT_NOTE, i, customers[i % 3]) for i in range(15)]
+    bills = [make(DocumentType.PURCHASE_INVOICE, i, suppliers[i % 3]) for i in range(20)]
+    supplier_credits = [
+        make(DocumentType.PURCHASE_CREDIT_NOTE, i, suppliers[i % 3]) for i in range(6)
+    ]
+    kept = make(DocumentType.SALES_INVOICE, 1, customers[0])
+    typed = credit_notes[:10] + bills[:15] + supplier_credits[:4]
+    for document in typed:  # typed in Xero by hand, our number or the supplier's
+        sales = document.type in SALES_TYPES
+        number = document.number if sales else document.supplier_reference
+        fields = {
+            "Contact": {"ContactID": contact_of[document.partner_id]},
+            "Date": document.issue_date.isoformat(),
+            "Status": "AUTHORISED",
+            "LineAmountTypes": "Exclusive",
+            "LineItems": [_typed_line(document, sales=sales)],
+        }
+        if document.type in (DocumentType.SALES_CREDIT_NOTE, DocumentType.PURCHASE_CREDIT_NOTE):
+            sandbox.control.create_credit_note(
+                tenant,
+                Type="ACCRECCREDIT" if sales else "ACCPAYCREDIT",
+                CreditNoteNumber=number,
+                **fields,
+            )
+        else:
+            sandbox.control.create_invoice(
+                tenant,
+                Type="ACCPAY",
+                InvoiceNumber=number,
+                DueDate=document.due_date.isoformat(),
+                **fields,
+            )
+    # An invoice typed with our next number, then voided: Xero keeps its number.
+    voided = sandbox.control.create_invoice(
+        tenant,
+        Type="ACCREC",
+        InvoiceNumber=kept.number,
+        Contact={"ContactID": contact_of[kept.partner_id]},
+        Date=kept.issue_date.isoformat(),
+        DueDate=kept.due_date.isoformat(),
+        Status="AUTHORISED",
+        LineAmountTypes="Exclusive",
+        LineItems=[_typed_line(kept, sales=True)],
+    )
+    sandbox.control.void_invoice(tenant, voided["InvoiceID"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        authorise(sandbox, admin, [tenant])
+    go_live = GoLive.objects.get(company=company)
+    assert go_live.state == GoLiveState.AWAITING, go_live.error
+    assert go_live.counts["contacts"] == {"contact_number": 3, "tax_number": 3}
+    assert go_live.counts["documents"] == {
+        "linked": 29,
+        "to_post": 12,
+        "number_kept": 1,
+    }
+    [row] = GoLiveDocument.objects.filter(company=company, kind="number_kept")
+    assert row.document_id == kept.pk and row.external_id == voided["InvoiceID"]
+    assert "issue it again under a new number" in row.note
+
+    # Meanwhile: a bill is finalised here and typed in Xero by hand; a credit note too,
+    # not typed there.
+    late_bill = make(DocumentType.PURCHASE_INVOICE, 30, suppliers[0])
+    late_credit = make(DocumentType.SALES_CREDIT_NOTE, 30, customers[1])
+    sandbox.control.create_invoice(
+        tenant,
+        Type="ACCPAY",
+        InvoiceNumber=late_bill.supplier_reference,
+        Contact={"ContactID": contact_of[late_bill.partner_id]},
+        Date=late_bill.issue_date.isoformat(),
+        DueDate=late_bill.due_date.isoformat(),
+        Status="AUTHORISED",
+        LineAmountTypes="Exclusive",
+        LineItems=[_typed_line(late_bill, sales=False)],
+    )
+    _post_all(company, runs=2)
+    calls_before = GoLive.objects.get(company=company).calls
+
+    golive_confirm(actor=admin)
+    go_live = GoLive.objects.get(company=company)
+    print(f"go-live late matching read {go_live.calls - calls_before} calls")
+    assert go_live.counts["documents"] == {"linked": 30, "to_post": 13, "number_kept": 1}
+    _post_all(company)
+
+    records = {r.document_id: r for r in SyncRecord.objects.filter(company=company)}
+    assert records[kept.pk].status == SyncStatus.FAILED
+    assert records[kept.pk].message.startswith("Not posted, as Xero would refuse it")
+    for document in [*typed, late_bill]:
+        assert records[document.pk].message.startswith("Linked at go-live"), document
+    mine = [*credit_notes[10:], *bills[15:], *supplier_credits[4:], late_credit]
+    assert all(records[d.pk].status == SyncStatus.POSTED for d in mine)
+    assert not any(records[d.pk].message.startswith("Linked") for d in mine)
+
+    credit_notes_there = _xero_list(sandbox, tenant, "CreditNotes", "CreditNotes")
+    invoices_there = _xero_invoices(sandbox, tenant)
+    numbers = Counter((c["Type"], c["CreditNoteNumber"]) for c in credit_notes_there) + Counter(
+        (i["Type"], i["InvoiceNumber"]) for i in invoices_there
+    )
+    assert [n for n, count in numbers.items() if count > 1] == []  # 0 duplicates
+    assert Counter(t for t, _ in numbers.elements()) == {
+        "ACCRECCREDIT": 16,
+        "ACCPAY": 21,
+        "ACCPAYCREDIT": 6,
+        "ACCREC": 1,  # the voided one, ours not sent
+    }
