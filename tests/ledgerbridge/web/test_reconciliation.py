@@ -161,7 +161,7 @@ def test_a_differing_row_shows_ours_and_the_packages_values_side_by_side(client_
     response = client_for(Role.VIEWER).get(f"{URL}?{QUERY}&tab=differs")
     [row] = response.context["page"].object_list
     gross = next(c for c in row.compared if c.key == "gross")
-    assert (gross.ours, gross.theirs, gross.differs) == ("1,200.00", "1,000.00", True)
+    assert (gross.ours, gross.theirs, gross.differs) == ("1,200.00 GBP", "1,000.00 GBP", True)
     assert not next(c for c in row.compared if c.key == "date").differs
     page = response.content.decode()
     assert "total 1,200.00 → 1,000.00" in page

@@ -4,6 +4,7 @@ with "Reconcile now", acknowledging a row with a reason, the safe actions, and C
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -28,6 +29,7 @@ from ledgerbridge.accounting.services import accounting_settings_get
 from ledgerbridge.companies.permissions import Actor, Permission
 from ledgerbridge.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from ledgerbridge.invoicing.models import DocumentType
+from ledgerbridge.invoicing.money import format_date
 from ledgerbridge.invoicing.selectors import document_detail_get
 from ledgerbridge.spreadsheet import SafeCsvWriter
 
@@ -35,6 +37,7 @@ from ..forms import DATE
 from .common import PAGE_SIZE, actor_view, int_or_none, paginate_ids_first, redirect_back
 
 TREND_RUNS = 12
+DATE_FIELDS = ("date", "due_date")
 # The service's words for a period longer than it reconciles, said before a run is asked for.
 PERIOD_TOO_LONG = "Reconcile at most a year at a time; choose a shorter period."
 
@@ -182,9 +185,39 @@ def _decorate(row: ReconciliationRow, package: str, package_key: str) -> None:
     allows (``reconcile.reconciliation_row_actions``, the one rule)."""
     row.class_label = read.class_label(row.outcome, package)  # type: ignore[attr-defined]
     row.type_label = _type_label(row.type)  # type: ignore[attr-defined]
-    row.compared = read.row_compared(row)  # type: ignore[attr-defined]
+    row.compared = _as_shown(row, read.row_compared(row))  # type: ignore[attr-defined]
     row.is_open = read.is_open(row)  # type: ignore[attr-defined]
     row.allowed = reconcile.reconciliation_row_actions(row, package=package_key)  # type: ignore[attr-defined]
+
+
+def _as_shown(row: ReconciliationRow, compared: list[read.Compared]) -> list[read.Compared]:
+    """Dates as every page shows them (``2 Nov 2026``, not ``2026-11-02``) and amounts
+    with their currency (``1,005.34 GBP``), each side in its own currency."""
+    ours_currency = (row.ours or {}).get("currency") or row.currency
+    their_currency = (row.theirs or {}).get("currency") or row.currency
+    shown = []
+    for c in compared:
+        if c.key in DATE_FIELDS:
+            c = replace(c, ours=_date_text(c.ours), theirs=_date_text(c.theirs))
+        elif c.key in read.MONEY_FIELDS:
+            c = replace(
+                c,
+                ours=_money_text(c.ours, ours_currency),
+                theirs=_money_text(c.theirs, their_currency),
+            )
+        shown.append(c)
+    return shown
+
+
+def _date_text(value: str) -> str:
+    try:
+        return format_date(dt.date.fromisoformat(value)) if value else value
+    except ValueError:
+        return value
+
+
+def _money_text(value: str, currency: str) -> str:
+    return f"{value} {currency}" if value and currency else value
 
 
 @actor_view()
