@@ -1440,12 +1440,21 @@ def document_gone(record: SyncRecord | None) -> str:
 
 def document_gone_actions(document: Document, *, actor: Actor) -> AllowedActions:
     """The choices the document page offers for one of ours voided or deleted in the
-    package (none to a reader who may not work documents, or when it is not gone)."""
+    package (none to a reader who may not work documents, when it is not gone, or
+    when a person acknowledged its latest reconciliation row, as on the page)."""
     if not actor.can(Permission.WORK_DOCUMENTS):
         return AllowedActions()
     record = SyncRecord.objects.filter(document=document).first()
     gone = document_gone(record)
     if not gone:
+        return AllowedActions()
+    latest = (
+        ReconciliationRow.objects.filter(document_id=document.pk)
+        .order_by("-run__started_at", "-id")
+        .values_list("acknowledgement_id", flat=True)
+        .first()
+    )
+    if latest is not None:
         return AllowedActions()
     package, _ = _reader(actor.company, required=False)
     return gone_choices(

@@ -183,3 +183,21 @@ def test_posting_a_sales_invoice_again_from_its_row_is_refused(client_for, world
     )
     assert "That action is not offered for this row any more." in response.content.decode()
     assert SyncRecord.objects.get(document=world["invoice"]).status == SyncStatus.POSTED
+
+
+def test_acknowledging_from_the_document_page_returns_to_it(client_for, world):
+    document = world["invoice"]
+    row = row_of(world, document)
+    html = page(client_for(Role.FINANCE), document)
+    assert f'action="/invoices/reconciliation/rows/{row.pk}/acknowledge"' in html
+    response = client_for(Role.FINANCE).post(
+        f"/invoices/reconciliation/rows/{row.pk}/acknowledge",
+        {"reason": "Voided with the customer's agreement", "next": f"/invoices/{document.pk}/"},
+    )
+    assert response["Location"] == f"/invoices/{document.pk}/"
+    row.refresh_from_db()
+    assert row.acknowledgement is not None
+    # Acknowledged: the page keeps the banner and offers no choices any more.
+    html = page(client_for(Role.FINANCE), document)
+    assert 'id="gone-in-xero"' in html
+    assert 'id="gone-choices"' not in html
