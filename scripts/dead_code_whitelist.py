@@ -40,4 +40,3 @@ _.valid_value
 # django-ninja's @paginate reads a pagination class's Output schema and calls its
 # paginate_queryset() (the REST document list's cursor pages).
 _.Output, _.paginate_queryset
-
