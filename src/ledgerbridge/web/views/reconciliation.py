@@ -123,8 +123,11 @@ def _page_context(request: HttpRequest, actor: Actor, **extra: Any) -> dict[str,
     package = company_package_name(actor.company.pk)
     latest = read.reconciliation_run_latest(actor=actor, date_from=date_from, date_to=date_to)
     running = latest if latest is not None and latest.status == ReconcileRunStatus.RUNNING else None
+    # A run that failed compared nothing: its empty tabs would read as "every document
+    # agrees". It is said above the last run that finished, whose rows still stand.
+    failed = latest if latest is not None and latest.status == ReconcileRunStatus.FAILED else None
     shown = latest
-    if running is not None:
+    if running is not None or failed is not None:
         shown = read.reconciliation_run_latest_done(
             actor=actor, date_from=date_from, date_to=date_to
         )
@@ -167,6 +170,7 @@ def _page_context(request: HttpRequest, actor: Actor, **extra: Any) -> dict[str,
         "this_month": read.month_of(today),
         "last_month": read.month_of(read.month_of(today)[0] - dt.timedelta(days=1)),
         "running": running,
+        "failed": failed,
         "run": shown,
         "run_bytes": read.bytes_text(shown.bytes_read) if shown else "",
         "tabs": tabs,
