@@ -977,6 +977,16 @@ def golive_holds_all(company_id: int) -> bool:
     )
 
 
+def golive_wait_for_confirming(company_id: int) -> None:
+    """A document asked to be posted while its company goes live waits for a
+    confirmation under way to finish (the going-live row's lock), so it is either
+    seen and matched by that confirmation or asked for after it: never slipped in
+    between the confirmation's last look for newcomers and its release of the held."""
+    state = GoLive.objects.filter(company_id=company_id).values_list("state", flat=True).first()
+    if state is not None and state != GoLiveState.CONFIRMED:
+        list(GoLive.objects.select_for_update().filter(company_id=company_id).values("pk"))
+
+
 def posting_held(company_id: int) -> Q | None:
     """The records the outbox must not claim for this company (None: none held)."""
     go_live = GoLive.objects.filter(company_id=company_id).values_list("state", flat=True).first()

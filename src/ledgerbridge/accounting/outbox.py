@@ -48,7 +48,7 @@ from .connector import (
     package_call_id,
     package_calls,
 )
-from .golive import held_records_note, posting_held
+from .golive import golive_wait_for_confirming, held_records_note, posting_held
 from .leases import Lease, LeaseLost, lease_take, leases_held
 from .models import (
     AccountingPackage,
@@ -95,6 +95,7 @@ def sync_record_request(*, document: Document, now: dt.datetime) -> SyncRecord:
     file puts it in the package already.
     """
     _refuse_if_in_a_file(document)
+    golive_wait_for_confirming(document.company_id)
     record, created = SyncRecord.objects.select_for_update().get_or_create(
         document=document,
         defaults={

@@ -736,3 +736,44 @@ def test_confirming_when_the_package_cannot_be_read_for_late_documents_posts_not
     post_all(company)
     assert package.numbers(company) == []
     assert GoLive.objects.get(company=company).state == GoLiveState.AWAITING
+
+
+def test_the_page_counts_documents_finalised_since_the_matching_and_says_a_kept_number(
+    package, world, begin
+):
+    admin, company = world["admin"], world["admin"].company
+    world["books"].documents.append(
+        remote("x-void", world["fresh"].number, "c-acme", "5.00", status="voided")
+    )
+    begin(company)
+    with transaction.atomic():
+        final(admin, partner=world["typed"].partner)
+    text = _client(company).get("/configuration/accounting/go-live").content.decode()
+    assert 'id="go-live-newcomers"' in text
+    assert "1 document finalised since the matching read Xero" in text
+    assert "Number kept by Xero for a voided or deleted document: not posted" in text
+    assert f"Not posted, as Xero would refuse it: it keeps the number {world['fresh'].number}" in (
+        text
+    )
+
+
+def test_a_document_asked_to_be_posted_while_going_live_waits_for_a_confirmation_under_way(
+    package, world, begin
+):
+    """It takes the going-live row's lock first: either the confirmation sees it and
+    matches it, or it comes after the confirmation (posted as usual), never between."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin, company = world["admin"], world["admin"].company
+    begin(company)
+    with CaptureQueriesContext(connection) as asked, transaction.atomic():
+        final(admin, partner=world["typed"].partner)
+    locks = [
+        q["sql"] for q in asked if "accounting_golive" in q["sql"] and "FOR UPDATE" in q["sql"]
+    ]
+    assert len(locks) == (1 if connection.features.has_select_for_update else 0)
+    golive_confirm(actor=admin)
+    with CaptureQueriesContext(connection) as after, transaction.atomic():
+        final(admin, partner=world["typed"].partner)
+    assert not [q for q in after if "FOR UPDATE" in q["sql"] and "accounting_golive" in q["sql"]]
