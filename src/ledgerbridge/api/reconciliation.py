@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from ledgerbridge.accounting import reconcile
-from ledgerbridge.accounting.models import ReconciliationRow, ReconciliationRun
+from ledgerbridge.accounting.models import AccountingSettings, ReconciliationRow, ReconciliationRun
 from ledgerbridge.companies.permissions import Actor
 
 from .pagination import Pages
@@ -95,10 +95,20 @@ class RowOut(Schema):
     ours: dict[str, str] = Field(description="Our values (as text), side by side with theirs")
     theirs: dict[str, str] = Field(description="The package's values (as text)")
     differences: list[str] = Field(description="What does not agree, in words")
+    actions: list[str] = Field(
+        description="What the row allows: post, recheck, link, credit, post_again (sent "
+        "to /actions), acknowledge (sent to /acknowledge with a reason)"
+    )
+    not_offered: list[str] = Field(
+        description="Actions not offered that one might expect, and why, in words"
+    )
 
     @staticmethod
-    def of(row: ReconciliationRow) -> "RowOut":
+    def of(row: ReconciliationRow, *, package: str | None = None) -> "RowOut":
         ack = row.acknowledgement
+        if package is None:
+            package = _package(row.company_id)
+        allowed = reconcile.reconciliation_row_actions(row, package=package)
         return RowOut(
             id=row.pk,
             run_id=row.run_id,
@@ -115,7 +125,18 @@ class RowOut(Schema):
             ours=row.ours,
             theirs=row.theirs,
             differences=row.differences,
+            actions=[a.action for a in allowed.actions],
+            not_offered=list(allowed.not_offered),
         )
+
+
+def _package(company_id: int) -> str:
+    return str(
+        AccountingSettings.objects.filter(company_id=company_id)
+        .values_list("package", flat=True)
+        .first()
+        or ""
+    )
 
 
 class RowQuery(Schema):
@@ -130,7 +151,10 @@ class ActionIn(Schema):
     action: str = Field(
         description="post (missing, never posted: queue it), recheck (read it from the "
         "package again), link (typed in the package with our number, contact and total: "
-        "record it as ours there, nothing sent)"
+        "record it as ours there, nothing sent), credit (ours voided or deleted in the "
+        "package: draft a credit note of the whole invoice, finalised as usual, not sent), "
+        "post_again (ours voided or deleted there, where the package takes its number "
+        "again: queue a new copy)"
     )
 
 
@@ -180,7 +204,9 @@ class _Rows:
         return int(self.rows.count())
 
     def __getitem__(self, item: slice) -> list[RowOut]:
-        return [RowOut.of(row) for row in self.rows[item]]
+        rows = list(self.rows[item])
+        package = _package(rows[0].company_id) if rows else ""
+        return [RowOut.of(row, package=package) for row in rows]
 
 
 @router.post(

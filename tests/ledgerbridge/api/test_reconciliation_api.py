@@ -176,3 +176,62 @@ def test_an_unsafe_action_is_refused_with_the_reason(
         content_type="application/json",
     )
     assert recheck.status_code == 200 and recheck.json()["outcome"] == "differs"
+
+
+def test_a_voided_bill_lists_its_choices_and_is_posted_again_through_the_api(
+    client, company, books
+):
+    from ledgerbridge.accounting.models import PaymentState, PaymentStatus
+    from ledgerbridge.accounting.reconcile import reconciliation_run
+    from ledgerbridge.invoicing.models import DocumentType
+
+    AccountingSettings.objects.filter(company=company).update(auto_post_purchase_invoice=True)
+    actor = make_actor(company, Role.SUPER_ADMIN)
+    invoice, bill = final(actor), final(actor, type=DocumentType.PURCHASE_INVOICE)
+    post_all(company)
+    later = timezone.now() + timezone.timedelta(hours=1)
+    for document in (invoice, bill):
+        record = SyncRecord.objects.get(document=document)
+        books.void(company, record.external_id, at=later)
+        PaymentState.objects.create(record=record, company=company, status=PaymentStatus.VOIDED)
+    run = reconciliation_run(
+        company,
+        date_from=timezone.datetime(2026, 11, 1).date(),
+        date_to=timezone.datetime(2026, 11, 30).date(),
+        reader=books,
+        now=later,
+    )
+    api = client_for(client, company, Role.FINANCE)
+    rows = {
+        r["document_id"]: r
+        for r in api.get(f"/api/reconciliation/runs/{run.pk}/rows").json()["items"]
+    }
+    assert rows[bill.pk]["actions"] == ["credit", "post_again", "acknowledge"]
+    assert rows[invoice.pk]["actions"] == ["credit", "acknowledge"]
+    assert "Invoice # must be unique" in rows[invoice.pk]["not_offered"][0]
+
+    refused = api.post(
+        f"/api/reconciliation/rows/{rows[invoice.pk]['id']}/actions",
+        {"action": "post_again"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400
+    assert "Invoice # must be unique" in refused.json()["detail"]
+
+    viewer = client_for(client, company, Role.VIEWER)
+    forbidden = viewer.post(
+        f"/api/reconciliation/rows/{rows[bill.pk]['id']}/actions",
+        {"action": "post_again"},
+        content_type="application/json",
+    )
+    assert forbidden.status_code == 403
+
+    api = client_for(client, company, Role.FINANCE)
+    done = api.post(
+        f"/api/reconciliation/rows/{rows[bill.pk]['id']}/actions",
+        {"action": "post_again"},
+        content_type="application/json",
+    )
+    assert done.status_code == 200, done.content
+    assert done.json()["outcome"] == "missing"
+    assert SyncRecord.objects.get(document=bill).status == "pending"
