@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar, cast
+from urllib.parse import quote_plus
 
 import urllib3
 from django.conf import settings
@@ -39,12 +40,44 @@ T = TypeVar("T")
 # (connect, read) seconds. The SDK ignores a float, so this must be a tuple or an int.
 REQUEST_TIMEOUT = (5, 30)
 # Xero refuses a URL longer than about 2,091 characters with a 404 (its gateway;
-# XeroAPI/Xero-NetStandard#471, Xero-OpenAPI#534): reading by id asks for at most
-# 50 ``IDs=`` (52 fit, with commas sent as %2C), and credit notes, which are read
-# by a where clause of ``CreditNoteID==Guid("…")`` (about 80 characters each once
-# encoded), at most 20.
+# XeroAPI/Xero-NetStandard#471, Xero-OpenAPI#534). Reading by id asks for at most
+# 50 ``IDs=`` (52 fit, with commas sent as %2C); a where clause or list of ids of
+# any other shape is packed by its encoded length (``url_groups``).
+XERO_MAX_URL = 2091
 IDS_PER_CALL = 50
 CREDIT_NOTE_IDS_PER_CALL = 20
+# What the origin, the path and a request's other parameters take at most, so that
+# one packed parameter may have the rest.
+URL_ROOM = 250
+
+
+def url_groups(
+    items: Sequence[T], term: Callable[[T], str], *, joiner: str = " OR "
+) -> Iterator[tuple[list[T], str]]:
+    """``items`` in groups whose terms, joined, stay within the URL length Xero
+    takes once encoded as the SDK sends them (spaces as +, quotes and commas
+    escaped); each group with its joined text (a where clause, or ids for a list
+    parameter with ``joiner=","``). An item too long for a URL of its own is a
+    group of its own: Xero says so, in its words, rather than it being dropped."""
+    budget = XERO_MAX_URL - URL_ROOM
+    joiner_length = len(quote_plus(joiner))
+    group: list[T] = []
+    pieces: list[str] = []
+    length = 0
+    for item in items:
+        piece = term(item)
+        added = len(quote_plus(piece)) + (joiner_length if group else 0)
+        if group and length + added > budget:
+            yield group, joiner.join(pieces)
+            group, pieces, length = [], [], 0
+            added = len(quote_plus(piece))
+        group.append(item)
+        pieces.append(piece)
+        length += added
+    if group:
+        yield group, joiner.join(pieces)
+
+
 # Waits longer than this are not slept through: the job is rescheduled instead,
 # so one company's backlog does not hold a worker that others need.
 MAX_INLINE_WAIT = 5.0

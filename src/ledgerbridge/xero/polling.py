@@ -31,7 +31,7 @@ from ledgerbridge.companies.permissions import Actor, Permission, require
 from ledgerbridge.errors import ApplicationError
 from ledgerbridge.iterables import chunks
 
-from .client import CREDIT_NOTE_IDS_PER_CALL, IDS_PER_CALL, XeroClient
+from .client import IDS_PER_CALL, XeroClient, url_groups
 from .errors import XeroError
 from .models import LinkStatus, XeroConnection, XeroPaymentPoll
 from .payloads import credit_note_state, invoice_state
@@ -112,8 +112,9 @@ def xero_documents_refresh(
             now=now,
             report=report,
         )
-    for chunk in chunks(sorted(set(credit_note_ids)), CREDIT_NOTE_IDS_PER_CALL):
-        where = " OR ".join(f'CreditNoteID==Guid("{i}")' for i in chunk)
+    for _, where in url_groups(
+        sorted(set(credit_note_ids)), lambda i: f'CreditNoteID==Guid("{i}")'
+    ):
         result = client.call(client.api.get_credit_notes, where=where, page=1)
         report.calls += 1
         _apply(

@@ -50,10 +50,9 @@ from ledgerbridge.invoicing.models import (
     supplier_reference_key,
 )
 from ledgerbridge.invoicing.money import format_date, format_money
-from ledgerbridge.iterables import chunks
 
 from . import payloads
-from .client import XeroClient
+from .client import XeroClient, url_groups
 from .coding import tax_types_for_company, tracking_category_for
 from .errors import (
     XeroAuthRejected,
@@ -71,8 +70,6 @@ T = TypeVar("T")
 log = structlog.get_logger(__name__)
 
 BATCH_SIZE = 50  # Xero's advice for batched PUT/POST
-LOOKUP_CHUNK = 40  # document numbers per GET, to keep URLs short
-CONTACT_LOOKUP_CHUNK = 50  # partners per GET (two conditions each)
 # Documents that count as held by Xero (voided and deleted ones do not).
 LIVE_STATUSES = ["DRAFT", "SUBMITTED", "AUTHORISED", "PAID"]
 
@@ -212,10 +209,10 @@ class XeroConnector:
     def _find_contacts(self, client: XeroClient, partners: Sequence[Partner]) -> dict[int, str]:
         """One GET per 50 partners: by ContactNumber, else by exact name."""
         found: dict[int, str] = {}
-        for chunk in chunks(list(partners), CONTACT_LOOKUP_CHUNK):
-            where = " OR ".join(
-                f'ContactNumber=="{_escape(p.number)}" OR Name=="{_escape(p.name)}"' for p in chunk
-            )
+        for chunk, where in url_groups(
+            list(partners),
+            lambda p: f'ContactNumber=="{_escape(p.number)}" OR Name=="{_escape(p.name)}"',
+        ):
             contacts = self._call(client, client.api.get_contacts, where=where).contacts or []
             by_number = {c.contact_number: c for c in contacts if c.contact_number}
             by_name = {c.name: c for c in contacts if c.name}
@@ -376,7 +373,7 @@ class XeroConnector:
             xero_type = XERO_TYPES[kind]
             items: list[Any] = []
             if kind == DocumentType.PURCHASE_INVOICE:
-                for chunk in chunks(contact_ids, CONTACT_LOOKUP_CHUNK):
+                for chunk, _ in url_groups(contact_ids, str, joiner=","):
                     items += (
                         self._call(
                             client,
@@ -391,11 +388,11 @@ class XeroConnector:
                 id_field, number_field = "invoice_id", "invoice_number"
             else:
                 # GET CreditNotes has no ContactIDs filter: the contacts go in the where.
-                for chunk in chunks(contact_ids, CONTACT_LOOKUP_CHUNK):
-                    where = " OR ".join(
-                        f'Type=="{xero_type}" AND Contact.ContactID==Guid("{contact_id}")'
-                        for contact_id in chunk
-                    )
+                terms = [
+                    f'Type=="{xero_type}" AND Contact.ContactID==Guid("{contact_id}")'
+                    for contact_id in contact_ids
+                ]
+                for _, where in url_groups(terms, str):
                     items += (
                         self._call(client, client.api.get_credit_notes, where=where).credit_notes
                         or []
@@ -529,15 +526,13 @@ class XeroConnector:
         items: list[Any] = []
         invoices = [r for r in records if not r.document.is_credit_note]
         credits = [r for r in records if r.document.is_credit_note]
-        for chunk in chunks(invoices, LOOKUP_CHUNK):
-            where = " OR ".join(
-                f'InvoiceNumber=="{_escape(xero_number(r.document))}"' for r in chunk
-            )
+        for _, where in url_groups(
+            invoices, lambda r: f'InvoiceNumber=="{_escape(xero_number(r.document))}"'
+        ):
             items += self._call(client, client.api.get_invoices, where=where).invoices or []
-        for chunk in chunks(credits, LOOKUP_CHUNK):
-            where = " OR ".join(
-                f'CreditNoteNumber=="{_escape(xero_number(r.document))}"' for r in chunk
-            )
+        for _, where in url_groups(
+            credits, lambda r: f'CreditNoteNumber=="{_escape(xero_number(r.document))}"'
+        ):
             items += self._call(client, client.api.get_credit_notes, where=where).credit_notes or []
         return items
 
@@ -556,16 +551,14 @@ class XeroConnector:
         found: dict[int, ExternalDocument] = {}
         invoices = [r for r in records if not r.document.is_credit_note]
         credits = [r for r in records if r.document.is_credit_note]
-        for chunk in chunks(invoices, LOOKUP_CHUNK):
-            where = " OR ".join(
-                f'InvoiceNumber=="{_escape(xero_number(r.document))}"' for r in chunk
-            )
+        for chunk, where in url_groups(
+            invoices, lambda r: f'InvoiceNumber=="{_escape(xero_number(r.document))}"'
+        ):
             items = self._call(client, client.api.get_invoices, where=where).invoices or []
             self._match(chunk, items, links, short_code, found)
-        for chunk in chunks(credits, LOOKUP_CHUNK):
-            where = " OR ".join(
-                f'CreditNoteNumber=="{_escape(xero_number(r.document))}"' for r in chunk
-            )
+        for chunk, where in url_groups(
+            credits, lambda r: f'CreditNoteNumber=="{_escape(xero_number(r.document))}"'
+        ):
             items = self._call(client, client.api.get_credit_notes, where=where).credit_notes or []
             self._match(chunk, items, links, short_code, found)
         if found:
