@@ -19,7 +19,7 @@ from ledgerbridge.accounting.models import (
 )
 from ledgerbridge.accounting.reconcile import reconciliation_run
 from ledgerbridge.companies.models import Role
-from ledgerbridge.invoicing.models import Document
+from ledgerbridge.invoicing.models import Document, DocumentType
 from tests.ledgerbridge.accounting.conftest import books, package, post_all  # noqa: F401
 from tests.ledgerbridge.accounting.test_reconcile import FROM, TO, later
 from tests.ledgerbridge.factories import (
@@ -40,17 +40,21 @@ SHOTS = Path(os.environ.get("LEDGERBRIDGE_SCREENSHOTS", "/tmp/ledgerbridge-scree
 @pytest.fixture
 def voided(books):  # noqa: F811
     company = make_company("Northern Haulage Ltd")
-    AccountingSettings.objects.create(company=company, package=AccountingPackage.XERO_API)
+    AccountingSettings.objects.create(
+        company=company, package=AccountingPackage.XERO_API, auto_post_purchase_invoice=True
+    )
     actor = make_actor(company, Role.SUPER_ADMIN)
     make_user(company, Role.FINANCE, username="fiona", password="lorry-load-42")
     make_user(company, Role.VIEWER, username="vic", password="read-only-99")
     customer = make_partner(company, name="Castlegate Building Supplies Ltd")
     # Its PDF renders on commit here (no test transaction to hold it back).
     invoice = make_document(actor, partner=customer, lines=2, finalise=True)
+    bill = make_document(actor, DocumentType.PURCHASE_INVOICE, lines=1, finalise=True)
     post_all(company)
-    record = SyncRecord.objects.get(document=invoice)
-    books.void(company, record.external_id, at=later())
-    PaymentState.objects.create(record=record, company=company, status=PaymentStatus.VOIDED)
+    for document in (invoice, bill):
+        record = SyncRecord.objects.get(document=document)
+        books.void(company, record.external_id, at=later())
+        PaymentState.objects.create(record=record, company=company, status=PaymentStatus.VOIDED)
     reconciliation_run(company, date_from=FROM, date_to=TO, reader=books, now=later(120))
     return invoice
 
@@ -84,3 +88,18 @@ def test_a_viewer_reads_the_voided_invoice_without_choices(page: Page, live_serv
     page.goto(f"{live_server.url}/invoices/{voided.pk}/")
     expect(page.locator("#gone-in-xero")).to_be_visible()
     expect(page.locator("#gone-choices")).to_have_count(0)
+
+
+def test_the_reconciliation_page_lists_the_voided_rows_choices_within_1280(
+    page: Page, live_server, voided
+):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, live_server, "fiona", "lorry-load-42")
+    page.goto(f"{live_server.url}/invoices/reconciliation/?date_from=2026-11-01&date_to=2026-11-30")
+    rows = page.locator("tr[data-outcome]")
+    expect(rows).to_have_count(2)
+    expect(page.locator('.recon-actions [data-action="credit"]')).to_have_count(2)
+    expect(page.locator('.recon-actions [data-action="post_again"]')).to_have_count(1)
+    expect(page.locator(".recon-not-offered")).to_contain_text("Invoice # must be unique")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    page.screenshot(path=str(SHOTS / "gone-choices-reconciliation.png"))
