@@ -137,6 +137,9 @@ def _page_context(request: HttpRequest, actor: Actor, **extra: Any) -> dict[str,
         **({"type": filters.document_type} if filters.document_type else {}),
         **({"search": filters.search} if filters.search else {}),
     }
+    # Links and forms name the page itself: it is also rendered as the answer to an
+    # acknowledgement with an error, at that form's URL, where "?tab=…" would lead nowhere.
+    page_url = reverse("reconciliation_page")
     counts = read.reconciliation_tab_counts(run=shown) if shown is not None else {}
     trend = read.reconciliation_trend(actor=actor, limit=TREND_RUNS)
     tabs = [
@@ -144,7 +147,7 @@ def _page_context(request: HttpRequest, actor: Actor, **extra: Any) -> dict[str,
             "key": tab,
             "label": read.tab_label(tab, package),
             "count": counts.get(tab, 0),
-            "url": "?" + urlencode({**query, "tab": tab}),
+            "url": f"{page_url}?" + urlencode({**query, "tab": tab}),
             "trend": read.trend_points(trend, tab)
             if tab not in (read.OPEN, read.ALL) and len(trend) > 1
             else "",
@@ -171,6 +174,9 @@ def _page_context(request: HttpRequest, actor: Actor, **extra: Any) -> dict[str,
         "last_month": read.month_of(read.month_of(today)[0] - dt.timedelta(days=1)),
         "running": running,
         "failed": failed,
+        "page_url": page_url,
+        "pager_base": page_url,
+        "here": f"{page_url}?{request.GET.urlencode()}" if request.GET else page_url,
         "run": shown,
         "run_bytes": read.bytes_text(shown.bytes_read) if shown else "",
         "tabs": tabs,
