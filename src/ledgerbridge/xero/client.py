@@ -33,6 +33,7 @@ from .errors import (
     XeroRateLimited,
     XeroUnavailable,
     XeroValidation,
+    unreachable_words,
 )
 from .ratelimit import MINUTE, rate_limiter
 
@@ -229,7 +230,7 @@ class XeroClient:
                 xero_call_counted(operation=_name(operation), status=0)
                 package_call_noted("")  # no answer, no id
                 raise XeroUnavailable(
-                    f"Xero could not be reached ({type(error).__name__})."
+                    f"Xero could not be reached: {unreachable_words(error)}."
                 ) from error
             self._answered(_wire_body(self.api.api_client.last_response))
             xero_call_counted(operation=_name(operation), status=status)

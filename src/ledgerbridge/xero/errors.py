@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 
+def unreachable_words(error: BaseException) -> str:
+    """Why a call got no answer, in a person's words: the library's exception name
+    ("MaxRetryError", "ConnectError") means nothing to them; it stays in the cause."""
+    for cause in (error, getattr(error, "reason", None)):  # urllib3 wraps the cause
+        if isinstance(cause, TimeoutError) or "Timeout" in type(cause).__name__:
+            return "it did not answer in time"
+    return "the connection failed"
+
+
 class XeroError(Exception):
     retry_after: float | None = None
 

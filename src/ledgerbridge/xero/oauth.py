@@ -23,7 +23,7 @@ from django.conf import settings
 
 from ledgerbridge.metrics import XERO_TOKEN_REFRESHES
 
-from .errors import XeroError
+from .errors import XeroError, unreachable_words
 from .scopes import requested_scopes
 
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
@@ -149,7 +149,7 @@ def _token_call(call: Any, *, now: dt.datetime) -> TokenSet:
         ) from error
     except httpx.HTTPError as error:
         raise IdentityError(
-            f"Xero's identity service could not be reached ({type(error).__name__}).",
+            f"Xero's identity service could not be reached: {unreachable_words(error)}.",
             retryable=True,
         ) from error
 
@@ -190,7 +190,7 @@ def revoke(*, refresh_token: str) -> None:
             )
         except httpx.HTTPError as error:
             raise IdentityError(
-                f"Xero's identity service could not be reached ({type(error).__name__}).",
+                f"Xero's identity service could not be reached: {unreachable_words(error)}.",
                 retryable=True,
             ) from error
     if response.status_code >= 400:
@@ -227,7 +227,7 @@ def _bearer(
         )
     except httpx.HTTPError as error:
         raise IdentityError(
-            f"Xero could not be reached ({type(error).__name__}).", retryable=True
+            f"Xero could not be reached: {unreachable_words(error)}.", retryable=True
         ) from error
     if response.status_code == 404 and missing_ok:
         return response
