@@ -24,14 +24,7 @@ from ledgerbridge.invoicing.models import Document, Task, TaskMode, TaskStatus
 from ledgerbridge.invoicing.workflow import TaskType, task_type_register, tasks_settle
 
 from .connector import company_package_name, package_name
-from .models import (
-    AccountingPackage,
-    AccountingSettings,
-    PaymentState,
-    PaymentStatus,
-    SyncRecord,
-    SyncStatus,
-)
+from .models import AccountingPackage, AccountingSettings, SyncRecord, SyncStatus
 
 POST_TASK = "post_to_xero"
 
@@ -81,10 +74,10 @@ def credit_note_kept_out(document: Document) -> bool:
     count twice there (credited in the TMS from reconciliation's choices)."""
     if not document.original_id:
         return False
-    return PaymentState.objects.filter(
-        record__document_id=document.original_id,
-        status__in=(PaymentStatus.VOIDED, PaymentStatus.DELETED),
-    ).exists()
+    from .reconcile import document_gone
+
+    original = SyncRecord.objects.filter(document_id=document.original_id).first()
+    return bool(document_gone(original))
 
 
 def _applies(document: Document) -> bool:

@@ -280,3 +280,20 @@ def test_post_again_twice_is_refused_the_second_time(books, admin):
     document_post_again(actor=admin, document_id=bill.pk, now=later(130))
     with pytest.raises(ReconciliationError, match="nothing to put right"):
         document_post_again(actor=admin, document_id=bill.pk, now=later(131))
+
+
+def test_a_posted_document_the_package_no_longer_returns_counts_as_deleted(books, admin):
+    [document] = posted(admin)
+    books.forget(admin.company, record(document).external_id)
+    row = row_of(run(admin, books), document)
+    assert reconcile.row_gone(row) == "deleted"
+    assert reconcile.document_gone(record(document)) == "deleted"
+    credit_note = document_gone_credit(actor=admin, document_id=document.pk, now=later(130))
+    assert credit_note.original_id == document.pk
+    entry = AuditEntry.objects.get(
+        action="document gone from accounting package: credit note drafted"
+    )
+    assert entry.changes["gone"] == "deleted"
+    # Known deleted by reconciliation alone, it is kept out of the package all the same.
+    document_finalise(actor=admin, document_id=credit_note.pk)
+    assert not Task.objects.filter(document=credit_note, type="post_to_xero").exists()
