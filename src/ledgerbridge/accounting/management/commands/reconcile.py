@@ -17,12 +17,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from ledgerbridge.accounting.connector import company_package_name
 from ledgerbridge.accounting.models import (
     ReconcileOutcome,
     ReconcileRunStatus,
     ReconciliationRow,
 )
 from ledgerbridge.accounting.reconcile import ACKNOWLEDGED, reconciliation_run
+from ledgerbridge.accounting.reconcile_read import class_label
 from ledgerbridge.companies.models import Company, Role
 from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.errors import ApplicationError
@@ -62,10 +64,15 @@ class Command(BaseCommand):
             raise CommandError(error.message) from error
         kind = "incremental" if run.incremental else "full"
         self.stdout.write(f"{company}: {date_from} to {date_to}, {kind} reconciliation {run.pk}")
+        package = company_package_name(company.pk)
         if run.status == ReconcileRunStatus.FAILED:
-            raise CommandError(f"The package could not be read: {run.error}")
+            raise CommandError(f"{package[:1].upper()}{package[1:]} could not be read: {run.error}")
         for outcome in [*ReconcileOutcome, ACKNOWLEDGED]:
-            label = outcome.label if isinstance(outcome, ReconcileOutcome) else "Acknowledged"
+            label = (
+                class_label(outcome, package)
+                if isinstance(outcome, ReconcileOutcome)
+                else "Acknowledged"
+            )
             self.stdout.write(f"  {label:<24} {run.counts.get(str(outcome), 0):>7}")
         self.stdout.write(
             f"  read {run.documents_read} documents in {run.calls} calls, {run.bytes_read} bytes"
@@ -77,7 +84,7 @@ class Command(BaseCommand):
             what = row.number or row.external_id
             differences = "; ".join(row.differences)
             self.stdout.write(
-                f"{row.get_outcome_display()}: {what} {row.contact_name}: {differences}"
+                f"{class_label(row.outcome, package)}: {what} {row.contact_name}: {differences}"
             )
 
 
