@@ -16,6 +16,7 @@ from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
 from django.urls import NoReverseMatch, reverse
 
+from ledgerbridge.accounting.connector import UNNAMED
 from ledgerbridge.companies.permissions import Permission
 from ledgerbridge.companies.selectors import companies_for_user
 from ledgerbridge.invoicing.workflow import task_type_get
@@ -88,6 +89,16 @@ def period(start: Any, end: Any) -> str:
         return ""
     first = date_filter(start, "j M" if start.year == end.year else "j M Y")
     return f"{first} – {date_filter(end, 'j M Y')}"
+
+
+@register.filter
+def package_words(text: Any, package: str) -> str:
+    """Reconciliation's stored words name "the package" (the port's neutral name);
+    a page names it: "voided in the package" reads "voided in Xero"."""
+    text = str(text)
+    if not package or package == UNNAMED:
+        return text
+    return text.replace("the package", package)
 
 
 @register.filter

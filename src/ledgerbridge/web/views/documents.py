@@ -130,6 +130,7 @@ def _render_detail(request: HttpRequest, actor: Actor, pk: int, **extra: Any) ->
     lines = list(document.lines.all())
     record = sync_record_for(actor=actor, document_id=document.pk)
     reconciled = document_reconcile_latest(actor=actor, document_id=document.pk)
+    package = company_package_name(actor.company.pk)
     return render(
         request,
         "web/documents/detail.html",
@@ -141,11 +142,10 @@ def _render_detail(request: HttpRequest, actor: Actor, pk: int, **extra: Any) ->
             else None,
             "reconcile_row": reconciled,
             "reconcile_open": reconciled is not None and is_open(reconciled),
-            "reconcile_label": class_words(
-                reconciled.outcome, company_package_name(actor.company.pk)
-            )
+            "reconcile_label": class_words(reconciled.outcome, package)
             if reconciled is not None
             else "",
+            "package_name": package,
             "sync_attempts": sync_attempts(record=record) if record else [],
             "status": posting_status(actor=actor, record=record, document_id=document.pk)
             if not document.is_draft

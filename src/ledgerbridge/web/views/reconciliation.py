@@ -34,6 +34,7 @@ from ledgerbridge.invoicing.selectors import document_detail_get
 from ledgerbridge.spreadsheet import SafeCsvWriter
 
 from ..forms import DATE
+from ..templatetags.web import package_words
 from .common import PAGE_SIZE, actor_view, int_or_none, paginate_ids_first, redirect_back
 
 TREND_RUNS = 12
@@ -325,7 +326,7 @@ def _csv(request: HttpRequest, actor: Actor) -> HttpResponse:
                     for key, _ in read.FIELDS
                     for value in (_cell(ours.get(key)), _cell(theirs.get(key)))
                 ),
-                "; ".join(str(d) for d in row.differences or []),
+                "; ".join(package_words(d, package) for d in row.differences or []),
                 ack.by_label if ack else "",
                 timezone.localtime(ack.at).strftime("%Y-%m-%d %H:%M") if ack else "",
                 ack.reason if ack else "",
@@ -428,7 +429,7 @@ def reconciliation_act_view(request: HttpRequest, actor: Actor, pk: int) -> Http
     except ApplicationError as error:
         if isinstance(error, PermissionDeniedError | NotFoundError):
             raise
-        messages.error(request, error.message)
+        messages.error(request, package_words(error.message, package))
     else:
         if action == "post":
             messages.success(request, f"{name}: queued for {package}.")
@@ -469,7 +470,7 @@ def document_gone_act_view(request: HttpRequest, actor: Actor, pk: int) -> HttpR
     except ApplicationError as error:
         if isinstance(error, PermissionDeniedError | NotFoundError):
             raise
-        messages.error(request, error.message)
+        messages.error(request, package_words(error.message, package))
     else:
         messages.success(request, f"{name}: queued to be posted to {package} again.")
     return redirect("document_detail", pk=pk)
