@@ -296,10 +296,16 @@ class BooksReader(Protocol):
         date_to: dt.date,
         meter: ReadMeter,
         modified_since: dt.datetime | None = None,
+        lines: bool = False,
     ) -> Iterator[RemoteDocument]:
         """Every invoice and credit note dated in the period (drafts, voided and
-        deleted included), as summaries where the package offers them; with
-        ``modified_since``, only those changed since."""
+        deleted included); with ``modified_since``, only those changed since.
+
+        Without ``lines``, as summaries where the package offers them (fewer bytes;
+        enough to match by number, contact and total). With ``lines``, each with its
+        lines (``lines_read`` True) in pages as large as without: as many calls,
+        more bytes, and no document to read again in detail.
+        """
         ...
 
     def documents_detail(

@@ -22,8 +22,9 @@ It is scriptable with the failures the outbox must survive, each for the next
 The last two hold for every call until undone.
 
 It is also a ``BooksReader`` (reconciliation and going live): it reads its books
-back as summaries (``documents_read``, ``page_size`` documents per call), in
-detail (``documents_detail``, ``detail_size`` per call) and its contacts, and
+back in pages (``documents_read``, ``page_size`` documents per call, as summaries
+or with their lines), in detail (``documents_detail``, ``detail_size`` per call)
+and its contacts, and
 meters calls and bytes as an adapter would. A user of the package can be
 simulated: ``edit`` a header, ``edit_line``, ``void``, ``delete``,
 ``record_payment``, and ``enter`` a document by hand. Each stamps the document's
@@ -637,10 +638,11 @@ class FakeConnector:
         date_to: dt.date,
         meter: ReadMeter,
         modified_since: dt.datetime | None = None,
+        lines: bool = False,
     ) -> Iterator[RemoteDocument]:
         self._enter_call(Call("documents_read", company.pk, ()))
         found = [
-            held.as_remote(lines=False)
+            held.as_remote(lines=lines)
             for held in self.books[company.pk].values()
             if held.date is not None
             and date_from <= held.date <= date_to

@@ -645,9 +645,13 @@ def call_kind(call: dict[str, Any]) -> str:
     if name == "Invoices" and "IDs=" in query:
         return "invoices in detail (IDs=)"
     if name == "Invoices":
-        return "invoice summaries" if "summaryonly=true" in query.lower() else "invoices"
+        if "summaryonly=true" in query.lower():
+            return "invoice summaries"
+        return "invoice pages (with lines)"
     if name == "CreditNotes":
-        return "credit notes (with lines)"
+        if "creditnoteid" in query.lower():
+            return "credit notes in detail (by id)"
+        return "credit-note pages (with lines)"
     return name or path
 
 

@@ -4,11 +4,13 @@
 Cheap by construction, because Xero counts calls (5,000 a day per organisation)
 and, since March 2026, prices apps partly by data downloaded:
 
-- a period is read as summaries: invoices with ``summaryOnly=true`` (no lines,
-  no payments), every status asked for by name, ``pageSize`` at Xero's largest
-  (1,000), dated in the period, and with ``If-Modified-Since`` when only changes
-  are wanted. Credit notes have no summary in Xero's API: their pages carry
-  their lines, so they come back read in full (``lines_read``);
+- a period is read in pages at Xero's largest ``pageSize`` (1,000), every status
+  asked for by name, dated in the period, and with ``If-Modified-Since`` when
+  only changes are wanted. Invoices come as summaries (``summaryOnly=true``: no
+  lines, no payments) unless the caller wants lines: Xero's paged lists carry
+  line items, so a page with lines costs one call as a summary page does, only
+  more bytes, and saves reading the documents again by id. Credit notes have no
+  summary in Xero's API: their pages always carry their lines (``lines_read``);
 - details are read in batches of ids (``IDs=`` for invoices, a where clause of
   ids for credit notes, as ``polling`` does), only for the documents the
   caller needs;
@@ -135,6 +137,7 @@ class XeroBooksReader:
         date_to: dt.date,
         meter: ReadMeter,
         modified_since: dt.datetime | None = None,
+        lines: bool = False,
     ) -> Iterator[RemoteDocument]:
         client = self._client(company, meter)
         short_code = self._short_code(company)
@@ -146,7 +149,7 @@ class XeroBooksReader:
                 client.api.get_invoices,
                 where=where,
                 statuses=ALL_STATUSES,
-                summary_only=True,
+                summary_only=not lines,
                 page=page,
                 page_size=PAGE_SIZE,
                 **since,

@@ -32,7 +32,7 @@ from ledgerbridge.accounting.reconcile import (
 )
 from ledgerbridge.companies.models import AuditEntry, Role
 from ledgerbridge.errors import PermissionDeniedError
-from tests.ledgerbridge.factories import line, make_actor, make_partner
+from tests.ledgerbridge.factories import line, make_actor, make_document, make_partner
 
 from .conftest import final, post_all
 
@@ -73,6 +73,14 @@ def row_of(the_run, document) -> ReconciliationRow:
     return ReconciliationRow.objects.get(run=the_run, document=document)
 
 
+def row_of_external(the_run, external_id: str) -> ReconciliationRow:
+    return ReconciliationRow.objects.get(run=the_run, external_id=external_id)
+
+
+def the_calls(books: FakeConnector, operation: str) -> int:
+    return len(books.calls_of(operation))
+
+
 def open_counts(the_run) -> dict[str, int]:
     return {k: v for k, v in the_run.counts.items() if v}
 
@@ -97,11 +105,12 @@ def test_our_own_sub_cent_figures_are_no_difference(books, admin):
     [document] = posted(admin, lines=[line(quantity="3", unit_price="33.3333")])
     sent = record(document).fingerprint
     assert sent["lines"][0]["amount"] != "100.00"
-    # The package touched it after posting, so its lines are read and compared.
+    # The package touched it after posting; its lines, read with the page, are compared.
     books.edit(admin.company, record(document).external_id, at=later())
     the_run = run(admin, books)
-    assert books.calls_of("documents_detail")
+    assert not books.calls_of("documents_detail")
     assert open_counts(the_run) == {"agrees": 1}
+    assert row_of(the_run, document).theirs["line_count"] == "1"
 
 
 # ------------------------------------------------------------------ missing
@@ -230,7 +239,7 @@ def test_an_account_changed_in_the_package_is_found_by_reading_its_lines(books, 
     row = row_of(the_run, document)
     assert row.outcome == OUTCOMES.DIFFERS
     assert row.differences == [f"account {account} → 260"]
-    assert the_run.calls == 2  # the summaries, then that one in detail
+    assert the_run.calls == 1  # the page, with its lines: nothing read again by id
 
 
 def test_tracking_and_tax_type_changes_differ(books, admin):
@@ -417,6 +426,80 @@ def test_an_incremental_run_reads_what_changed_and_carries_the_rest_over(books, 
     assert row_of(incremental, missing_one).outcome == OUTCOMES.MISSING
     # What a full run would say now.
     assert open_counts(run(admin, books, minutes=150)) == open_counts(incremental)
+
+
+def test_an_incremental_run_matches_one_of_ours_finalised_since_with_a_typed_copy_unchanged(
+    books, manual
+):
+    from ledgerbridge.invoicing.services import document_finalise
+
+    draft = make_document(manual, lines=1)
+    held = books.enter(
+        manual.company,
+        type=draft.type,
+        number="INV-2026-00001",  # the number the draft gets when finalised
+        partner_id=draft.partner_id,
+        total=draft.gross_total,
+        tax=draft.tax_total,
+        date=draft.issue_date,
+    )
+    full = run(manual, books)
+    assert row_of_external(full, held.external_id).outcome == OUTCOMES.ONLY_IN_PACKAGE
+    document = document_finalise(actor=manual, document_id=draft.pk)
+    assert document.number == held.number
+
+    incremental = run(manual, books, incremental=True, minutes=140)
+    [row] = ReconciliationRow.objects.filter(run=incremental)
+    assert (row.outcome, row.document_id, row.external_id) == (
+        OUTCOMES.ONLY_IN_PACKAGE,
+        document.pk,
+        held.external_id,
+    )
+    assert row.differences[0].endswith("same total (it can be linked)")
+    assert the_calls(books, "documents_detail") == 1  # the typed copy, read again
+
+
+def test_an_incremental_run_keeps_matching_one_of_ours_changed_here_with_its_typed_copy(
+    books, manual
+):
+    document = final(manual)
+    held = books.enter(
+        manual.company,
+        type=document.type,
+        number=document.number,
+        partner_id=document.partner_id,
+        total=document.gross_total,
+        tax=document.tax_total,
+        date=document.issue_date,
+    )
+    run(manual, books)
+    # Changed on our side after that run (the package's copy was not).
+    type(document).objects.filter(pk=document.pk).update(updated_at=later(130))
+    incremental = run(manual, books, incremental=True, minutes=140)
+    [row] = ReconciliationRow.objects.filter(run=incremental)
+    assert (row.outcome, row.document_id, row.external_id) == (
+        OUTCOMES.ONLY_IN_PACKAGE,
+        document.pk,
+        held.external_id,
+    )
+
+
+def test_an_incremental_run_carries_a_typed_copy_over_without_reading_it_again(books, manual):
+    document = final(manual)
+    books.enter(
+        manual.company,
+        type=document.type,
+        number=document.number,
+        partner_id=document.partner_id,
+        total=document.gross_total,
+        tax=document.tax_total,
+        date=document.issue_date,
+    )
+    full = run(manual, books)
+    books.calls.clear()
+    incremental = run(manual, books, incremental=True, minutes=140)
+    assert open_counts(incremental) == open_counts(full) == {"only_in_package": 1}
+    assert not books.calls_of("documents_detail")
 
 
 def test_an_incremental_run_without_a_previous_one_reads_everything(books, admin):

@@ -1,6 +1,7 @@
 """What every books reader honours, run against each: the fake package and Xero's reader
 over the sandbox. Reconciliation's fast tests rely on the fake reading its books back
-as Xero's reader does: summaries without lines, details with them, a posted document
+as Xero's reader does: summaries without lines, pages with lines in as many calls,
+details with them, a posted document
 read back agreeing with what was sent (to the cent), payments and the meter."""
 
 from __future__ import annotations
@@ -98,6 +99,21 @@ def test_details_carry_the_lines_and_agree_with_what_was_sent_to_the_cent(books,
     assert sent is not None
     assert fingerprint_compare(sent, remote.fingerprint) == []
     assert fingerprint_compare(replace(sent, lines=()), replace(remote.fingerprint, lines=())) == []
+
+
+def test_pages_with_lines_cost_the_calls_of_summaries_and_agree_to_the_cent(books, admin):
+    harness, reader = books
+    _, record, sent = _posted(harness, admin)
+    summaries, summary_meter = _read(reader, admin)
+    found, meter = _read(reader, admin, lines=True)
+    [summary] = [r for r in summaries if r.external_id.lower() == record.external_id.lower()]
+    [remote] = [r for r in found if r.external_id.lower() == record.external_id.lower()]
+    assert not summary.lines_read
+    assert remote.lines_read and remote.fingerprint.line_count == 1
+    assert sent is not None
+    assert fingerprint_compare(sent, remote.fingerprint) == []
+    assert meter.calls == summary_meter.calls
+    assert meter.bytes > summary_meter.bytes
 
 
 def test_only_documents_changed_since_are_read_when_asked(books, admin):

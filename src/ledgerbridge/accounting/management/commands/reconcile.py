@@ -75,7 +75,8 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"  {label:<24} {run.counts.get(str(outcome), 0):>7}")
         self.stdout.write(
-            f"  read {run.documents_read} documents in {run.calls} calls, {run.bytes_read} bytes"
+            f"  read {run.documents_read} documents in {run.calls} "
+            f"call{'' if run.calls == 1 else 's'}, {run.bytes_read} bytes"
         )
         rows = ReconciliationRow.objects.filter(run=run, acknowledgement__isnull=True).exclude(
             outcome=ReconcileOutcome.AGREES
