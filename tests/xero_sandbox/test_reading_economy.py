@@ -21,6 +21,16 @@ def test_a_summary_page_of_invoices_has_no_lines_but_keeps_totals_and_amount_due
     assert invoice["Contact"]["ContactID"]
 
 
+def test_a_page_of_invoices_not_asked_as_summaries_carries_their_lines(api: XeroApi) -> None:
+    create_invoice(api)
+
+    body = api.get("/Invoices", params={"page": 1, "pageSize": 1000}).json()
+
+    [invoice] = body["Invoices"]
+    assert invoice["LineItems"]
+    assert invoice["LineItems"][0]["AccountCode"]
+
+
 def test_a_page_holds_up_to_a_thousand_documents_and_no_more(api: XeroApi) -> None:
     for _ in range(11):
         api.put("/Invoices", {"Invoices": [sales_invoice() for _ in range(100)]})
