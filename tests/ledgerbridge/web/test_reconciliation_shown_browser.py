@@ -50,3 +50,24 @@ def test_long_values_wrap_inside_the_table_at_1280(page: Page, live_server, tran
     assert action is not None and action["x"] + action["width"] <= 1280
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "reconciliation-long-values.png"))
+
+
+def test_a_dates_error_sits_under_it_and_the_filters_keep_one_row(
+    page: Page, live_server, transactional_db
+):
+    from ledgerbridge.companies.models import Role
+
+    company = make_company("Northern Haulage Ltd")
+    AccountingSettings.objects.create(company=company, package=AccountingPackage.XERO_API)
+    make_user(company, Role.FINANCE, username="fiona", password="lorry-load-42")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, live_server, "fiona", "lorry-load-42")
+    page.goto(f"{live_server.url}/invoices/reconciliation/?date_from=2026-02-30&date_to=2026-03-05")
+    expect(page.locator("#reconcile-period-error")).to_contain_text("not a date on the calendar")
+    tops = page.evaluate(
+        "['#id_date_from', '#id_date_to', '#id_search', '#reconcile-filters button']"
+        ".map(s => Math.round(document.querySelector(s).getBoundingClientRect().top))"
+    )
+    assert max(tops) - min(tops) <= 4, tops  # one row: the error did not push any down
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "reconciliation-period-error.png"))
