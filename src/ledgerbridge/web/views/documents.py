@@ -113,6 +113,7 @@ def invoice_list(request: HttpRequest, actor: Actor) -> HttpResponse:
         "page": page,
         "document_types": DocumentType.choices,
         "uses_xero": uses_xero,
+        "package_name": company_package_name(actor.company.pk) if to_look_at else "",
         "status": posting_status(actor=actor, count_posted=False) if uses_xero else None,
     }
     if getattr(request, "htmx", False):
