@@ -143,6 +143,7 @@ def create_app(config: SandboxConfig | None = None, *, sandbox: Sandbox | None =
             *control.routes,
         ],
         lifespan=lifespan,
+        exception_handlers={control.BadBody: control.bad_body},
     )
     app.state.sandbox = sb
     app.add_middleware(CallLog, sandbox=sb)

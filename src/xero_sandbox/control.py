@@ -31,12 +31,28 @@ def _bad(message: str, status: int = 400) -> Response:
     return json_response({"error": message}, status=status)
 
 
+class BadBody(Exception):
+    """A control request whose body is not a JSON object: answered 400, never a 500
+    (and never taken as an empty edit that fires an UPDATE for nothing)."""
+
+
 async def _body(request: Request) -> Json:
     raw = await request.body()
     if not raw.strip():
         return {}
-    data = json.loads(raw)
-    return data if isinstance(data, dict) else {}
+    try:
+        data = json.loads(raw)
+    except ValueError as error:
+        raise BadBody(f"The body is not JSON: {error}.") from error
+    if not isinstance(data, dict):
+        raise BadBody("The body must be a JSON object of the fields to set.")
+    if "LineItems" in data and not isinstance(data["LineItems"], list):
+        raise BadBody("LineItems must be a list of lines.")
+    return data
+
+
+async def bad_body(request: Request, error: Exception) -> Response:
+    return _refused([str(error)])
 
 
 def _org_summary(sb: Sandbox, org: Json) -> Json:
