@@ -40,5 +40,5 @@ def test_the_classes_and_rows_name_the_package(books, manual):
 
 def test_a_package_that_cannot_be_read_is_named(books, admin):
     books.try_later("documents_read", message="Xero is not answering.")
-    with pytest.raises(CommandError, match="^Xero could not be read: Xero is not answering"):
+    with pytest.raises(CommandError, match=r"^Xero could not be read: Xero is not answering"):
         reconcile(admin)
