@@ -152,6 +152,11 @@ def test_htmx_filters_the_invoice_list_and_polls_the_xero_progress(page: Page, l
     XeroConnection.objects.update_or_create(
         company=tenant.company, defaults={"status": "connected", "tenant_id": "csp-tenant"}
     )
+    # Gone live (the world's companies wait for a Super Admin to confirm going live,
+    # which holds posting): this is about the progress of posting.
+    from ledgerbridge.accounting.models import GoLive, GoLiveState
+
+    GoLive.objects.filter(company=tenant.company).update(state=GoLiveState.CONFIRMED)
     watched = Watched(page)
     log_in(page, live_server.url, users[Role.FINANCE].username)
     progress = page.locator("#xero-progress")
