@@ -67,3 +67,9 @@ def test_the_documents_banner_names_the_package(client_for, rows):
 
 def test_a_package_without_a_name_keeps_the_words():
     assert package_words("voided in the package", "") == "voided in the package"
+
+
+def test_a_row_only_in_the_package_names_our_side_as_its_differences_do(client_for, rows):
+    page = client_for(Role.VIEWER).get(f"{URL}?{QUERY}").content.decode()
+    assert "Not in the TMS" in page
+    assert "Not in LedgerBridge" not in page
