@@ -196,7 +196,10 @@ def row_compared(row: ReconciliationRow) -> list[Compared]:
 
     Our status and the package's are in different words (``unpaid`` against
     ``authorised`` agree), so a status is marked as differing only on a row whose
-    class says so."""
+    class says so. A value one side does not know (the package's line count of a
+    document read without its lines, a due amount never read) is no difference:
+    a field is marked only when both sides have a value, save the reference, which
+    may rightly be emptied."""
     ours, theirs = row.ours or {}, row.theirs or {}
     both = bool(ours) and bool(theirs)
     compared = []
@@ -205,7 +208,8 @@ def row_compared(row: ReconciliationRow) -> list[Compared]:
         if key == "status":
             differs = row.outcome == ReconcileOutcome.STATUS_DIFFERS
         else:
-            differs = both and mine != its
+            known = key == "reference" or (bool(mine) and bool(its))
+            differs = both and known and mine != its
         if (differs or key in ALWAYS_SHOWN) and (mine or its):
             compared.append(Compared(key, label, mine, its, differs))
     return compared

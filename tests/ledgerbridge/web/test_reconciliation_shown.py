@@ -54,3 +54,16 @@ def test_a_value_not_a_date_is_shown_as_it_is(client_for, run):
     row = make_row(run, ours=values(date="soon"), theirs=values(gross="1000.00", date="soon"))
     compared, _ = shown(client_for, row)
     assert compared["date"] == ("soon", "soon")
+
+
+def test_a_value_the_package_did_not_give_is_not_marked_as_differing(client_for, run):
+    row = make_row(
+        run,
+        ours=values(line_count="2"),
+        theirs=values(gross="1000.00", status="voided", line_count=""),
+    )
+    response = client_for(Role.VIEWER).get(f"{URL}?{QUERY}&tab=differs")
+    [page_row] = [r for r in response.context["page"].object_list if r.pk == row.pk]
+    marked = {c.key for c in page_row.compared if c.differs}
+    assert "line_count" not in marked
+    assert "gross" in marked
