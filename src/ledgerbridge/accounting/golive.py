@@ -41,7 +41,7 @@ from ledgerbridge.companies.permissions import Actor, Permission, require
 from ledgerbridge.companies.services import audit_record
 from ledgerbridge.errors import ApplicationError, NotFoundError
 from ledgerbridge.invoicing.models import Document, DocumentStatus, Partner
-from ledgerbridge.invoicing.money import format_money
+from ledgerbridge.invoicing.money import format_date, format_money
 from ledgerbridge.words import counted
 
 from .connector import (
@@ -390,6 +390,24 @@ class Summary:
         return self.contacts.get(ContactMatchMethod.AMBIGUOUS, [])
 
 
+# Who confirmed a backlog nobody had to: the package held nothing to match (the
+# stored marker; pages say it in words, ``confirmed_words``).
+CONFIRMED_AUTOMATICALLY = "automatic: nothing to match"
+
+
+def confirmed_words(go_live: GoLive, package: str) -> str:
+    """When and by whom the backlog was confirmed, as a page says it: "4 Dec 2026 at
+    14:02 by Sam Clerk", or "Automatically on 4 Dec 2026 at 14:02: Xero held nothing
+    to match" (a stored marker is no name to show after "by")."""
+    if go_live.confirmed_at is None:
+        return ""
+    at = timezone.localtime(go_live.confirmed_at)
+    when = f"{format_date(at.date())} at {at:%H:%M}"
+    if go_live.confirmed_by_id is None and go_live.confirmed_by_label == CONFIRMED_AUTOMATICALLY:
+        return f"Automatically on {when}: {package} held nothing to match"
+    return f"{when} by {go_live.confirmed_by_label}"
+
+
 def go_live_of(company: Company) -> GoLive | None:
     return GoLive.objects.filter(company=company).first()
 
@@ -408,7 +426,7 @@ def golive_begin(*, company: Company, now: dt.datetime, queue: bool = True) -> G
             if go_live.state == GoLiveState.CONFIRMED:
                 raise ApplicationError(
                     "This company has gone live already: its backlog was confirmed "
-                    f"on {timezone.localtime(go_live.confirmed_at or now):%d %b %Y}."
+                    f"on {format_date(timezone.localtime(go_live.confirmed_at or now).date())}."
                 )
             go_live.state = GoLiveState.MATCHING
             go_live.started_at = now
@@ -901,7 +919,7 @@ def _confirm(go_live: GoLive, *, actor: Actor | None, now: dt.datetime) -> None:
     go_live.state = GoLiveState.CONFIRMED
     go_live.confirmed_at = now
     go_live.confirmed_by = actor.user if actor else None
-    go_live.confirmed_by_label = actor.name if actor else "automatic: nothing to match"
+    go_live.confirmed_by_label = actor.name if actor else CONFIRMED_AUTOMATICALLY
     go_live.save()
     audit_record(
         actor=actor,

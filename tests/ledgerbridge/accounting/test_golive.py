@@ -50,6 +50,7 @@ from ledgerbridge.accounting.models import (
 from ledgerbridge.companies.models import AuditEntry, Company, Role
 from ledgerbridge.errors import ApplicationError, PermissionDeniedError
 from ledgerbridge.invoicing.models import Task, TaskStatus
+from ledgerbridge.invoicing.money import format_date
 from tests.ledgerbridge.factories import make_actor, make_partner
 
 from .conftest import final, post_all
@@ -465,6 +466,30 @@ def test_an_organisation_holding_nothing_goes_live_at_once(package, admin, begin
     assert _record(document).status == SyncStatus.POSTED
 
 
+def test_a_backlog_confirmed_by_itself_says_so_in_words(package, admin, begin):
+    company = admin.company
+    with reader_registered(AccountingPackage.XERO_API, lambda: BooksOnPaper([], [])):
+        begin(company)
+    text = _client(company).get("/configuration/accounting/go-live").content.decode()
+    today = format_date(timezone.localdate())
+    assert f"Automatically on {today} at " in text
+    assert "Xero held nothing to match" in text
+    assert "by automatic" not in text
+
+
+def test_going_live_again_names_the_day_it_was_confirmed_as_pages_write_dates(
+    package, admin, begin
+):
+    company = admin.company
+    with reader_registered(AccountingPackage.XERO_API, lambda: BooksOnPaper([], [])):
+        begin(company)
+    GoLive.objects.filter(company=company).update(
+        confirmed_at=dt.datetime(2026, 12, 4, 12, tzinfo=dt.UTC)
+    )
+    with pytest.raises(ApplicationError, match="confirmed on 4 Dec 2026"):
+        golive_begin(company=company, now=timezone.now())
+
+
 def test_matching_again_keeps_a_contact_already_chosen(package, world, begin):
     admin, company = world["admin"], world["admin"].company
     begin(company)
@@ -487,7 +512,8 @@ def test_the_command_matches_and_prints_the_summary_with_the_contacts_to_choose_
     assert "Matched, waiting for a Super Admin to confirm" in text
     assert "Already in Xero: linked, not posted: 1" in text
     assert "Not in Xero: posted after confirmation: 2" in text
-    assert "To choose for Twin Haulage: Twin Haulage (same name, archived in the package)" in text
+    assert "To choose for Twin Haulage: Twin Haulage (same name, archived in Xero)" in text
+    assert "the package" not in text
     call_command("golive", company=str(company.pk), confirm=True, stdout=StringIO())
     assert GoLive.objects.get(company=company).confirmed_by_label == "command line"
 

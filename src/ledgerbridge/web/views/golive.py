@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from ledgerbridge.accounting.connector import company_package_name
 from ledgerbridge.accounting.golive import (
+    confirmed_words,
     golive_confirm,
     golive_contact_choose,
     golive_start,
@@ -100,6 +101,7 @@ def config_go_live(request: HttpRequest, actor: Actor) -> HttpResponse:
             "summary": summary,
             "go_live": summary.go_live if summary else None,
             "state_label": go_live_state_label(summary.go_live, package) if summary else "",
+            "confirmed": confirmed_words(summary.go_live, package) if summary else "",
             # Written as reconciliation writes what it read: "651 bytes", "3.3 kB".
             "go_live_bytes": bytes_text(summary.go_live.bytes_read) if summary else "",
             "awaiting": summary is not None and summary.go_live.state == GoLiveState.AWAITING,

@@ -68,7 +68,7 @@ class Command(BaseCommand):
             raise CommandError(f"{company} is not going live (run without --summary first).")
         go_live = summary.go_live
         package = company_package_name(company.pk)
-        self.stdout.write(f"{company}: {go_live.get_state_display()}")
+        self.stdout.write(f"{company}: {_words(go_live.get_state_display(), package)}")
         if go_live.error:
             self.stdout.write(f"  Reading {package} failed: {go_live.error}")
         self.stdout.write(f"  Read {go_live.calls} calls, {go_live.bytes_read:,} bytes")
@@ -77,16 +77,21 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label}: {len(summary.contacts.get(method, []))}")
         self.stdout.write("Documents:")
         for kind, label in GoLiveDocumentClass.choices:
-            self.stdout.write(
-                f"  {label.replace('the package', package)}: {len(summary.documents.get(kind, []))}"
-            )
+            self.stdout.write(f"  {_words(label, package)}: {len(summary.documents.get(kind, []))}")
         if summary.newcomers:
             self.stdout.write(
                 f"  Finalised since the matching (matched when confirmed): {summary.newcomers}"
             )
         for row in summary.review:
-            names = "; ".join(f"{c['name']} ({c['why']})" for c in row.candidates)
+            names = "; ".join(
+                f"{c['name']} ({_words(str(c['why']), package)})" for c in row.candidates
+            )
             self.stdout.write(f"  To choose for {row.partner.name}: {names}")
+
+
+def _words(text: str, package: str) -> str:
+    """Stored in the port's words ("the package"); printed with the package's name."""
+    return text.replace("the package", package)
 
 
 def _company(value: str) -> Company:
