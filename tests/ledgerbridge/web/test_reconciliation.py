@@ -210,7 +210,9 @@ def test_a_company_not_posting_through_the_api_is_told_why_it_cannot_reconcile(c
     page = client_for(Role.FINANCE).get(URL).content.decode()
     assert 'id="reconcile-start"' not in page
     assert 'id="reconcile-no-api"' in page
-    assert "No reconciliation of" in page
+    # Only the note: "no reconciliation yet" would promise one that cannot come.
+    assert "No reconciliation of" not in page
+    assert 'id="reconcile-no-api"' in client_for(Role.VIEWER).get(URL).content.decode()
 
 
 def test_a_search_and_type_narrow_the_rows(client_for, world):
