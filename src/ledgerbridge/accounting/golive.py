@@ -69,7 +69,7 @@ from .models import (
     SyncStatus,
     WaitReason,
 )
-from .workflow import post_tasks_follow
+from .workflow import post_tasks_follow, posts_by_itself
 
 log = structlog.get_logger(__name__)
 
@@ -384,6 +384,13 @@ class Summary:
     # Final documents the matching has not seen yet (finalised since it read the
     # package): matched when the Super Admin confirms, before anything goes.
     newcomers: int = 0
+    # Of the documents to post, those whose type waits for a Finance user to post it
+    # (its "post" task is manual: purchases by default): confirming does not send them.
+    to_post_by_hand: int = 0
+
+    @property
+    def to_post_by_itself(self) -> int:
+        return len(self.documents.get(GoLiveDocumentClass.TO_POST, [])) - self.to_post_by_hand
 
     @property
     def review(self) -> list[GoLiveContact]:
@@ -705,6 +712,12 @@ def golive_summary(*, company: Company) -> Summary | None:
         summary.documents.setdefault(doc.kind, []).append(doc)
     if go_live.state == GoLiveState.AWAITING:
         summary.newcomers = _unmatched(company).count()
+    settings = AccountingSettings.objects.filter(company=company).first()
+    summary.to_post_by_hand = sum(
+        1
+        for doc in summary.documents.get(GoLiveDocumentClass.TO_POST, [])
+        if doc.document is not None and not posts_by_itself(settings, doc.document.type)
+    )
     return summary
 
 

@@ -664,7 +664,7 @@ class GoLiveDocumentClass(models.TextChoices):
         "number_kept",
         "Number kept by the package for a voided or deleted document: not posted",
     )
-    TO_POST = "to_post", "Not in the package: posted after confirmation"
+    TO_POST = "to_post", "Not in the package: to post after confirmation"
     ONLY_IN_PACKAGE = "only_in_package", "Only in the package"
     GONE = "gone", "Voided or deleted in the package: nothing is matched to it"
 

@@ -89,9 +89,14 @@ def _applies(document: Document) -> bool:
     )
 
 
+def posts_by_itself(settings: AccountingSettings | None, document_type: str) -> bool:
+    """Whether a document of this type goes by itself once final ("Post to Xero"
+    completes itself) or waits for a Finance user to post it (purchases by default)."""
+    return settings is not None and bool(getattr(settings, f"auto_post_{document_type}", False))
+
+
 def _mode(document: Document) -> str:
-    settings = _settings(document)
-    auto = settings is not None and getattr(settings, f"auto_post_{document.type}", False)
+    auto = posts_by_itself(_settings(document), document.type)
     return TaskMode.AUTO if auto else TaskMode.MANUAL
 
 

@@ -86,6 +86,10 @@ class GoLiveOut(Schema):
     newcomers: int = Field(
         description="Documents finalised since the matching: matched when confirmed"
     )
+    to_post_by_hand: int = Field(
+        description="Of to_post, documents whose type is not posted automatically "
+        "(accounting settings): after confirmation they wait for Finance to post them"
+    )
     review: list[ReviewOut] = Field(description="Partners waiting for a contact to be chosen")
     for_a_person: list[DocumentOut] = Field(
         description="Documents not posted until a person acts (conflict, number_kept)"
@@ -122,6 +126,7 @@ def _out(actor: Actor) -> GoLiveOut:
             documents={},
             classes=classes,
             newcomers=0,
+            to_post_by_hand=0,
             review=[],
             for_a_person=[],
         )
@@ -139,6 +144,7 @@ def _out(actor: Actor) -> GoLiveOut:
         documents={kind: len(rows) for kind, rows in summary.documents.items()},
         classes=classes,
         newcomers=summary.newcomers,
+        to_post_by_hand=summary.to_post_by_hand,
         review=[
             ReviewOut(
                 partner_id=row.partner_id,

@@ -49,7 +49,7 @@ from ledgerbridge.accounting.models import (
 )
 from ledgerbridge.companies.models import AuditEntry, Company, Role
 from ledgerbridge.errors import ApplicationError, PermissionDeniedError
-from ledgerbridge.invoicing.models import Task, TaskStatus
+from ledgerbridge.invoicing.models import DocumentType, Task, TaskStatus
 from ledgerbridge.invoicing.money import format_date
 from tests.ledgerbridge.factories import make_actor, make_partner
 
@@ -511,7 +511,8 @@ def test_the_command_matches_and_prints_the_summary_with_the_contacts_to_choose_
     text = out.getvalue()
     assert "Matched, waiting for a Super Admin to confirm" in text
     assert "Already in Xero: linked, not posted: 1" in text
-    assert "Not in Xero: posted after confirmation: 2" in text
+    assert "Not in Xero: to post after confirmation: 2" in text
+    assert "of which posted automatically: 2, waiting for Finance to post them: 0" in text
     assert "To choose for Twin Haulage: Twin Haulage (same name, archived in Xero)" in text
     assert "the package" not in text
     call_command("golive", company=str(company.pk), confirm=True, stdout=StringIO())
@@ -544,6 +545,26 @@ def test_the_page_shows_the_counts_the_lists_and_the_contacts_to_choose(package,
     assert f'id="review-{world["twin"].pk}"' in text
     assert "same name, archived in Xero" in text
     assert f"Already in Xero as {world['clash'].number}, but with total 1.00 GBP" in text
+
+
+def test_the_page_says_which_documents_to_post_go_by_themselves_and_which_wait_for_finance(
+    package, admin, begin
+):
+    company = admin.company
+    final(admin)
+    final(admin)
+    # Purchases are not posted automatically by default: Finance posts them.
+    final(admin, type=DocumentType.PURCHASE_INVOICE, partner=make_partner(company, "supplier"))
+    with reader_registered(
+        AccountingPackage.XERO_API, lambda: BooksOnPaper([contact("c-1", "Other Ltd")], [])
+    ):
+        begin(company)
+    summary = golive_summary(company=company)
+    assert summary is not None
+    assert (summary.to_post_by_itself, summary.to_post_by_hand) == (2, 1)
+    text = _client(company).get("/configuration/accounting/go-live").content.decode()
+    assert "Not in Xero: to post after confirmation" in text
+    assert "2 posted automatically, 1 waits for Finance to post it (Post to Xero task)" in text
 
 
 def test_confirming_and_choosing_on_the_page(package, world, begin):

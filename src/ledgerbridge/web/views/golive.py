@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from ledgerbridge.accounting.connector import company_package_name
 from ledgerbridge.accounting.golive import (
+    Summary,
     confirmed_words,
     golive_confirm,
     golive_contact_choose,
@@ -50,6 +51,19 @@ CONTACT_CLASS_WORDS = {
 def go_live_state_label(go_live: GoLive, package: str) -> str:
     """Where going live stands, the package named: "Matching what Xero holds"."""
     return _words(go_live.get_state_display(), package)
+
+
+def to_post_words(summary: Summary, package: str) -> str:
+    """What confirming does with the documents to post, as the settings say: "305
+    posted automatically, 61 wait for Finance to post them (Post to Xero task)"."""
+    parts = []
+    if summary.to_post_by_itself:
+        parts.append(f"{summary.to_post_by_itself:,} posted automatically")
+    by_hand = summary.to_post_by_hand
+    if by_hand:
+        wait, them = ("waits", "it") if by_hand == 1 else ("wait", "them")
+        parts.append(f"{by_hand:,} {wait} for Finance to post {them} (Post to {package} task)")
+    return ", ".join(parts)
 
 
 def _back() -> HttpResponse:
@@ -102,6 +116,7 @@ def config_go_live(request: HttpRequest, actor: Actor) -> HttpResponse:
             "go_live": summary.go_live if summary else None,
             "state_label": go_live_state_label(summary.go_live, package) if summary else "",
             "confirmed": confirmed_words(summary.go_live, package) if summary else "",
+            "to_post": to_post_words(summary, package) if summary else "",
             # Written as reconciliation writes what it read: "651 bytes", "3.3 kB".
             "go_live_bytes": bytes_text(summary.go_live.bytes_read) if summary else "",
             "awaiting": summary is not None and summary.go_live.state == GoLiveState.AWAITING,

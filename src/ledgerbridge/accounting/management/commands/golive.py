@@ -78,6 +78,11 @@ class Command(BaseCommand):
         self.stdout.write("Documents:")
         for kind, label in GoLiveDocumentClass.choices:
             self.stdout.write(f"  {_words(label, package)}: {len(summary.documents.get(kind, []))}")
+        if summary.documents.get(GoLiveDocumentClass.TO_POST):
+            self.stdout.write(
+                f"    of which posted automatically: {summary.to_post_by_itself}, "
+                f"waiting for Finance to post them: {summary.to_post_by_hand}"
+            )
         if summary.newcomers:
             self.stdout.write(
                 f"  Finalised since the matching (matched when confirmed): {summary.newcomers}"
