@@ -60,6 +60,7 @@ from .connector import (
     ConnectorError,
     ReadMeter,
     RemoteDocument,
+    TryLater,
     company_package_name,
     package_name,
     reader_for,
@@ -96,6 +97,13 @@ LONGEST_PERIOD = dt.timedelta(days=366)
 ACKNOWLEDGED = "acknowledged"
 ROW_BATCH = 1000
 ACTIONS = ("post", "recheck", "link", "credit", "post_again")
+# A run in the background that the package asks to wait (its per-minute limit, used
+# by a backlog's posting first; a passing outage) stays running and goes on by
+# itself after the wait: at most this many times, each wait within these bounds, so
+# a run never waits for ever (about the hour ``reconciliation_start`` keeps it).
+WAITS = 10
+SHORTEST_WAIT = dt.timedelta(seconds=5)
+LONGEST_WAIT = dt.timedelta(minutes=5)
 
 
 class ReconciliationError(ApplicationError):
@@ -819,6 +827,7 @@ def reconciliation_run(
     now: dt.datetime,
     actor: Actor | None = None,
     run: ReconciliationRun | None = None,
+    attempt: int | None = None,
 ) -> ReconciliationRun:
     """Compare the company's final documents of the period with the package's; store
     the run and its rows and return it (``failed``, with the reason, when the
@@ -828,6 +837,9 @@ def reconciliation_run(
     run already created (``reconciliation_start``), filled in here. Incremental:
     reads only what the package changed since the previous done run of the same
     period and carries the rest over; without a previous run it reads everything.
+    ``attempt``: the background's (1 for the first); when the package asks to wait,
+    the run stays running and goes on by itself (``WAITS`` times at most). Without
+    it (a run in the foreground), the run fails instead.
     """
     _check_period(date_from, date_to)
     package, registered = _reader(company, required=reader is None)
@@ -858,14 +870,18 @@ def reconciliation_run(
             reader=registered,
             meter=meter,
         )
+    except TryLater as error:
+        if attempt is not None and attempt <= WAITS:
+            return _wait(run, error, package=package, meter=meter, attempt=attempt, now=now)
+        words = error.message
+        if attempt is not None:
+            words = (
+                f"{package_name(package)} asked the reconciliation to wait {WAITS} times in a "
+                f"row, so it stopped; start it again in a few minutes. ({error.message})"
+            )
+        return _fail(run, words, meter=meter, now=now)
     except ConnectorError as error:
-        run.status = ReconcileRunStatus.FAILED
-        run.error = error.message
-        run.finished_at = now
-        run.calls, run.bytes_read = meter.calls, meter.bytes
-        run.save()
-        log.warning("reconcile.failed", company_id=company.pk, run_id=run.pk, error=error.message)
-        return run
+        return _fail(run, error.message, meter=meter, now=now)
     acknowledgements = _Acknowledgements.of(company)
     for planned in reading.rows:
         acknowledgements.apply(planned)
@@ -873,10 +889,19 @@ def reconciliation_run(
     for old in reading.carried:
         stored.append(_carry(run, old, acknowledgements))
     with transaction.atomic():
+        # The same attempt delivered twice by the queue: the first one's rows stand.
+        if (
+            ReconciliationRun.objects.select_for_update()
+            .filter(pk=run.pk, status=ReconcileRunStatus.DONE)
+            .exists()
+        ):
+            return ReconciliationRun.objects.get(pk=run.pk)
         ReconciliationRow.objects.bulk_create(stored, batch_size=ROW_BATCH)
         run.counts = _counts((r.outcome, r.acknowledgement_id is not None) for r in stored)
         run.documents_read = reading.documents_read
-        run.calls, run.bytes_read = meter.calls, meter.bytes
+        # The calls of the attempts that waited were spent too (added when they waited).
+        run.calls += meter.calls
+        run.bytes_read += meter.bytes
         run.status = ReconcileRunStatus.DONE
         run.finished_at = now
         run.error = ""
@@ -890,6 +915,45 @@ def reconciliation_run(
         calls=meter.calls,
         bytes=meter.bytes,
     )
+    return run
+
+
+def _fail(
+    run: ReconciliationRun, words: str, *, meter: ReadMeter, now: dt.datetime
+) -> ReconciliationRun:
+    run.status = ReconcileRunStatus.FAILED
+    run.error = words
+    run.finished_at = now
+    run.calls += meter.calls
+    run.bytes_read += meter.bytes
+    run.save()
+    log.warning("reconcile.failed", company_id=run.company_id, run_id=run.pk, error=words)
+    return run
+
+
+def _wait(
+    run: ReconciliationRun,
+    error: TryLater,
+    *,
+    package: str,
+    meter: ReadMeter,
+    attempt: int,
+    now: dt.datetime,
+) -> ReconciliationRun:
+    """Keep the run running and go on after the package's wait; the page says until
+    when. Nothing read is kept (the next attempt reads again), only what it cost."""
+    wait = dt.timedelta(seconds=error.retry_after or 60)
+    wait = min(max(wait, SHORTEST_WAIT), LONGEST_WAIT)
+    at = now + wait
+    name = package_name(package)
+    why = f"{name}'s per-minute limit" if error.retry_after else f"{name} to answer again"
+    run.error = f"Waiting for {why}: goes on at {timezone.localtime(at):%H:%M}."
+    run.calls += meter.calls
+    run.bytes_read += meter.bytes
+    run.save(update_fields=["error", "calls", "bytes_read"])
+    run_id = run.pk
+    transaction.on_commit(lambda: _enqueue(run_id, attempt=attempt + 1, delay=wait))
+    log.info("reconcile.waiting", run_id=run_id, attempt=attempt, seconds=wait.total_seconds())
     return run
 
 
@@ -973,14 +1037,20 @@ def reconciliation_start(
     return run
 
 
-def _enqueue(run_id: int) -> None:
+def _enqueue(run_id: int, *, attempt: int = 1, delay: dt.timedelta | None = None) -> None:
     from .reconcile_tasks import reconcile
 
-    reconcile(run_id)
+    if delay is None:
+        reconcile(run_id)
+    else:
+        reconcile.schedule((run_id,), {"attempt": attempt}, delay=delay.total_seconds())
 
 
-def reconciliation_run_continue(*, run_id: int, now: dt.datetime) -> ReconciliationRun | None:
-    """The worker's side of ``reconciliation_start``: fill in a running run."""
+def reconciliation_run_continue(
+    *, run_id: int, now: dt.datetime, attempt: int = 1
+) -> ReconciliationRun | None:
+    """The worker's side of ``reconciliation_start``: fill in a running run
+    (``attempt``: how many times the package made it wait, plus one)."""
     run = ReconciliationRun.objects.select_related("company").filter(pk=run_id).first()
     if run is None or run.status != ReconcileRunStatus.RUNNING:
         return run
@@ -1001,6 +1071,7 @@ def reconciliation_run_continue(*, run_id: int, now: dt.datetime) -> Reconciliat
             reader=reader,
             now=now,
             run=run,
+            attempt=attempt,
         )
     except Exception:
         # Not left "running" for ever: the page says it failed; the log has the rest.

@@ -9,6 +9,7 @@ from .reconcile import reconciliation_run_continue
 
 
 @db_task()
-def reconcile(run_id: int) -> None:
-    """Do a reconciliation a person started; the run row holds its state and outcome."""
-    reconciliation_run_continue(run_id=run_id, now=timezone.now())
+def reconcile(run_id: int, attempt: int = 1) -> None:
+    """Do a reconciliation a person started; the run row holds its state and outcome
+    (``attempt``: the package made it wait ``attempt - 1`` times; it goes on here)."""
+    reconciliation_run_continue(run_id=run_id, now=timezone.now(), attempt=attempt)

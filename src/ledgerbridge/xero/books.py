@@ -101,7 +101,7 @@ class XeroBooksReader:
                 raise PausedUntil(_paused_message(client, until), until=until) from error
             raise TryLater(
                 "Reading Xero for reconciliation waits for posting and people to use the "
-                f"organisation's calls first; it goes on in {error.retry_after or 60:.0f} s.",
+                f"organisation's calls first; it can read again in {error.retry_after or 60:.0f} s.",
                 retry_after=error.retry_after,
                 maybe_sent=False,
             ) from error
@@ -226,11 +226,11 @@ def _paused_message(client: XeroClient, until: dt.datetime) -> str:
         return (
             f"Reading Xero for reconciliation has used its share of the organisation's daily "
             f"calls ({share:.0%}, {used:,} calls), leaving the rest to posting and people; "
-            f"it goes on at {at}."
+            f"it can read again from {at}."
         )
     return (
         "Xero's daily limit for this organisation is nearly used up and is kept for posting "
-        f"and people; reading for reconciliation goes on at {at}."
+        f"and people; reading for reconciliation can go on from {at}."
     )
 
 

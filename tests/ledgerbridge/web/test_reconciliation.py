@@ -298,6 +298,25 @@ def test_a_running_run_is_polled_and_the_page_reloads_when_it_has_finished(
     assert poll["HX-Refresh"] == "true"
 
 
+def test_a_run_waiting_for_the_package_says_until_when_while_it_is_polled(
+    client_for, world, company
+):
+    running = make_run(
+        company,
+        status=ReconcileRunStatus.RUNNING,
+        started=STARTED.replace(hour=10),
+        error="Waiting for Xero's per-minute limit: goes on at 14:32.",
+    )
+    client = client_for(Role.VIEWER)
+    for answer in (
+        client.get(URL),
+        client.get(f"/invoices/reconciliation/progress?run={running.pk}"),
+    ):
+        text = answer.content.decode()
+        assert "Waiting for Xero&#x27;s per-minute limit: goes on at 14:32." in text
+        assert "Failed" not in text
+
+
 # -- another company's rows ---------------------------------------------------------------
 
 
