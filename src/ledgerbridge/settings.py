@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "ledgerbridge.companies.middleware.CurrentCompanyMiddleware",
+    # A button's address opened directly: the site's page in words, not a blank 405.
+    "ledgerbridge.web.not_allowed.MethodNotAllowedPageMiddleware",
     "ledgerbridge.web.request_context.RequestContextMiddleware",
     # Last: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
