@@ -127,6 +127,7 @@ class HeldDocument:
     def fingerprint(self, *, lines: bool) -> DocumentFingerprint:
         return DocumentFingerprint(
             contact_id=self.contact_id,
+            contact_name=self.contact_name,
             currency=self.currency,
             date=self.date,
             due_date=self.due_date,

@@ -45,6 +45,10 @@ class DocumentFingerprint:
     tax: Decimal
     gross: Decimal
     lines: tuple[FingerprintLine, ...] = field(default_factory=tuple)
+    # The contact's name, to say who it was and who it is now; compared by id (a
+    # contact renamed in the package is the same contact). Empty in fingerprints
+    # kept before it was.
+    contact_name: str = ""
 
     @property
     def line_count(self) -> int:
@@ -53,6 +57,7 @@ class DocumentFingerprint:
     def to_json(self) -> dict[str, Any]:
         return {
             "contact_id": self.contact_id,
+            "contact_name": self.contact_name,
             "currency": self.currency,
             "date": self.date.isoformat() if self.date else None,
             "due_date": self.due_date.isoformat() if self.due_date else None,
@@ -76,6 +81,7 @@ class DocumentFingerprint:
     def from_json(cls, data: dict[str, Any]) -> DocumentFingerprint:
         return cls(
             contact_id=str(data.get("contact_id") or ""),
+            contact_name=str(data.get("contact_name") or ""),
             currency=str(data.get("currency") or ""),
             date=_iso_date(data.get("date")),
             due_date=_iso_date(data.get("due_date")),
@@ -132,7 +138,10 @@ def fingerprint_compare(sent: DocumentFingerprint, now: DocumentFingerprint) -> 
     currency = sent.currency
     differences: list[str] = []
     if sent.contact_id.lower() != now.contact_id.lower():
-        differences.append("contact changed")
+        if sent.contact_name and now.contact_name:
+            differences.append(f"contact {sent.contact_name} → {now.contact_name}")
+        else:
+            differences.append("contact changed")
     if sent.currency.upper() != now.currency.upper():
         differences.append(f"currency {sent.currency} → {now.currency}")
     if sent.date != now.date:

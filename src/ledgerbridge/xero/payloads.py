@@ -232,10 +232,18 @@ def _fingerprint_lines(model: Invoice | CreditNote) -> tuple[FingerprintLine, ..
 
 
 def _fingerprint(
-    model: Invoice | CreditNote, *, net: Decimal, tax: Decimal, gross: Decimal
+    model: Invoice | CreditNote,
+    *,
+    net: Decimal,
+    tax: Decimal,
+    gross: Decimal,
+    contact_name: str | None = None,
 ) -> DocumentFingerprint:
+    if contact_name is None:  # Xero's document: its contact carries the name
+        contact_name = str(model.contact.name or "") if model.contact else ""
     return DocumentFingerprint(
         contact_id=str(model.contact.contact_id or "") if model.contact else "",
+        contact_name=contact_name,
         currency=enum_value(model.currency_code),
         date=_date(model.date),
         due_date=_date(getattr(model, "due_date", None)),
@@ -247,13 +255,15 @@ def _fingerprint(
     )
 
 
-def sent_fingerprint(model: Invoice | CreditNote) -> DocumentFingerprint:
+def sent_fingerprint(model: Invoice | CreditNote, *, contact_name: str = "") -> DocumentFingerprint:
     """What Xero should hold of a document we sent (``xero_document``'s result):
-    the totals are the sums of the lines we sent, tax-exclusive, as Xero adds them."""
+    the totals are the sums of the lines we sent, tax-exclusive, as Xero adds them.
+    ``contact_name``: our partner's, which the body does not carry (its contact is
+    named by id only), kept to say who the contact was if it changes."""
     lines = model.line_items or []
     net = sum((money(line.line_amount, missing=ZERO) for line in lines), ZERO)
     tax = sum((money(line.tax_amount, missing=ZERO) for line in lines), ZERO)
-    return _fingerprint(model, net=net, tax=tax, gross=net + tax)
+    return _fingerprint(model, net=net, tax=tax, gross=net + tax, contact_name=contact_name)
 
 
 def held_fingerprint(model: Any) -> DocumentFingerprint | None:

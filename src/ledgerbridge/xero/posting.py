@@ -330,7 +330,11 @@ class XeroConnector:
                 replace(
                     o,
                     posted=replace(
-                        o.posted, fingerprint=payloads.sent_fingerprint(built[o.record_id])
+                        o.posted,
+                        fingerprint=payloads.sent_fingerprint(
+                            built[o.record_id],
+                            contact_name=documents[o.record_id].partner.name,
+                        ),
                     ),
                 )
                 if o.posted is not None and o.record_id in built
@@ -597,7 +601,7 @@ class XeroConnector:
             except KeyError:
                 # A tax code no longer mapped: better no fingerprint than a wrong one.
                 continue
-            fingerprints[pk] = payloads.sent_fingerprint(model)
+            fingerprints[pk] = payloads.sent_fingerprint(model, contact_name=document.partner.name)
         return fingerprints
 
     def _match(

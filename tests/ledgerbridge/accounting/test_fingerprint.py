@@ -119,3 +119,29 @@ def test_lines_of_a_longer_document_are_named_by_their_number():
     ours = replace(SENT, lines=(SENT.lines[0], second))
     now = replace(ours, lines=(SENT.lines[0], replace(second, account_code="260")))
     assert fingerprint_compare(ours, now) == ["line 2: account 210 → 260"]
+
+
+def test_a_changed_contact_is_named_when_both_sides_know_its_name():
+    ours = replace(SENT, contact_name="Brightwater Beverages plc")
+    now = replace(
+        ours,
+        contact_id="9f1b3c2a-0000-4000-8000-000000000009",
+        contact_name="Tees Plastics Moulding",
+    )
+    assert fingerprint_compare(ours, now) == [
+        "contact Brightwater Beverages plc → Tees Plastics Moulding"
+    ]
+
+
+def test_a_contact_renamed_in_the_package_is_the_same_contact():
+    ours = replace(SENT, contact_name="Brightwater Beverages plc")
+    assert fingerprint_compare(ours, replace(ours, contact_name="Brightwater Beverages")) == []
+
+
+def test_a_fingerprint_kept_before_contact_names_still_loads_and_says_contact_changed():
+    old = SENT.to_json()
+    del old["contact_name"]
+    loaded = DocumentFingerprint.from_json(old)
+    assert loaded == SENT and loaded.contact_name == ""
+    now = replace(SENT, contact_id="9f1b", contact_name="Tees Plastics Moulding")
+    assert fingerprint_compare(loaded, now) == ["contact changed"]

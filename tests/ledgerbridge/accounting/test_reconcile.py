@@ -242,6 +242,19 @@ def test_an_account_changed_in_the_package_is_found_by_reading_its_lines(books, 
     assert the_run.calls == 1  # the page, with its lines: nothing read again by id
 
 
+def test_a_contact_changed_in_the_package_is_named_on_both_sides(books, admin):
+    [document] = posted(admin)
+    books.edit(
+        admin.company,
+        record(document).external_id,
+        contact_id="other-contact",
+        contact_name="Tees Plastics Moulding",
+        at=later(),
+    )
+    row = row_of(run(admin, books), document)
+    assert row.differences == [f"contact {document.partner.name} → Tees Plastics Moulding"]
+
+
 def test_tracking_and_tax_type_changes_differ(books, admin):
     [document] = posted(admin)
     external_id = record(document).external_id

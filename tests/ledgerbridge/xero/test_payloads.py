@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.db.models import prefetch_related_objects
-from xero_python.accounting import CreditNotes, Invoices
+from xero_python.accounting import Contact, CreditNotes, Invoices
 
 from ledgerbridge.accounting.fingerprint import fingerprint_compare as compare
 from ledgerbridge.companies.models import Role
@@ -175,6 +175,22 @@ def test_xeros_copy_of_what_we_sent_reads_back_to_the_same_fingerprint():
         f"{format_money(document.gross_total - 200, 'GBP')}",
         f"line 1: account {document.lines.all()[0].nominal_code.code} → 260",
     ]
+
+
+def test_a_contact_changed_in_xero_is_named_on_both_sides():
+    actor = make_actor(make_company(), Role.FINANCE)
+    document, model = _sent_invoice(actor)
+    sent = payloads.sent_fingerprint(model, contact_name="Brightwater Beverages plc")
+    assert sent.contact_name == "Brightwater Beverages plc"
+    model.sub_total = float(document.net_total)
+    model.total_tax = float(document.tax_total)
+    model.total = float(document.gross_total)
+    model.contact = Contact(
+        contact_id="7a7a7a7a-0000-4000-8000-000000000077", name="Tees Plastics Moulding"
+    )
+    held = payloads.held_fingerprint(model)
+    assert held is not None and held.contact_name == "Tees Plastics Moulding"
+    assert compare(sent, held) == ["contact Brightwater Beverages plc → Tees Plastics Moulding"]
 
 
 def test_a_summary_read_without_lines_has_no_fingerprint():
