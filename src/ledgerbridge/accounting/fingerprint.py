@@ -127,13 +127,36 @@ def _tracking_text(tracking: tuple[tuple[str, str], ...]) -> str:
     return ", ".join(f"{name}: {option}" for name, option in tracking) or "none"
 
 
+def _codings(lines: tuple[FingerprintLine, ...]) -> dict[str, set[str]]:
+    return {
+        "accounts": {line.account_code for line in lines if line.account_code},
+        "tax types": {line.tax_type.upper() for line in lines if line.tax_type},
+        "tracking": {f"{name}: {option}" for line in lines for name, option in line.tracking},
+    }
+
+
+def _codings_compare(
+    ours: tuple[FingerprintLine, ...], theirs: tuple[FingerprintLine, ...]
+) -> list[str]:
+    """Lines added or removed cannot be paired, but the codings used on each side can
+    be told: "accounts 200, 201 → 260" (only those that differ, sorted)."""
+    mine, its = _codings(ours), _codings(theirs)
+    return [
+        f"{label} {', '.join(sorted(mine[label])) or 'none'} → "
+        f"{', '.join(sorted(its[label])) or 'none'}"
+        for label in mine
+        if mine[label] != its[label]
+    ]
+
+
 def fingerprint_compare(sent: DocumentFingerprint, now: DocumentFingerprint) -> list[str]:
     """What differs between the document we sent and the package's, in words.
 
     Amounts are compared to the cent, as the package keeps them, and shown with
     the currency we sent ("total 1,200.00 GBP → 1,000.00 GBP"). Lines are
     compared in order when their count is the same ("account 200 → 260" for a
-    one-line document, "line 2: account 200 → 260" otherwise).
+    one-line document, "line 2: account 200 → 260" otherwise); when it is not, the
+    accounts, tax types and tracking used on each side ("accounts 200, 201 → 260").
     """
     currency = sent.currency
     differences: list[str] = []
@@ -161,7 +184,7 @@ def fingerprint_compare(sent: DocumentFingerprint, now: DocumentFingerprint) -> 
             )
     if sent.line_count != now.line_count:
         differences.append(f"lines {sent.line_count} → {now.line_count}")
-        return differences
+        return differences + _codings_compare(sent.lines, now.lines)
     for number, (ours_line, their_line) in enumerate(zip(sent.lines, now.lines, strict=True), 1):
         prefix = f"line {number}: " if sent.line_count > 1 else ""
         if ours_line.account_code != their_line.account_code:

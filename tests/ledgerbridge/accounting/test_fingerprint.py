@@ -145,3 +145,25 @@ def test_a_fingerprint_kept_before_contact_names_still_loads_and_says_contact_ch
     assert loaded == SENT and loaded.contact_name == ""
     now = replace(SENT, contact_id="9f1b", contact_name="Tees Plastics Moulding")
     assert fingerprint_compare(loaded, now) == ["contact changed"]
+
+
+def test_lines_merged_in_the_package_name_the_accounts_and_tax_types_on_each_side():
+    two = (
+        replace(SENT.lines[0], account_code="201", amount=Decimal("400.00")),
+        replace(SENT.lines[0], amount=Decimal("600.00")),
+    )
+    ours = replace(SENT, lines=two)
+    now = replace(
+        SENT,
+        lines=(replace(SENT.lines[0], account_code="260", tax_type="zeroratedoutput"),),
+    )
+    assert fingerprint_compare(ours, now) == [
+        "lines 2 → 1",
+        "accounts 200, 201 → 260",
+        "tax types OUTPUT2 → ZERORATEDOUTPUT",
+    ]
+
+
+def test_lines_split_with_the_same_codings_say_only_the_count():
+    now = replace(SENT, lines=(SENT.lines[0], replace(SENT.lines[0], amount=Decimal("0.00"))))
+    assert fingerprint_compare(SENT, now) == ["lines 1 → 2"]
