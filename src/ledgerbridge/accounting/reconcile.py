@@ -305,18 +305,26 @@ def status_difference(ours: Ours, remote: RemoteDocument) -> str:
 
 
 def reconciliation_plan(
-    ours: Ours | None, remote: RemoteDocument | None, *, matched_by_number: bool = False
+    ours: Ours | None,
+    remote: RemoteDocument | None,
+    *,
+    matched_by_number: bool = False,
+    copy_of: str = "",
 ) -> PlannedRow:
     """The row for one of ours, one of the package's, or both. Pure.
 
     ``matched_by_number``: the package's document is not one we posted but has the
-    number, type and contact of one of ours that we did not post.
+    number, type and contact of one of ours that we did not post. ``copy_of``: the
+    number of one of ours with the contact, date and total of the package's
+    document that is only there (a duplicate typed by hand, most likely).
     """
     if ours is None and remote is None:
         raise ValueError("nothing to compare")
     if ours is None:
         assert remote is not None
         gone = [f"since {remote.status} in the package"] if remote.status in GONE else []
+        if copy_of:
+            gone.append(f"looks like a copy of {copy_of} (same contact, date and total)")
         return PlannedRow(
             outcome=ReconcileOutcome.ONLY_IN_PACKAGE,
             type=remote.type,
@@ -761,7 +769,9 @@ def _read(
         for o, remote in pairs
     ]
     rows += [reconciliation_plan(o, remote, matched_by_number=True) for o, remote in by_number]
-    rows += [reconciliation_plan(None, remote) for remote in alone]
+    rows += [
+        reconciliation_plan(None, remote, copy_of=_copy_of(remote, ours, links)) for remote in alone
+    ]
     for o in unseen:
         if o.document_id in carried_documents:
             continue
@@ -786,6 +796,25 @@ def _read(
             if keep and (row.document_id is None or row.document_id in in_period):
                 carried.append(row)
     return _Reading(rows=rows, carried=carried, documents_read=len(remote_documents))
+
+
+def _copy_of(remote: RemoteDocument, ours: Sequence[Ours], links: dict[str, int]) -> str:
+    """The number of one of ours of the same type, contact, date and total as a
+    document only in the package ("" when none is)."""
+    fp = remote.fingerprint
+    contact = remote.contact_id.lower()
+    for o in ours:
+        if (
+            o.type == remote.type
+            and o.date == fp.date
+            and _money(o.gross) == _money(fp.gross)
+            and (
+                links.get(contact) == o.partner_id
+                or remote.contact_name.casefold() == o.partner_name.casefold()
+            )
+        ):
+            return o.number
+    return ""
 
 
 def _reader(company: Company, *, required: bool = True) -> tuple[str, BooksReader | None]:

@@ -347,6 +347,35 @@ def test_documents_typed_in_the_package_that_belong_to_us_are_only_there(books, 
     assert open_counts(the_run) == {"agrees": 1, "only_in_package": 2}
 
 
+def test_a_copy_typed_in_the_package_under_its_own_number_is_pointed_out(books, admin):
+    [document] = posted(admin)
+    books.enter(
+        admin.company,
+        type="sales_invoice",
+        number="INV-0299",
+        partner_id=document.partner_id,
+        total=document.gross_total,
+        date=document.issue_date,
+    )
+    books.enter(  # same contact and date, another total: not a copy
+        admin.company,
+        type="sales_invoice",
+        number="INV-0300",
+        partner_id=document.partner_id,
+        total=document.gross_total + 1,
+        date=document.issue_date,
+    )
+    the_run = run(admin, books)
+    copy = ReconciliationRow.objects.get(run=the_run, number="INV-0299")
+    assert copy.outcome == OUTCOMES.ONLY_IN_PACKAGE
+    assert copy.differences == [
+        "entered in the package, not posted from the TMS",
+        f"looks like a copy of {document.number} (same contact, date and total)",
+    ]
+    other = ReconciliationRow.objects.get(run=the_run, number="INV-0300")
+    assert other.differences == ["entered in the package, not posted from the TMS"]
+
+
 def test_a_typed_copy_of_one_of_ours_never_posted_is_one_row_with_both(books, manual):
     document = final(manual)
     held = books.enter(
