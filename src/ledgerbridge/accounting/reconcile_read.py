@@ -24,6 +24,7 @@ from .models import (
     ReconcileRunStatus,
     ReconciliationRow,
     ReconciliationRun,
+    RemoteChange,
 )
 from .reconcile import ACKNOWLEDGED, reconciliation_rows, reconciliation_runs
 
@@ -247,10 +248,57 @@ def documents_reconcile_open(
         .annotate(latest=Max("id"))
         .values("latest")
     )
-    rows = ReconciliationRow.objects.filter(pk__in=Subquery(latest)).only(
-        "id", "document_id", "outcome", "acknowledgement_id", "differences", "run_id"
+    rows = (
+        ReconciliationRow.objects.filter(pk__in=Subquery(latest))
+        .select_related("run")
+        .only(
+            "id",
+            "document_id",
+            "outcome",
+            "acknowledgement_id",
+            "differences",
+            "run_id",
+            "run__started_at",
+        )
     )
-    return {row.document_id: row for row in rows if is_open(row) and row.document_id}
+    open_rows = {row.document_id: row for row in rows if is_open(row) and row.document_id}
+    since = _changes_since(
+        [row for row in open_rows.values() if row.outcome == ReconcileOutcome.DIFFERS]
+    )
+    return {
+        document_id: row
+        for document_id, row in open_rows.items()
+        if not (document_id in since and not since[document_id].differences)
+    }
+
+
+def _changes_since(rows: Sequence[ReconciliationRow]) -> dict[int, RemoteChange]:
+    """The latest change seen in the package since each row's run, by document (one
+    query): a person there put the document back, or changed it otherwise, after the
+    run compared it. The stored run is left as it was."""
+    started = {row.document_id: row.run.started_at for row in rows if row.document_id}
+    if not started:
+        return {}
+    changes = RemoteChange.objects.filter(
+        record__document_id__in=list(started), detected_at__gt=min(started.values())
+    ).order_by("detected_at", "id")
+    latest: dict[int, RemoteChange] = {}
+    for change in changes.select_related("record").only(
+        "id", "detected_at", "remote_updated_at", "source", "differences", "record__document_id"
+    ):
+        document_id = change.record.document_id
+        if change.detected_at > started[document_id]:
+            latest[document_id] = change
+    return latest
+
+
+def document_reconcile_since(row: ReconciliationRow | None) -> RemoteChange | None:
+    """The change seen in the package since ``row``'s run compared its document, when
+    the row says it differs: the document page says the package's copy agrees again
+    (or differs otherwise) rather than the run's stale words."""
+    if row is None or row.outcome != ReconcileOutcome.DIFFERS or not row.document_id:
+        return None
+    return _changes_since([row]).get(row.document_id)
 
 
 def document_reconcile_latest(*, actor: Actor, document_id: int) -> ReconciliationRow | None:

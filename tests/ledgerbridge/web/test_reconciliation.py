@@ -477,11 +477,12 @@ def test_the_csv_holds_the_tabs_rows_and_runs_no_formula(client_for, world):
 # -- the invoice list and the document ----------------------------------------------------
 
 
-def test_the_invoice_list_marks_documents_to_look_at_in_one_query(
+def test_the_invoice_list_marks_documents_to_look_at_in_two_queries(
     client_for, world, django_assert_num_queries
 ):
     document = world["differs"].document
-    with django_assert_num_queries(1):
+    # The rows, and the changes seen in the package since their runs.
+    with django_assert_num_queries(2):
         found = documents_reconcile_open(
             company_id=document.company_id, document_ids=[document.pk, 10**9]
         )
@@ -495,6 +496,61 @@ def test_a_later_run_that_agrees_clears_the_mark(client_for, world, company):
     later = make_run(company, started=STARTED + dt.timedelta(hours=1))
     make_row(later, ReconcileOutcome.AGREES, document=document)
     assert documents_reconcile_open(company_id=company.pk, document_ids=[document.pk]) == {}
+
+
+def _seen_since(document, company, differences, *, minutes=30):
+    from ledgerbridge.accounting.models import RemoteChange, SyncRecord, SyncStatus
+
+    record, _ = SyncRecord.objects.update_or_create(
+        document=document,
+        defaults={
+            "company": company,
+            "status": SyncStatus.POSTED,
+            "external_id": "x-1",
+            "posted_at": STARTED - dt.timedelta(days=1),
+        },
+    )
+    return RemoteChange.objects.create(
+        record=record,
+        company=company,
+        detected_at=STARTED + dt.timedelta(minutes=minutes),
+        source="webhook",
+        differences=differences,
+    )
+
+
+def test_a_document_put_back_in_the_package_since_the_run_loses_its_mark(
+    client_for, world, company
+):
+    document = world["differs"].document
+    _seen_since(document, company, ["total 1,200.00 → 1,000.00"], minutes=10)
+    _seen_since(document, company, [])  # a person put it back
+    assert documents_reconcile_open(company_id=company.pk, document_ids=[document.pk]) == {}
+    page = client_for(Role.VIEWER).get(f"/invoices/{document.pk}/").content.decode()
+    assert 'id="reconcile-agrees-again"' in page
+    assert "since then, Xero's copy agrees again</strong> (webhook, " in page
+    assert 'id="reconcile-open"' not in page
+    world["differs"].refresh_from_db()
+    assert world["differs"].differences == ["total 1,200.00 → 1,000.00"]  # the run as it was
+
+
+def test_a_document_changed_otherwise_since_the_run_keeps_its_mark(client_for, world, company):
+    document = world["differs"].document
+    _seen_since(document, company, ["date 2 Nov 2026 → 3 Nov 2026"])
+    assert list(documents_reconcile_open(company_id=company.pk, document_ids=[document.pk])) == [
+        document.pk
+    ]
+    page = client_for(Role.VIEWER).get(f"/invoices/{document.pk}/").content.decode()
+    assert 'id="changed-in-xero"' in page  # the banner says what differs now
+    assert 'id="reconcile-agrees-again"' not in page
+
+
+def test_a_change_seen_before_the_run_leaves_its_row_as_it_is(client_for, world, company):
+    document = world["differs"].document
+    _seen_since(document, company, [], minutes=-30)
+    assert list(documents_reconcile_open(company_id=company.pk, document_ids=[document.pk])) == [
+        document.pk
+    ]
 
 
 def test_the_document_page_links_to_its_reconciliation_row(client_for, world):

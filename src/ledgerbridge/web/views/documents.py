@@ -22,6 +22,7 @@ from ledgerbridge.accounting.reconcile import document_gone_actions
 from ledgerbridge.accounting.reconcile_read import (
     class_words,
     document_reconcile_latest,
+    document_reconcile_since,
     documents_reconcile_open,
     is_open,
 )
@@ -143,6 +144,7 @@ def _render_detail(request: HttpRequest, actor: Actor, pk: int, **extra: Any) ->
             else None,
             "reconcile_row": reconciled,
             "reconcile_open": reconciled is not None and is_open(reconciled),
+            "reconcile_since": document_reconcile_since(reconciled),
             "reconcile_label": class_words(reconciled.outcome, package)
             if reconciled is not None
             else "",
