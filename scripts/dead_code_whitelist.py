@@ -40,3 +40,7 @@ _.valid_value
 # django-ninja's @paginate reads a pagination class's Output schema and calls its
 # paginate_queryset() (the REST document list's cursor pages).
 _.Output, _.paginate_queryset
+
+# django-ninja calls its API's validation_error_from_error_contexts() to build a 422
+# (ours answers in the services' shape: api/errors.py).
+_.validation_error_from_error_contexts

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import DataError, transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Query, Router, Schema, Status
+from ninja.errors import ValidationError, ValidationErrorContext
 from ninja.pagination import paginate
 
 from ledgerbridge.accounting.exports import export_history_prefetch
@@ -31,6 +32,7 @@ from ledgerbridge.xero.status import posting_status
 
 from .accounting import router as accounting_router
 from .auth import ApiTokenAuth, SessionActorAuth
+from .errors import about, schema_error
 from .exports import router as exports_router
 from .golive import router as golive_router
 from .outstanding import router as outstanding_router
@@ -52,7 +54,26 @@ from .schemas import (
     posting_status_out,
 )
 
-api = NinjaAPI(
+
+class LedgerBridgeAPI(NinjaAPI):
+    """Ninja's API, its schema refusals in the shape of the services' (``errors.py``)."""
+
+    def validation_error_from_error_contexts(
+        self, error_contexts: list[ValidationErrorContext]
+    ) -> ValidationError:
+        errors = []
+        for context in error_contexts:
+            model = context.model
+            where = model.__ninja_param_source__
+            body_arg = getattr(model, "__read_from_single_attr__", None) or ""
+            flattened = model.__ninja_flatten_map_reverse__
+            for error in context.pydantic_validation_error.errors(include_url=False):
+                error = {**error, "loc": flattened.get(error["loc"], error["loc"])}
+                errors.append(schema_error(error, where=where, body_arg=body_arg))
+        return ValidationError(errors)
+
+
+api = LedgerBridgeAPI(
     title="LedgerBridge API",
     version="1.0",
     description=(
@@ -85,9 +106,12 @@ def _duplicate(request: HttpRequest, exc: services.DuplicateDocumentError) -> Ht
     return api.create_response(request, body, status=409)
 
 
-def _loc(field: str) -> list[str | int]:
-    """``lines[0].unit_price`` as the location list of ninja's own 422s."""
-    loc: list[str | int] = ["body"]
+def _loc(request: HttpRequest, field: str) -> list[str | int]:
+    """``lines[0].unit_price`` as the location list of the schema's 422s: in the body,
+    or in the query string for a query parameter (``rows?outcome=…``)."""
+    name = field.split(".")[0].split("[")[0]
+    where = "query" if request.method == "GET" or name in request.GET else "body"
+    loc: list[str | int] = [where]
     for part in field.replace("]", "").split("."):
         name, _, index = part.partition("[")
         loc.append(name)
@@ -96,21 +120,24 @@ def _loc(field: str) -> list[str | int]:
     return loc
 
 
+def _field_error(request: HttpRequest, error: ApplicationError) -> dict[str, Any]:
+    loc = _loc(request, error.field) if error.field else ["body"]
+    return {
+        "loc": loc,
+        "field": error.field or "",
+        # A query parameter is named: its message was written for a form's field.
+        "msg": about(f"Query parameter {error.field}", error.message)
+        if loc[0] == "query"
+        else error.message,
+        "type": "invalid",
+    }
+
+
 @api.exception_handler(ApplicationError)
 def _invalid(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
     errors = errors_of(exc)
     if any(error.field for error in errors):
-        body: dict[str, Any] = {
-            "detail": [
-                {
-                    "loc": _loc(error.field) if error.field else ["body"],
-                    "field": error.field or "",
-                    "msg": error.message,
-                    "type": "invalid",
-                }
-                for error in errors
-            ]
-        }
+        body: dict[str, Any] = {"detail": [_field_error(request, error) for error in errors]}
         return api.create_response(request, body, status=422)
     return api.create_response(request, {"detail": exc.message}, status=400)
 

@@ -91,7 +91,11 @@ def test_an_unknown_class_is_refused_in_words(client, company, books):
     api = client_for(client, company)
     response = api.get(f"/api/reconciliation/runs/{run.pk}/rows?outcome=wrong")
     assert response.status_code == 422
-    assert "Unknown class" in response.content.decode()
+    # The query parameter named as such (not "body"), with the classes it takes.
+    [error] = response.json()["detail"]
+    assert (error["loc"], error["field"]) == (["query", "outcome"], "outcome")
+    assert error["msg"].startswith("Query parameter outcome: unknown class; choose ")
+    assert "differs" in error["msg"] and "acknowledged" in error["msg"]
 
 
 def test_acknowledge_with_a_reason_moves_the_row_to_acknowledged(
