@@ -110,3 +110,16 @@ def test_a_broken_link_ends_the_run_failed_at_once(
     assert the_run.status == ReconcileRunStatus.FAILED
     assert the_run.error == "Xero's link has expired: connect the company again."
     assert enqueued == []
+
+
+def test_the_queue_is_asked_to_go_on_after_the_wait(admin):
+    from huey.contrib.djhuey import HUEY
+
+    the_run = started(admin)
+    before = len(HUEY.scheduled())
+    reconcile._enqueue(the_run.pk, attempt=2, delay=dt.timedelta(seconds=32))
+    scheduled = HUEY.scheduled()
+    assert len(scheduled) == before + 1
+    task = scheduled[-1]
+    assert (task.args, task.kwargs) == ((the_run.pk,), {"attempt": 2})
+    HUEY.storage.flush_schedule()
