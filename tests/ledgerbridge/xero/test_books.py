@@ -13,6 +13,7 @@ from decimal import Decimal
 import httpx
 import pytest
 import urllib3
+from django.utils import timezone
 from xero_python.rest import RESTResponse
 
 from ledgerbridge.accounting.connector import (
@@ -382,6 +383,7 @@ def test_reading_stops_at_its_share_of_the_day_with_a_reason(
 
     assert meter.calls == 2
     assert "share of the organisation's daily calls" in stopped.value.message
+    assert "it can read again from " in stopped.value.message  # a person starts it again
     assert stopped.value.until > dt.datetime.now(dt.UTC) + dt.timedelta(hours=20)
 
 
@@ -401,6 +403,33 @@ def test_reading_waits_behind_posting_for_the_minutes_calls(sandbox, linked, rea
     assert "waits for posting and people" in waiting.value.message
     assert not waiting.value.maybe_sent
     assert meter.calls == 0  # nothing was asked of Xero
+
+
+def test_a_reconciliation_behind_posting_waits_for_the_minute_and_goes_on_by_itself(
+    sandbox, linked, reader, monkeypatch, django_capture_on_commit_callbacks
+):
+    from ledgerbridge.accounting import reconcile
+    from ledgerbridge.accounting.models import ReconcileRunStatus
+
+    limiter, now = rate_limiter(), time.time()
+    for _ in range(PER_MINUTE - POSTING_MINUTE):
+        assert limiter.acquire(sandbox.tenant_id, now=now) == 0  # a backlog posting
+    again: list[dict] = []
+    monkeypatch.setattr(reconcile, "_enqueue", lambda run_id, **when: again.append(when))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = reconcile.reconciliation_run(
+            linked.company,
+            date_from=PERIOD[0],
+            date_to=PERIOD[1],
+            reader=reader,
+            now=timezone.now(),
+            attempt=1,
+        )
+
+    assert run.status == ReconcileRunStatus.RUNNING
+    assert run.error.startswith("Waiting for Xero's per-minute limit: goes on at ")
+    assert [w["attempt"] for w in again] == [2]
 
 
 def test_a_refused_call_is_metered_too(sandbox, linked, reader):
