@@ -262,7 +262,7 @@ def documents_reconcile_open(
         )
     )
     open_rows = {row.document_id: row for row in rows if is_open(row) and row.document_id}
-    since = _changes_since(
+    since = changes_since(
         [row for row in open_rows.values() if row.outcome == ReconcileOutcome.DIFFERS]
     )
     return {
@@ -272,11 +272,15 @@ def documents_reconcile_open(
     }
 
 
-def _changes_since(rows: Sequence[ReconciliationRow]) -> dict[int, RemoteChange]:
-    """The latest change seen in the package since each row's run, by document (one
-    query): a person there put the document back, or changed it otherwise, after the
+def changes_since(rows: Iterable[ReconciliationRow]) -> dict[int, RemoteChange]:
+    """The latest change seen in the package since each differing row's run, by
+    document (one query; the rows' runs loaded): a person there put the document back, or changed it otherwise, after the
     run compared it. The stored run is left as it was."""
-    started = {row.document_id: row.run.started_at for row in rows if row.document_id}
+    started = {
+        row.document_id: row.run.started_at
+        for row in rows
+        if row.document_id and row.outcome == ReconcileOutcome.DIFFERS
+    }
     if not started:
         return {}
     changes = RemoteChange.objects.filter(
@@ -298,7 +302,7 @@ def document_reconcile_since(row: ReconciliationRow | None) -> RemoteChange | No
     (or differs otherwise) rather than the run's stale words."""
     if row is None or row.outcome != ReconcileOutcome.DIFFERS or not row.document_id:
         return None
-    return _changes_since([row]).get(row.document_id)
+    return changes_since([row]).get(row.document_id)
 
 
 def document_reconcile_latest(*, actor: Actor, document_id: int) -> ReconciliationRow | None:

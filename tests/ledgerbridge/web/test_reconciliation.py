@@ -534,6 +534,16 @@ def test_a_document_put_back_in_the_package_since_the_run_loses_its_mark(
     assert world["differs"].differences == ["total 1,200.00 → 1,000.00"]  # the run as it was
 
 
+def test_the_reconciliation_page_says_what_the_package_holds_since_the_run(
+    client_for, world, company
+):
+    document = world["differs"].document
+    _seen_since(document, company, [])
+    page = client_for(Role.VIEWER).get(f"{URL}?{QUERY}&tab=differs").content.decode()
+    assert "Since then, Xero's copy agrees again (webhook, " in page
+    assert "total 1,200.00 → 1,000.00" in page  # the run's words stay
+
+
 def test_a_document_changed_otherwise_since_the_run_keeps_its_mark(client_for, world, company):
     document = world["differs"].document
     _seen_since(document, company, ["date 2 Nov 2026 → 3 Nov 2026"])

@@ -163,6 +163,10 @@ def _page_context(request: HttpRequest, actor: Actor, **extra: Any) -> dict[str,
     if page is not None:
         for row in page.object_list:
             _decorate(row, package, package_key)
+            row.run = shown  # one run: its start, for the changes seen since
+        since = read.changes_since(page.object_list)
+        for row in page.object_list:
+            row.since = since.get(row.document_id)  # type: ignore[attr-defined]
     uses_api = package_key == AccountingPackage.XERO_API
     return {
         "form": form,
