@@ -21,6 +21,7 @@ from ledgerbridge.accounting.connector import (
     ReadMeter,
     RemoteContact,
     RemoteDocument,
+    TryLater,
     reader_registered,
 )
 from ledgerbridge.accounting.fingerprint import DocumentFingerprint
@@ -320,12 +321,17 @@ class BooksOnPaper:
         self.contacts = list(contacts)
         self.documents = list(documents)
         self.fail = False
+        # Reads the package asks to wait for (its minute used), before it answers.
+        self.waits = 0
 
     def documents_read(
         self, company, *, date_from, date_to, meter: ReadMeter, modified_since=None
     ) -> Iterator[RemoteDocument]:
         if self.fail:
             raise ConnectorError("Xero is not answering")
+        if self.waits:
+            self.waits -= 1
+            raise TryLater("Xero's minute is used up.", retry_after=12, maybe_sent=False)
         meter.add(size=100 * len(self.documents))
         yield from self.documents
 
@@ -415,6 +421,33 @@ def test_nothing_is_posted_while_matching_nor_before_a_super_admin_confirms(pack
         "contacts": {"tax_number": 1, "name": 1, "ambiguous": 1},
         "documents": {"linked": 1, "conflict": 1, "to_post": 2, "only_in_package": 1},
     }
+
+
+def test_matching_told_to_wait_goes_on_when_the_package_has_room(package, world, begin):
+    # Posting is held until matching is done: a package asking to wait (its minute
+    # used by the link's own calls) must not cost a fixed minute-long retry.
+    from huey.contrib.djhuey import HUEY
+
+    from ledgerbridge.accounting.golive_tasks import golive_match_task
+
+    company = world["admin"].company
+    world["books"].waits = 1
+    before = len(HUEY.scheduled())
+    begin(company)
+    scheduled = HUEY.scheduled()
+    HUEY.storage.flush_schedule()
+
+    go_live = GoLive.objects.get(company=company)
+    assert go_live.state == GoLiveState.MATCHING
+    assert go_live.error == "Xero's minute is used up."
+    assert len(scheduled) == before + 1
+    task = scheduled[-1]
+    assert (task.args, task.kwargs) == ((company.pk,), {"attempt": 2})
+    assert task.eta is not None
+    assert 0 < (task.eta - dt.datetime.now(dt.UTC).replace(tzinfo=None)).total_seconds() <= 12
+
+    golive_match_task(company.pk, attempt=2)
+    assert GoLive.objects.get(company=company).state == GoLiveState.AWAITING
 
 
 def test_confirming_links_the_matched_posts_the_rest_and_holds_the_ambiguous(package, world, begin):
