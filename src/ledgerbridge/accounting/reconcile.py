@@ -857,6 +857,7 @@ def reconciliation_run(
     actor: Actor | None = None,
     run: ReconciliationRun | None = None,
     attempt: int | None = None,
+    wait: Callable[[float, str], None] | None = None,
 ) -> ReconciliationRun:
     """Compare the company's final documents of the period with the package's; store
     the run and its rows and return it (``failed``, with the reason, when the
@@ -868,7 +869,10 @@ def reconciliation_run(
     period and carries the rest over; without a previous run it reads everything.
     ``attempt``: the background's (1 for the first); when the package asks to wait,
     the run stays running and goes on by itself (``WAITS`` times at most). Without
-    it (a run in the foreground), the run fails instead.
+    it (a run in the foreground), the run fails instead, unless ``wait`` is given: a
+    package that says how long to wait (its per-minute limit) is then waited for
+    in the foreground, ``wait(seconds, words)`` doing the waiting (``WAITS`` times
+    at most).
     """
     _check_period(date_from, date_to)
     package, registered = _reader(company, required=reader is None)
@@ -888,17 +892,33 @@ def reconciliation_run(
     previous = _previous(company, date_from, date_to, exclude=run.pk)
     run.incremental = incremental and previous is not None
     meter = ReadMeter()
+    waited = 0
     try:
-        reading = _read(
-            company,
-            package,
-            date_from=date_from,
-            date_to=date_to,
-            previous=previous,
-            incremental=run.incremental,
-            reader=registered,
-            meter=meter,
-        )
+        while True:
+            try:
+                reading = _read(
+                    company,
+                    package,
+                    date_from=date_from,
+                    date_to=date_to,
+                    previous=previous,
+                    incremental=run.incremental,
+                    reader=registered,
+                    meter=meter,
+                )
+                break
+            except TryLater as error:
+                if wait is None or error.retry_after is None or waited >= WAITS:
+                    raise
+                waited += 1
+                seconds = min(
+                    max(error.retry_after, SHORTEST_WAIT.total_seconds()),
+                    LONGEST_WAIT.total_seconds(),
+                )
+                wait(
+                    seconds,
+                    f"Waiting {seconds:.0f} s for {package_name(package)}'s per-minute limit.",
+                )
     except TryLater as error:
         if attempt is not None and attempt <= WAITS:
             return _wait(run, error, package=package, meter=meter, attempt=attempt, now=now)

@@ -42,3 +42,18 @@ def test_a_package_that_cannot_be_read_is_named(books, admin):
     books.try_later("documents_read", message="Xero is not answering.")
     with pytest.raises(CommandError, match=r"^Xero could not be read: Xero is not answering"):
         reconcile(admin)
+
+
+def test_the_command_waits_out_the_per_minute_limit_and_goes_on(books, manual, monkeypatch):
+    from ledgerbridge.accounting.management.commands import reconcile as command
+
+    slept: list[float] = []
+    monkeypatch.setattr(command.time, "sleep", slept.append)
+    document = final(manual)
+    books.try_later("documents_read", times=2, retry_after=32, message="Xero's minute is used.")
+
+    text = reconcile(manual)
+
+    assert slept == [32, 32]
+    assert text.count("Waiting 32 s for Xero's per-minute limit.") == 2
+    assert f"Missing in Xero: {document.number}" in text

@@ -5,13 +5,15 @@
     ledgerbridge reconcile --company 3 --from 2026-11-01 --to 2026-11-30 --incremental
 
 Prints the rows per class, what reading the package cost (calls and bytes), and
-every row that does not agree with its differences. Runs as "command line"; the
-exit status is 1 when the package could not be read.
+every row that does not agree with its differences. Runs as "command line"; when
+the package's per-minute limit is used up it says so and waits; the exit status is
+1 when the package could not be read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -59,6 +61,7 @@ class Command(BaseCommand):
                 incremental=options["incremental"],
                 now=timezone.now(),
                 actor=actor,
+                wait=self._wait,
             )
         except ApplicationError as error:
             raise CommandError(error.message) from error
@@ -87,6 +90,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{class_label(row.outcome, package)}: {what} {row.contact_name}: {differences}"
             )
+
+    def _wait(self, seconds: float, words: str) -> None:
+        """The package asked to wait (its per-minute limit): say so, then wait."""
+        self.stdout.write(words)
+        time.sleep(seconds)
 
 
 def _company(value: str) -> Company:
