@@ -46,7 +46,7 @@ from ledgerbridge.accounting.models import AccountingPackage
 from ledgerbridge.companies.models import Company
 from ledgerbridge.iterables import chunks
 
-from .client import CREDIT_NOTE_IDS_PER_CALL, IDS_PER_CALL, XeroClient
+from .client import IDS_PER_CALL, XeroClient, url_groups
 from .errors import XeroAuthRejected, XeroError, XeroRateLimited, XeroUnavailable
 from .models import XeroConnection
 from .payloads import enum_value, remote_contact, remote_document
@@ -192,8 +192,7 @@ class XeroBooksReader:
                 document = self._document(invoice, short_code)
                 found[document.external_id.lower()] = document
         rest = [i for i in wanted if i not in found]
-        for chunk in chunks(rest, CREDIT_NOTE_IDS_PER_CALL):
-            where = " OR ".join(f'CreditNoteID==Guid("{i}")' for i in chunk)
+        for _, where in url_groups(rest, lambda i: f'CreditNoteID==Guid("{i}")'):
             answer = self._call(client, client.api.get_credit_notes, where=where, page=1)
             for credit_note in answer.credit_notes or []:
                 document = self._document(credit_note, short_code)

@@ -46,7 +46,6 @@ REQUEST_TIMEOUT = (5, 30)
 # any other shape is packed by its encoded length (``url_groups``).
 XERO_MAX_URL = 2091
 IDS_PER_CALL = 50
-CREDIT_NOTE_IDS_PER_CALL = 20
 # What the origin, the path and a request's other parameters take at most, so that
 # one packed parameter may have the rest.
 URL_ROOM = 250
