@@ -911,10 +911,7 @@ def reconciliation_run(
                 if wait is None or error.retry_after is None or waited >= WAITS:
                     raise
                 waited += 1
-                seconds = min(
-                    max(error.retry_after, SHORTEST_WAIT.total_seconds()),
-                    LONGEST_WAIT.total_seconds(),
-                )
+                seconds = _wait_time(error).total_seconds()
                 wait(
                     seconds,
                     f"Waiting {seconds:.0f} s for {package_name(package)}'s per-minute limit.",
@@ -980,6 +977,12 @@ def _fail(
     return run
 
 
+def _wait_time(error: TryLater) -> dt.timedelta:
+    """How long to wait before reading again: the package's word, within bounds."""
+    wait = dt.timedelta(seconds=error.retry_after or 60)
+    return min(max(wait, SHORTEST_WAIT), LONGEST_WAIT)
+
+
 def _wait(
     run: ReconciliationRun,
     error: TryLater,
@@ -991,8 +994,7 @@ def _wait(
 ) -> ReconciliationRun:
     """Keep the run running and go on after the package's wait; the page says until
     when. Nothing read is kept (the next attempt reads again), only what it cost."""
-    wait = dt.timedelta(seconds=error.retry_after or 60)
-    wait = min(max(wait, SHORTEST_WAIT), LONGEST_WAIT)
+    wait = _wait_time(error)
     at = now + wait
     name = package_name(package)
     why = f"{name}'s per-minute limit" if error.retry_after else f"{name} to answer again"
