@@ -24,7 +24,8 @@ from django.template.defaultfilters import pluralize
 from ledgerbridge.accounting import exports
 from ledgerbridge.accounting.models import ExportBatch, ExportBatchStatus, ExportFile
 from ledgerbridge.accounting.totals import format_totals
-from ledgerbridge.companies.models import Company, Role
+from ledgerbridge.companies.management.arguments import company_argument
+from ledgerbridge.companies.models import Role
 from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.errors import ApplicationError
 from ledgerbridge.invoicing.models import DocumentType, Partner
@@ -55,7 +56,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = Actor(
-            company=_company(options["company"]),
+            company=company_argument(options["company"]),
             role=Role.SUPER_ADMIN,
             is_platform_staff=True,
             label="command line",
@@ -134,17 +135,6 @@ class Command(BaseCommand):
             path = output / export_file.name
             path.write_bytes(bytes(export_file.content))
             self.stdout.write(str(path))
-
-
-def _company(value: str) -> Company:
-    company = (
-        Company.objects.filter(pk=int(value)).first()
-        if value.isdigit()
-        else Company.objects.filter(legal_name=value).first()
-    )
-    if company is None:
-        raise CommandError(f"No company {value!r}.")
-    return company
 
 
 def _number(actor: Actor, number: int) -> ExportBatch:

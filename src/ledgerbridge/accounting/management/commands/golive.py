@@ -28,6 +28,7 @@ from ledgerbridge.accounting.models import (
     ContactMatchMethod,
     GoLiveDocumentClass,
 )
+from ledgerbridge.companies.management.arguments import company_argument
 from ledgerbridge.companies.models import Company, Role
 from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.errors import ApplicationError
@@ -45,7 +46,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        company = _company(options["company"])
+        company = company_argument(options["company"])
         try:
             if options["confirm"]:
                 actor = Actor(
@@ -97,14 +98,3 @@ class Command(BaseCommand):
 def _words(text: str, package: str) -> str:
     """Stored in the port's words ("the package"); printed with the package's name."""
     return text.replace("the package", package)
-
-
-def _company(value: str) -> Company:
-    company = (
-        Company.objects.filter(pk=int(value)).first()
-        if value.isdigit()
-        else Company.objects.filter(legal_name=value).first()
-    )
-    if company is None:
-        raise CommandError(f"No company {value!r}.")
-    return company

@@ -27,7 +27,8 @@ from ledgerbridge.accounting.models import (
 )
 from ledgerbridge.accounting.reconcile import ACKNOWLEDGED, reconciliation_run
 from ledgerbridge.accounting.reconcile_read import class_label
-from ledgerbridge.companies.models import Company, Role
+from ledgerbridge.companies.management.arguments import company_argument
+from ledgerbridge.companies.models import Role
 from ledgerbridge.companies.permissions import Actor
 from ledgerbridge.errors import ApplicationError
 
@@ -46,7 +47,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        company = _company(options["company"])
+        company = company_argument(options["company"])
         today = timezone.localdate()
         date_to = options["date_to"] or today
         date_from = options["date_from"] or date_to.replace(day=1)
@@ -95,14 +96,3 @@ class Command(BaseCommand):
         """The package asked to wait (its per-minute limit): say so, then wait."""
         self.stdout.write(words)
         time.sleep(seconds)
-
-
-def _company(value: str) -> Company:
-    company = (
-        Company.objects.filter(pk=int(value)).first()
-        if value.isdigit()
-        else Company.objects.filter(legal_name=value).first()
-    )
-    if company is None:
-        raise CommandError(f"No company {value!r}.")
-    return company
