@@ -196,9 +196,12 @@ def test_people_get_calls_ahead_of_a_500_document_backlog(fast_sandbox, admin, q
                 company=company, attachment_status=StepStatus.DONE
             ).count()
 
-        # The backlog carries on after the last person.
+        # The backlog carries on after the last person. What is checked is that it
+        # goes on, not how fast: in 2 of 4 full PostgreSQL phases this session, with
+        # another test worker beside it, 20 attachments took longer than 60 s (the
+        # cause is not found; alone, and beside the go-live sandbox tests, it passed).
         after_people = attached()
-        wait_for(lambda: attached() >= after_people + 20, "the backlog carrying on", timeout=60)
+        wait_for(lambda: attached() >= after_people + 20, "the backlog carrying on", timeout=180)
     finally:
         workers.stop_all()
     calls = fast_sandbox.control.calls(tenant_id=tenant)
